@@ -1,0 +1,1 @@
+"""Assignment definitions: one package per assignment (statement, tasks, probes, checks)."""

@@ -1,0 +1,275 @@
+"""A1 oracles and shared judges: the grader's own float64 computations (torch autograd, closed forms).
+
+Used by checks.py and hidden.py. Runs in the grader only; holds no student code and no reference
+solution: expected values come from torch autograd or closed forms computed here.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from grader import judge
+from grader.model import CheckFailed, Outcome
+from grader.oracles import autograd, t64, torch
+
+GRAD = dict(rtol=1e-4, atol=1e-6)
+t = t64
+
+# FashionMNIST 784-300-10 training check (task mlp): hyper-parameters given to the student's train()
+# and the accuracy thresholds. The reference reaches FASHION_REFERENCE_ACC with these settings (bench/);
+# full marks sit below it with margin for other seeds and initialisations.
+FASHION_SETTINGS = dict(epochs=2, lr=0.5, batch_size=32, seed=0)
+FASHION_FULL = 0.83
+FASHION_ZERO = 0.70
+
+
+# --- closed forms ---------------------------------------------------------------------------------
+def softmax(o: np.ndarray) -> np.ndarray:
+    return torch().softmax(t(o), dim=-1).numpy()
+
+
+def torch_ce(logits, labels) -> Any:
+    return torch().nn.functional.cross_entropy(logits, torch().as_tensor(np.asarray(labels), dtype=torch().long))
+
+
+def cross_entropy(o: np.ndarray, labels: np.ndarray) -> float:
+    return float(torch_ce(t(o), labels))
+
+
+def partial_credit(value: float, zero: float, full: float) -> float:
+    """Linear credit from 0 at `zero` to 1 at `full`."""
+    return float(np.clip((value - zero) / (full - zero), 0.0, 1.0))
+
+
+# --- 1.2 the scalar network -------------------------------------------------------------------------
+SCALAR_EXAMPLE = {
+    "x": [1.0, -1.0], "target": 0,
+    "W": [[1.0, 1.0, 1.0], [-1.0, -1.0, -1.0]], "b": [0.0, 0.0, 0.0],
+    "V": [[1.0, 1.0], [-1.0, -1.0], [-1.0, -1.0]], "c": [0.0, 0.0],
+}
+
+
+def random_scalar_net(rng: np.random.Generator) -> dict:
+    return {
+        "x": rng.normal(size=2).tolist(), "target": int(rng.integers(0, 2)),
+        "W": rng.normal(size=(2, 3)).tolist(), "b": rng.normal(size=3).tolist(),
+        "V": rng.normal(size=(3, 2)).tolist(), "c": rng.normal(size=2).tolist(),
+    }
+
+
+def _scalar_torch(x, W, b, V, c):
+    th = torch()
+    k1 = W.T @ x + b
+    h = th.sigmoid(k1)
+    k2 = V.T @ h + c
+    return k1, h, k2, th.softmax(k2, 0)
+
+
+def scalar_forward(net: dict) -> dict:
+    k1, h, k2, y = _scalar_torch(*(t(net[k]) for k in ("x", "W", "b", "V", "c")))
+    return {"k1": k1.numpy(), "h": h.numpy(), "k2": k2.numpy(), "y": y.numpy()}
+
+
+def scalar_grads(net: dict) -> dict:
+    target = net["target"]
+    _, grads = autograd(lambda x, W, b, V, c: -torch().log(_scalar_torch(x, W, b, V, c)[3][target]),
+                        *(net[k] for k in ("x", "W", "b", "V", "c")))
+    return dict(zip(("dW", "db", "dV", "dc"), grads[1:]))
+
+
+def judge_scalar_backward(ctx, net: dict, label: str = "the example network") -> None:
+    args = [net[k] for k in ("x", "W", "b", "V", "c")]
+    cache = judge.require_keys("forward(...)", ctx.probe("call", "scalar_backprop", "forward", *args),
+                               ["k1", "h", "k2", "y"])
+    got = judge.require_keys("backward(...)", ctx.probe(
+        "call", "scalar_backprop", "backward", net["x"], net["target"], net["W"], net["b"], net["V"],
+        net["c"], cache), ["dW", "db", "dV", "dc"])
+    expected = scalar_grads(net)
+    judge.close_each([(f"backward(...)['{k}'] on {label}", got[k], expected[k]) for k in expected], **GRAD)
+
+
+def scalar_accuracy(params: dict, X: np.ndarray, y: np.ndarray) -> float:
+    """The grader's own forward pass of the 2-3-2 network on a batch, in numpy."""
+    W, b, V, c = (judge.as_array(f"trained params['{k}']", params[k], s)
+                  for k, s in (("W", (2, 3)), ("b", (3,)), ("V", (3, 2)), ("c", (2,))))
+    h = 1 / (1 + np.exp(-(X @ W + b)))
+    return float(np.mean(np.argmax(h @ V + c, axis=1) == y))
+
+
+def judge_scalar_training(ctx, seed: int, n: int, lr: float, epochs: int = 1) -> Outcome:
+    from grader.data import make_synthetic
+
+    data = make_synthetic(seed=seed)
+    x_path = ctx.share(f"synthetic{seed}_x", data.x_train[:n])
+    t_path = ctx.share(f"synthetic{seed}_t", data.y_train[:n])
+    got = ctx.probe("scalar_train", x_path, t_path, epochs, lr, 0, n)
+    if not isinstance(got.get("params"), dict):
+        raise CheckFailed("train_synthetic must return (params dict with W, b, V, c, list of per-epoch losses)")
+    params = judge.require_keys("train_synthetic(...)[0]", got["params"], ["W", "b", "V", "c"])
+    losses = judge.as_array("train_synthetic(...)[1] (per-epoch mean loss)", got["losses"])
+    if losses.shape != (epochs,):
+        raise CheckFailed(f"train_synthetic must return one mean loss per epoch: expected {epochs}, got {losses.size}")
+    acc = scalar_accuracy(params, data.x_val, data.y_val)
+    frac = partial_credit(acc, 0.70, 0.90)
+    msg = (f"validation accuracy {acc:.3f} after {epochs} epoch(s) on {n} points, lr {lr} "
+           f"(full marks at ≥ 0.90, measured by the grader on 10,000 validation points)")
+    return Outcome(frac, "" if frac >= 1 else msg)
+
+
+# --- 1.3 layers -------------------------------------------------------------------------------------
+def _layer_torch(cls: str):
+    th = torch()
+    return {"Sigmoid": th.sigmoid, "ReLU": th.relu, "Softmax": lambda x: th.softmax(x, -1)}[cls]
+
+
+def judge_layer(ctx, cls: str, n: int, n_in: int, n_out: int | None = None, X=None) -> None:
+    rng = ctx.rng
+    if X is None:
+        X = rng.normal(0, 1.5, size=(n, n_in))
+        if cls == "ReLU":  # away from the kink: |x| ≥ 0.1
+            X = np.sign(X) * (np.abs(X) + 0.1)
+    shape = f"X of shape {tuple(np.shape(X))}"
+    if cls == "Linear":
+        W = rng.normal(0, 1, size=(n_out, n_in))
+        b = rng.normal(0, 1, size=n_out)
+        dY = rng.normal(size=(n, n_out))
+        init = [W, b]
+        (value, (dX, dW, db)) = autograd(lambda x, w, bb: ((x @ w.T + bb) * t(dY)).sum(), X, W, b)
+        Y = X @ W.T + b
+    else:
+        dY = rng.normal(size=np.shape(X))
+        init = []
+        f = _layer_torch(cls)
+        _, (dX,) = autograd(lambda x: (f(x) * t(dY)).sum(), X)
+        Y = f(t(X)).numpy()
+    got = judge.require_keys(f"{cls}", ctx.probe("layer_pass", cls, init, X, dY), ["Y", "dX"])
+    items = [(f"{cls}.forward({shape})", got["Y"], Y), (f"{cls}.backward(dY) → dX, {shape}", got["dX"], dX)]
+    if cls == "Linear":
+        items += [(f"Linear.dW after backward, W of shape {W.shape}", got.get("dW"), dW),
+                  (f"Linear.db after backward", got.get("db"), db)]
+    judge.close_each(items, **GRAD)
+
+
+def judge_loss(ctx, cls: str, n: int, c: int) -> None:
+    rng = ctx.rng
+    th = torch()
+    if cls == "MSELoss":
+        pred, target = rng.normal(size=(n, c)), rng.normal(size=(n, c))
+        value, (dpred,) = autograd(lambda p: 0.5 * ((p - t(target)) ** 2).sum() / n, pred)
+    else:
+        pred = softmax(rng.normal(0, 1.5, size=(n, c)))
+        target = rng.integers(0, c, size=n)
+        idx = th.as_tensor(target)
+        value, (dpred,) = autograd(lambda p: -th.log(p[th.arange(n), idx]).mean(), pred)
+    got = judge.require_keys(cls, ctx.probe("loss_pass", cls, pred, target), ["loss", "dpred"])
+    judge.close_each([(f"{cls}.forward(pred, target), N = {n}, C = {c}", got["loss"], value),
+                      (f"{cls}.backward() → dpred", got["dpred"], dpred)], **GRAD)
+
+
+# --- 1.3 the MLP ------------------------------------------------------------------------------------
+MLP_EXAMPLE = {
+    "sizes": [2, 2, 2], "hidden": "sigmoid", "output": "sigmoid", "loss": "MSELoss",
+    "params": [[[0.15, 0.20], [0.25, 0.30]], [0.35, 0.35], [[0.40, 0.45], [0.50, 0.55]], [0.60, 0.60]],
+    "X": [[0.05, 0.10]], "target": [[0.01, 0.99]],
+}
+
+
+def _act(name: str):
+    th = torch()
+    return {"sigmoid": th.sigmoid, "relu": th.relu, "identity": lambda x: x,
+            "softmax": lambda x: th.softmax(x, -1)}[name]
+
+
+def mlp_torch(X, params, hidden: str, output: str):
+    """The grader's forward pass: X @ W.T + b per layer, `hidden` between, `output` at the end."""
+    h = X
+    for i in range(0, len(params), 2):
+        h = h @ params[i].T + params[i + 1]
+        h = _act(output if i == len(params) - 2 else hidden)(h)
+    return h
+
+
+def random_mlp(rng: np.random.Generator, sizes: list[int]) -> list[np.ndarray]:
+    params = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        params += [rng.normal(0, 1 / np.sqrt(n_in), size=(n_out, n_in)), rng.normal(0, 0.5, size=n_out)]
+    return params
+
+
+def _grad_items(prefix: str, got: list, expected: list) -> list:
+    if not isinstance(got, list) or len(got) != len(expected):
+        raise CheckFailed(f"{prefix}: grads() must return {len(expected)} arrays (dW1, db1, dW2, …), "
+                          f"got {len(got) if isinstance(got, list) else type(got).__name__}")
+    names = [f"d{'W' if i % 2 == 0 else 'b'}{i // 2 + 1}" for i in range(len(expected))]
+    return [(f"{prefix}: {n}", g, e) for n, g, e in zip(names, got, expected)]
+
+
+def judge_mlp_pass(ctx, sizes, hidden, output, n, params=None, X=None) -> None:
+    rng = ctx.rng
+    params = params if params is not None else random_mlp(rng, sizes)
+    X = X if X is not None else rng.normal(size=(n, sizes[0]))
+    G = rng.normal(size=(len(X), sizes[-1]))
+    out = mlp_torch(t(X), [t(p) for p in params], hidden, output).numpy()
+    _, grads = autograd(lambda *ps: (mlp_torch(t(X), list(ps), hidden, output) * t(G)).sum(), *params)
+    got = judge.require_keys("MLP", ctx.probe("mlp_pass", sizes, hidden, output, params, X, G), ["out", "grads"])
+    label = f"MLP({sizes}, hidden={hidden!r}, output={output!r})"
+    judge.close_each([(f"{label}.forward(X)", got["out"], out)] +
+                     _grad_items(f"{label} backward", got["grads"], grads), **GRAD)
+
+
+def judge_mlp_loss(ctx, net: dict) -> None:
+    params = [np.array(p, dtype=np.float64) for p in net["params"]]
+    X, target = np.array(net["X"]), np.array(net["target"])
+    n = len(X)
+
+    def loss(*ps):
+        out = mlp_torch(t(X), list(ps), net["hidden"], net["output"])
+        return 0.5 * ((out - t(target)) ** 2).sum() / n
+
+    value, grads = autograd(loss, *params)
+    got = judge.require_keys("MLP", ctx.probe("mlp_loss_pass", net["sizes"], net["hidden"], net["output"],
+                                              params, X, target, net["loss"]), ["loss", "grads"])
+    judge.close_each([("MSE loss of the example network", got["loss"], value)] +
+                     _grad_items("example network", got["grads"], grads), **GRAD)
+
+
+def judge_mlp_step(ctx, sizes, hidden, output, n, lr) -> None:
+    rng = ctx.rng
+    params = random_mlp(rng, sizes)
+    X, G = rng.normal(size=(n, sizes[0])), rng.normal(size=(n, sizes[-1]))
+    _, grads = autograd(lambda *ps: (mlp_torch(t(X), list(ps), hidden, output) * t(G)).sum(), *params)
+    got = ctx.probe("mlp_step", sizes, hidden, output, params, X, G, lr)["params"]
+    expected = [p - lr * g for p, g in zip(params, grads)]
+    if not isinstance(got, list) or len(got) != len(expected):
+        raise CheckFailed(f"params() after step must hold {len(expected)} arrays")
+    judge.close_each([(f"{'W' if i % 2 == 0 else 'b'}{i // 2 + 1} after step({lr})", g, e)
+                      for i, (g, e) in enumerate(zip(got, expected))], **GRAD)
+
+
+def mlp_accuracy(params: list, X: np.ndarray, y: np.ndarray, sizes: list[int], hidden: str, output: str) -> float:
+    """Test accuracy computed by the grader with its own forward pass (never the student's figure)."""
+    shapes = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        shapes += [(n_out, n_in), (n_out,)]
+    if not isinstance(params, list) or len(params) != len(shapes):
+        raise CheckFailed(f"params() after training must hold {len(shapes)} arrays")
+    ps = [t(judge.as_array(f"trained parameter {i}", p, s)) for i, (p, s) in enumerate(zip(params, shapes))]
+    with torch().no_grad():
+        out = mlp_torch(t(X), ps, hidden, output)
+    return float((out.argmax(1).numpy() == y).mean())
+
+
+def judge_fashion_training(ctx) -> Outcome:
+    data = ctx.data()
+    s = FASHION_SETTINGS
+    x_path = ctx.share("fashion_x_train", data.x_train)
+    y_path = ctx.share("fashion_y_train", data.y_train)
+    got = ctx.probe("mlp_train", [784, 300, 10], "sigmoid", "softmax", x_path, y_path,
+                    s["epochs"], s["lr"], s["batch_size"], s["seed"])
+    acc = mlp_accuracy(got.get("params"), data.x_test, data.y_test, [784, 300, 10], "sigmoid", "softmax")
+    frac = partial_credit(acc, FASHION_ZERO, FASHION_FULL)
+    msg = (f"test accuracy {acc:.4f} (measured by the grader on the 10,000 test images) after "
+           f"train(X, y, epochs={s['epochs']}, lr={s['lr']}, batch_size={s['batch_size']}); "
+           f"full marks at ≥ {FASHION_FULL:.2f}, none below {FASHION_ZERO:.2f}")
+    return Outcome(frac, "" if frac >= 1 else msg)

@@ -1,0 +1,93 @@
+"""Worker-side probes for A1: call the student's code on inputs the grader chose; return plain data.
+
+Runs inside the sandbox. Holds no expected values: judging happens in checks.py / hidden.py.
+"""
+import numpy as np
+
+
+def call(sub, module, name, *args):
+    """The student's module.name(*args)."""
+    return sub.fn(module, name)(*args)
+
+
+# --- 1.3 layers -------------------------------------------------------------------------------
+def _layer(sub, cls, init):
+    return sub.fn("layers", cls)(*[np.array(a, dtype=np.float64) for a in init])
+
+
+def layer_pass(sub, cls, init, X, dY):
+    """forward(X) then backward(dY); a Linear layer's dW and db too."""
+    layer = _layer(sub, cls, init)
+    out = {"Y": layer.forward(np.array(X)), "dX": layer.backward(np.array(dY))}
+    if cls == "Linear":
+        out["dW"], out["db"] = layer.dW, layer.db
+    return out
+
+
+def loss_pass(sub, cls, pred, target):
+    loss = sub.fn("layers", cls)()
+    value = loss.forward(np.array(pred), np.array(target))
+    return {"loss": value, "dpred": loss.backward()}
+
+
+# --- 1.3 mlp ----------------------------------------------------------------------------------
+def _mlp(sub, sizes, hidden, output, params=None, seed=0):
+    net = sub.fn("mlp", "MLP")(list(sizes), hidden=hidden, output=output, seed=seed)
+    if params is not None:
+        mine = net.params()
+        if len(mine) != len(params):
+            raise ValueError(f"params() returned {len(mine)} arrays, expected {len(params)}")
+        for p, value in zip(mine, params):
+            p[...] = value  # params() must return the model's own arrays (see the statement)
+    return net
+
+
+def mlp_shapes(sub, sizes, hidden, output, seed):
+    net = _mlp(sub, sizes, hidden, output, seed=seed)
+    return {"params": [np.asarray(p) for p in net.params()]}
+
+
+def mlp_pass(sub, sizes, hidden, output, params, X, G):
+    """Forward, then backward with dLoss/dOutput = G: grads of sum(out * G)."""
+    net = _mlp(sub, sizes, hidden, output, params)
+    out = net.forward(np.array(X))
+    net.backward(np.array(G))
+    return {"out": out, "grads": [np.array(g) for g in net.grads()]}
+
+
+def mlp_loss_pass(sub, sizes, hidden, output, params, X, target, loss):
+    """Forward, the student's loss layer, backward through both: loss value and grads."""
+    net = _mlp(sub, sizes, hidden, output, params)
+    loss_fn = sub.fn("layers", loss)()
+    out = net.forward(np.array(X))
+    value = loss_fn.forward(out, np.array(target))
+    net.backward(loss_fn.backward())
+    return {"out": out, "loss": value, "grads": [np.array(g) for g in net.grads()]}
+
+
+def mlp_step(sub, sizes, hidden, output, params, X, G, lr):
+    net = _mlp(sub, sizes, hidden, output, params)
+    net.forward(np.array(X))
+    net.backward(np.array(G))
+    net.step(lr)
+    return {"params": [np.array(p) for p in net.params()]}
+
+
+def mlp_train(sub, sizes, hidden, output, x_path, y_path, epochs, lr, batch_size, seed, n=None):
+    """Train on arrays the grader shared; return the trained parameters and the history."""
+    X = np.load(x_path, mmap_mode="r")
+    y = np.load(y_path, mmap_mode="r")
+    if n is not None:
+        X, y = X[:n], y[:n]
+    X, y = np.array(X), np.array(y)
+    net = _mlp(sub, sizes, hidden, output, seed=seed)
+    history = net.train(X, y, epochs=epochs, lr=lr, batch_size=batch_size)
+    return {"params": [np.array(p) for p in net.params()], "history": history}
+
+
+# --- 1.2 scalar backprop ------------------------------------------------------------------------
+def scalar_train(sub, x_path, t_path, epochs, lr, seed, n):
+    X = np.load(x_path)[:n].tolist()  # plain lists: the student's code is plain Python
+    T = np.load(t_path)[:n].tolist()
+    params, losses = sub.fn("scalar_backprop", "train_synthetic")(X, T, epochs, lr, seed)
+    return {"params": params, "losses": losses}

@@ -1,0 +1,90 @@
+"""Comparisons that turn a wrong value into a precise message: which quantity, where, expected vs got.
+
+All run in the grader on plain data returned by the worker.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from .model import CheckFailed
+
+
+def _fmt_index(idx: tuple) -> str:
+    return "[" + ", ".join(str(int(i)) for i in idx) + "]" if idx else "(scalar)"
+
+
+def as_array(name: str, got: Any, shape: Optional[Sequence[int]] = None, *, finite: bool = True) -> np.ndarray:
+    """`got` as a float64 array, or CheckFailed saying why it is not a usable `name`."""
+    if got is None:
+        raise CheckFailed(f"{name}: returned None (missing `return`?)")
+    if isinstance(got, (str, dict)):
+        raise CheckFailed(f"{name}: expected numbers, got a {type(got).__name__}")
+    try:
+        arr = np.asarray(got, dtype=np.float64)
+    except (ValueError, TypeError):
+        raise CheckFailed(f"{name}: expected an array of numbers, got a ragged or non-numeric value") from None
+    if shape is not None and tuple(arr.shape) != tuple(shape):
+        if arr.size == int(np.prod(shape)) and arr.size > 0:
+            hint = " (same number of entries: transposed or flattened?)"
+        else:
+            hint = ""
+        raise CheckFailed(f"{name}: expected shape {tuple(shape)}, got {tuple(arr.shape)}{hint}")
+    if finite and not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise CheckFailed(f"{name}: contains {arr[tuple(bad)]} at index {_fmt_index(tuple(bad))} "
+                          "(overflow or division by zero?)")
+    return arr
+
+
+def close(name: str, got: Any, expected: Any, *, rtol: float, atol: float) -> np.ndarray:
+    """Assert |got - expected| <= atol + rtol·|expected| elementwise; the message names the worst entry."""
+    exp = np.asarray(expected, dtype=np.float64)
+    arr = as_array(name, got, exp.shape)
+    err = np.abs(arr - exp)
+    allowed = atol + rtol * np.abs(exp)
+    bad = err > allowed
+    if bad.any():
+        worst = np.unravel_index(np.argmax(err - allowed), exp.shape) if exp.ndim else ()
+        e, g = exp[worst], arr[worst]
+        rel = abs(g - e) / abs(e) if e != 0 else float("inf")
+        where = f" at index {_fmt_index(worst)}" if exp.ndim else ""
+        raise CheckFailed(
+            f"{name}: {int(bad.sum())} of {exp.size} entries wrong; worst{where}: expected {e:.8g}, "
+            f"got {g:.8g} (abs error {abs(g - e):.2e}, rel error {rel:.2e}; "
+            f"allowed |got − expected| ≤ {atol:g} + {rtol:g}·|expected|)")
+    return arr
+
+
+def close_each(named: Sequence[tuple[str, Any, Any]], *, rtol: float, atol: float) -> None:
+    """Check several quantities; fail with all their messages (the first few) if any is wrong."""
+    errors = []
+    for name, got, expected in named:
+        try:
+            close(name, got, expected, rtol=rtol, atol=atol)
+        except CheckFailed as exc:
+            errors.append(exc.message)
+    if errors:
+        more = f"\n(+{len(errors) - 3} more)" if len(errors) > 3 else ""
+        raise CheckFailed("\n".join(errors[:3]) + more, fraction=1 - len(errors) / len(named))
+
+
+def equal(name: str, got: Any, expected: Any) -> None:
+    if got != expected:
+        raise CheckFailed(f"{name}: expected {expected!r}, got {got!r}")
+
+
+def require_keys(name: str, got: Any, keys: Sequence[str]) -> dict:
+    if not isinstance(got, dict):
+        raise CheckFailed(f"{name}: expected a dict with keys {list(keys)}, got {type(got).__name__}")
+    missing = [k for k in keys if k not in got]
+    if missing:
+        raise CheckFailed(f"{name}: the returned dict lacks key(s) {missing} (has {sorted(got)})")
+    return got
+
+
+def rel_error(a: np.ndarray, b: np.ndarray) -> float:
+    """max |a − b| / max(|a| + |b|, tiny): cs231n's relative error, for gradient checks."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.max(np.abs(a - b) / np.maximum(1e-12, np.abs(a) + np.abs(b))))

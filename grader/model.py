@@ -1,0 +1,147 @@
+"""Plain data the engine passes around: check definitions, results and reports.
+
+Everything here lives in the grader's process. Nothing in this module ever holds student objects:
+check results are built from the plain data a worker sent back.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Optional
+
+REPORT_SCHEMA_VERSION = 1
+
+
+class Status(str, enum.Enum):
+    """The outcome of one check; `str` so it serialises as its value."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    OUT_OF_MEMORY = "out_of_memory"
+    MISSING = "missing"
+
+    def __str__(self) -> str:  # click/rich print the value, not "Status.PASSED"
+        return self.value
+
+
+class Visibility(str, enum.Enum):
+    PUBLIC = "public"
+    HIDDEN = "hidden"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for the worker that runs a check's probes.
+
+    timeout: wall-clock seconds for the whole check (all its probes); the worker's process group is
+    killed when it is exceeded. memory_mb: RLIMIT_AS of the worker. The others bound what student code
+    may spawn and write. Defaults are documented in docs/engine.md and overridable per check.
+    """
+
+    timeout: float = 20.0
+    memory_mb: int = 3072
+    processes: int = 256
+    file_size_mb: int = 64
+    open_files: int = 256
+    cpu_seconds: int = 3600
+
+
+@dataclass
+class Check:
+    """One graded check: a stable id, a student-readable title, points and a judging function.
+
+    `run(ctx)` executes in the grader. It asks the worker for plain data with `ctx.probe(...)` and
+    judges it; it returns None (full marks), an `Outcome` (partial credit) or raises `CheckFailed`.
+    `tolerance` states, in words, what is accepted (shown in reports and in the docs).
+    """
+
+    id: str
+    task: str
+    title: str
+    points: float
+    run: Callable[[Any], Optional["Outcome"]]
+    module: str  # the student module (file stem) the check exercises
+    visibility: Visibility = Visibility.PUBLIC
+    limits: Limits = field(default_factory=Limits)
+    tolerance: str = ""
+    needs_data: bool = False  # reads FashionMNIST: skipped with a clear message when it is absent
+
+
+@dataclass
+class Outcome:
+    """What a check's judge concluded: a fraction of the points and a message for the student."""
+
+    fraction: float
+    message: str = ""
+
+
+class CheckFailed(Exception):
+    """Raised by a judge: the submission computed something wrong. Carries partial credit."""
+
+    def __init__(self, message: str, fraction: float = 0.0):
+        super().__init__(message)
+        self.message = message
+        self.fraction = fraction
+
+
+@dataclass
+class CheckResult:
+    id: str
+    task: str
+    title: str
+    score: float
+    max_score: float
+    status: Status
+    visibility: Visibility
+    message: str = ""
+    output: str = ""  # the student's captured stdout/stderr during this check, truncated
+    duration: float = 0.0
+    tolerance: str = ""
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["status"] = self.status.value
+        d["visibility"] = self.visibility.value
+        return d
+
+
+@dataclass
+class Report:
+    assignment: str
+    submission: str
+    checks: list[CheckResult]
+    isolation: str = ""
+    execution_time: float = 0.0
+    hidden_included: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return round(sum(c.score for c in self.checks), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(c.max_score for c in self.checks), 6)
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.score / self.max_score if self.max_score else 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "schema_version": REPORT_SCHEMA_VERSION,
+            "assignment": self.assignment,
+            "submission": self.submission,
+            "score": self.score,
+            "max_score": self.max_score,
+            "isolation": self.isolation,
+            "execution_time": round(self.execution_time, 3),
+            "hidden_included": self.hidden_included,
+            "warnings": list(self.warnings),
+            "checks": [c.to_dict() for c in self.checks],
+        }

@@ -1,0 +1,167 @@
+"""The worker: imports the student's modules and runs probes on request, returning plain data.
+
+Started by `grader.sandbox` (under bubblewrap where available) with its stdout/stderr pointing at a
+capture file: whatever student code prints lands there and is only ever shown, never parsed.
+Requests and results travel on two private pipes (see protocol.py).
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import os
+import random
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from . import loader, protocol
+
+
+class MissingName(Exception):
+    """The student's module lacks a function or class the assignment asks for."""
+
+
+class Submission:
+    """What a probe sees of the submission: its modules, loaded on first use."""
+
+    def __init__(self, folder: Path, finder: loader.NotebookFinder):
+        self.folder = folder
+        self.finder = finder
+
+    def module(self, name: str):
+        if name in sys.modules:
+            return sys.modules[name]
+        if not (self.folder / f"{name}.py").exists() and not (self.folder / f"{name}.ipynb").exists():
+            raise MissingName(f"{name}.py (or {name}.ipynb) is not in the submission")
+        return importlib.import_module(name)
+
+    def fn(self, module: str, name: str):
+        """The student's `module.name` (a function or a class)."""
+        mod = self.module(module)
+        try:
+            return getattr(mod, name)
+        except AttributeError:
+            raise MissingName(f"{module} has no `{name}`") from None
+
+    def source_path(self, module: str) -> Path:
+        for ext in (".py", ".ipynb"):
+            if (self.folder / f"{module}{ext}").exists():
+                return self.folder / f"{module}{ext}"
+        raise MissingName(f"{module}.py is not in the submission")
+
+
+def _seed(seed: int) -> None:
+    """Same submission, same numbers: seed every RNG the student may use before each probe."""
+    random.seed(seed)
+    import numpy as np
+
+    np.random.seed(seed % (2**32))
+    if "torch" in sys.modules:  # never import torch just to seed it: it costs ~1.7 s
+        sys.modules["torch"].manual_seed(seed)
+
+
+def _student_traceback(exc: BaseException, folder: Path) -> str:
+    """The traceback lines that point into the student's files, then the exception itself."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [f for f in frames if f.filename.startswith(str(folder)) or ".ipynb[cell" in f.filename]
+    lines = []
+    for f in own[-6:]:
+        name = Path(f.filename).name if not f.filename.startswith("<") else f.filename
+        name = f.filename if ".ipynb[cell" in f.filename else name
+        lines.append(f'  File "{name}", line {f.lineno}, in {f.name}')
+        if f.line:
+            lines.append(f"    {f.line.strip()}")
+    try:
+        summary = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    except Exception:  # an exception whose __str__ raises: still say what it was
+        summary = type(exc).__name__
+    lines.append(summary[:2000])
+    return "\n".join(lines)
+
+
+def _failure(exc: BaseException, folder: Path) -> dict:
+    if isinstance(exc, MissingName):
+        return {"ok": False, "kind": "missing", "message": str(exc)}
+    if isinstance(exc, MemoryError):
+        return {"ok": False, "kind": "memory", "message": "ran out of memory (MemoryError)",
+                "traceback": _student_traceback(exc, folder)}
+    if isinstance(exc, NotImplementedError):
+        return {"ok": False, "kind": "not_implemented", "message": "not implemented yet",
+                "traceback": _student_traceback(exc, folder)}
+    if isinstance(exc, protocol.NotPlainData):
+        return {"ok": False, "kind": "bad_return", "message": str(exc)}
+    if isinstance(exc, SystemExit):
+        return {"ok": False, "kind": "exception", "message": f"called sys.exit({exc.code!r})",
+                "traceback": _student_traceback(exc, folder)}
+    return {"ok": False, "kind": "exception", "message": f"raised {type(exc).__name__}",
+            "traceback": _student_traceback(exc, folder)}
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+
+
+def serve(config: dict[str, Any]) -> None:
+    req_fd, res_fd = config["req_fd"], config["res_fd"]
+    folder = Path(config["submission"])
+    os.chdir(folder)
+    sys.path.insert(0, str(folder))
+    finder = loader.install(folder, config.get("notebook_mode", "definitions"))
+    sub = Submission(folder, finder)
+    spec = importlib.util.spec_from_file_location("_grader_probes", config["probes"])
+    probes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probes)
+    protocol.write_frame(res_fd, {"ok": True, "ready": True, "pid": os.getpid()})
+    while True:
+        try:
+            req = protocol.read_frame(req_fd)
+        except EOFError:
+            return
+        op, rid = req.get("op"), req.get("id")
+        reply: dict[str, Any]
+        try:
+            if op == "shutdown":
+                return
+            elif op == "import":
+                _seed(req.get("seed", 0))
+                sub.module(req["module"])
+                reply = {"ok": True, "warnings": finder.warnings.get(req["module"], [])}
+            elif op == "probe":
+                _seed(req.get("seed", 0))
+                fn = getattr(probes, req["probe"])
+                value = fn(sub, *req.get("args", []), **req.get("kwargs", {}))
+                reply = {"ok": True, "value": protocol.to_plain(value)}
+            else:
+                reply = {"ok": False, "kind": "protocol", "message": f"unknown op {op!r}"}
+        except BaseException as exc:  # SystemExit and KeyboardInterrupt from student code included
+            reply = _failure(exc, folder)
+        _flush()
+        reply["id"] = rid
+        try:
+            protocol.write_frame(res_fd, reply)
+        except (ValueError, TypeError) as exc:  # e.g. NaN in a message: report, never die silently
+            protocol.write_frame(res_fd, {"id": rid, "ok": False, "kind": "bad_return", "message": str(exc)})
+
+
+def _drop_privileges(uid: int, gid: int) -> None:
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+    if os.getuid() == 0 or os.geteuid() == 0:  # never run student code as root
+        raise SystemExit("could not drop root privileges")
+
+
+def main(argv: list[str]) -> None:
+    config = json.loads(argv[0])
+    if config.get("drop_to"):
+        _drop_privileges(*config["drop_to"])
+    os.umask(0o077)
+    serve(config)
+    _flush()
+    os._exit(0)  # skip interpreter teardown: student atexit hooks and threads must not delay us
