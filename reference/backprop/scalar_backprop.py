@@ -44,9 +44,10 @@ def forward(x, W, b, V, c):
     - y: output probabilities softmax(k2) (2)
     """
     n_in, n_hid, n_out = len(W), len(b), len(c)
-    k1 = [b[j] + sum(W[i][j] * x[i] for i in range(n_in)) for j in range(n_hid)]
+    # float(): integer parameters and inputs still give float pre-activations
+    k1 = [float(b[j]) + sum(W[i][j] * x[i] for i in range(n_in)) for j in range(n_hid)]
     h = [_sigmoid(v) for v in k1]
-    k2 = [c[m] + sum(V[j][m] * h[j] for j in range(n_hid)) for m in range(n_out)]
+    k2 = [float(c[m]) + sum(V[j][m] * h[j] for j in range(n_hid)) for m in range(n_out)]
     y = _softmax(k2)
     return {"k1": k1, "h": h, "k2": k2, "y": y}
 
