@@ -14,7 +14,7 @@ import numpy as np
 
 from grader import judge
 from grader.assignment import CheckList
-from grader.model import CheckFailed, Limits, Outcome, Visibility
+from grader.model import CheckFailed, Limits, Visibility
 from grader.oracles import autograd, torch
 
 from . import oracle
@@ -88,6 +88,8 @@ ALLOWED_IMPORTS = {"math", "random", "typing", "__future__", "copy", "functools"
 @check("plain_python", "scalar_backprop.py uses plain Python only (math, random; no numpy/torch)", 2,
        tolerance="imports limited to math, random, typing, copy, functools, itertools")
 def scalar_plain_python(ctx):
+    net = oracle.SCALAR_EXAMPLE  # only an implementation earns these points, not the empty template
+    ctx.probe("call", "scalar_backprop", "forward", net["x"], net["W"], net["b"], net["V"], net["c"])
     try:
         tree = ast.parse(ctx.source("scalar_backprop"))
     except SyntaxError as exc:
@@ -147,7 +149,7 @@ def scalar_sgd_step(ctx):
 @check("train_synthetic", "train_synthetic learns the synthetic 2-D data (validation accuracy measured by the grader)",
        5, limits=Limits(timeout=90), tolerance="full marks at ≥ 0.90 validation accuracy, partial from 0.70")
 def scalar_train(ctx):
-    oracle.judge_scalar_training(ctx, seed=0, n=20_000, lr=0.05)
+    oracle.judge_scalar_training(ctx, seed=0, n=60_000, lr=0.05)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import numpy as np
 
 from grader import judge
 from grader.assignment import CheckList
-from grader.model import CheckFailed, Limits, Outcome, Visibility
+from grader.model import CheckFailed, Limits, Visibility
 from grader.oracles import autograd, central_diff, torch
 
 from . import oracle
@@ -25,6 +25,7 @@ check = CHECKS.task("softmax", module="softmax")
 def softmax_rows_scale(ctx):
     o = ctx.rng.normal(size=(2, 3, 4)) * np.array([1e-3, 1.0, 1e3])[None, :, None]
     o[1, 2] += 1e4
+    o = oracle.f32_exact(o)  # inputs a float32 submission represents exactly
     judge.close("softmax(o), rows scaled 1e-3, 1, 1e3 (+1e4)", ctx.probe("call", "softmax", "softmax", o),
                 oracle.softmax(o), **GRAD)
 
@@ -38,10 +39,12 @@ def softmax_jacobian_hidden(ctx):
                     ctx.probe("call", "softmax", "softmax_jacobian", o), expected, **GRAD)
 
 
-@check("cross_entropy_hidden", "cross_entropy and its gradient on hidden inputs (N = 9, C = 6, large logits)", 4,
+@check("cross_entropy_hidden", "cross_entropy and its gradient on hidden inputs (N = 9, C = 6, logits up to ~1e3)", 4,
        tolerance=GRAD_TOL)
 def softmax_ce_hidden(ctx):
     o = ctx.rng.normal(0, 50, size=(9, 6))
+    o[::3] += 1000.0  # exp(1000) overflows float64: only a shifted log-sum-exp survives
+    o = oracle.f32_exact(o)
     t = ctx.rng.integers(0, 6, size=9)
     value, (grad,) = autograd(lambda x: oracle.torch_ce(x, t), o)
     judge.close_each([("cross_entropy(o, t)", ctx.probe("call", "softmax", "cross_entropy", o, t), value),
@@ -76,7 +79,7 @@ def scalar_random_nets(ctx):
 @check("train_hidden", "train_synthetic on a hidden synthetic sample", 4, limits=Limits(timeout=120),
        tolerance="full marks at ≥ 0.90 validation accuracy, partial from 0.70")
 def scalar_train_hidden(ctx):
-    return oracle.judge_scalar_training(ctx, seed=3, n=30_000, lr=0.05)
+    oracle.judge_scalar_training(ctx, seed=3, n=60_000, lr=0.05)
 
 
 # --- 1.3 layers ----------------------------------------------------------------------------------------
@@ -114,7 +117,7 @@ def layers_relu_at_zero(ctx):
 
 @check("softmax_large", "Softmax layer and CrossEntropyLoss stay finite for large inputs", 2, tolerance=GRAD_TOL)
 def layers_softmax_large(ctx):
-    X = ctx.rng.normal(0, 1, size=(3, 4)) + np.array([[1e4], [-1e4], [0.0]])
+    X = oracle.f32_exact(ctx.rng.normal(0, 1, size=(3, 4)) + np.array([[1e4], [-1e4], [0.0]]))
     oracle.judge_layer(ctx, "Softmax", n=3, n_in=4, X=X)
 
 
@@ -174,5 +177,5 @@ def mlp_train_history(ctx):
     if not losses[-1] < losses[0]:
         raise CheckFailed(f"the training loss did not fall: {losses.round(4).tolist()}")
     acc = oracle.mlp_accuracy(got["params"], data.x_val, data.y_val, [2, 16, 2], "relu", "softmax")
-    frac = oracle.partial_credit(acc, 0.6, 0.85)
-    return Outcome(frac, "" if frac >= 1 else f"validation accuracy {acc:.3f} measured by the grader (full marks at ≥ 0.85)")
+    oracle.require_accuracy(acc, 0.6, 0.85, f"validation accuracy {acc:.3f} measured by the grader "
+                                            "(full marks at ≥ 0.85)")

@@ -1,43 +1,153 @@
 """Import a student's module from `name.py`, or from `name.ipynb` when there is no .py.
 
-Notebooks are read with nbformat. IPython magics (`%...`, `%%...` cells) and shell escapes (`!...`)
-never run: they are replaced by `pass` so that line numbers in tracebacks still match the cell.
-In the default "definitions" mode only imports, function and class definitions and constant
-assignments are kept, so that training cells, plots and downloads in the notebook do not run.
+Notebooks are read with nbformat. IPython-only syntax never runs: shell escapes (`!pip ...`), line
+magics (`%matplotlib inline`), help (`np.dot?`) and `x = !ls` become `pass` (or `x = None`), so that
+line numbers in tracebacks still match the cell; `%time STMT` keeps STMT. Cell magics (`%%bash`,
+`%%timeit`, ...) skip their cell, except `%%time`, `%%capture` and `%%prun`, whose body is Python run
+in the notebook's namespace. Only lines that start a statement are touched: a `%` that continues an
+expression or a `!`/`?` inside a multi-line string stay as they are. A cell that still is not valid
+Python (e.g. a top-level `await`) is skipped with a warning.
+
+Two modes:
+
+* "definitions" (default): only imports, function and class definitions, constant assignments and
+  `try:` blocks made of those are kept, so that training cells, plots and downloads do not run.
+  An assignment is a constant when its value calls nothing (`LR = 0.1`, `relu = lambda z: ...`), when
+  it only calls cheap constructors (`partial`, `namedtuple`, `np.random.default_rng`,
+  `torch.device`, ...; see `_CHEAP_CALLS`), or when every name it assigns is ALL_CAPS with at least
+  two letters (`DEVICE = torch.device("cpu")`, `CLASSES = list(range(10))`) by the usual convention
+  for constants; single capitals such as `X = load_data()` are data, not constants. Every kept
+  statement runs on its own: one that raises (`import matplotlib` where it is not installed) is
+  skipped with a warning and the rest of the notebook still loads.
+* "all": every code cell runs top to bottom, as "Restart & Run All" would; an exception fails the
+  import (and the checks that need the module).
+
+Warnings are collected per module in `NotebookFinder.warnings` (the worker reports them).
 """
 from __future__ import annotations
 
+import __future__
 import ast
 import importlib.abc
+import importlib.machinery
 import importlib.util
+import io
+import linecache
+import re
 import sys
+import tokenize
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import CodeType
 
 NOTEBOOK_MODES = ("definitions", "all")
 
+_REMOVED = "pass  # IPython-only line removed by the grader"
+# Cell magics whose body is Python executed in the notebook's namespace: the body is kept.
+# (%%timeit is not among them: IPython runs its body in a throw-away namespace.)
+_PYTHON_CELL_MAGICS = {"time", "capture", "prun"}
+_HELP_RE = re.compile(r"^\s*(\?{1,2}[\w.]+|[\w.\[\]()]+\?{1,2})\s*(#.*)?$")  # ?obj  obj?  obj??
+_MAGIC_ASSIGN_RE = re.compile(r"^\s*([A-Za-z_]\w*)\s*=\s*[!%]")  # files = !ls ; t = %timeit -o f()
+_TIME_RE = re.compile(r"^%time\s+(\S.*)$")  # %time model = train(): IPython runs the statement
+_WARN_CHARS = 300
+
+# Calls that only build a value cheaply, allowed in kept assignments of any name (definitions mode):
+# matched on the called name's last part (`functools.partial`, `np.random.default_rng`, ...).
+_CHEAP_CALLS = frozenset({
+    "partial", "namedtuple", "NamedTuple", "TypeVar", "NewType", "defaultdict", "OrderedDict",
+    "vectorize", "dtype", "default_rng", "RandomState", "device", "is_available", "getLogger",
+})
+
+
+# ---------------------------------------------------------------------------------- IPython syntax
+def _starts_statement(previous: list[str]) -> bool:
+    """Whether the line after `previous` begins a new statement (not inside brackets or a string)."""
+    if not previous:
+        return True
+    text = "\n".join(previous) + "\n"
+    try:
+        for _ in tokenize.generate_tokens(io.StringIO(text).readline):
+            pass
+    except tokenize.TokenError:  # EOF in a multi-line statement or string: a continuation line
+        return False
+    except (SyntaxError, ValueError):  # cannot tell: treat the line as a statement of its own
+        return True
+    return True
+
+
+def _ipython_line(line: str) -> str | None:
+    """The Python replacement of an IPython-only line, or None when the line is plain Python."""
+    stripped = line.lstrip()
+    indent = line[: len(line) - len(stripped)]
+    if stripped.startswith(("!", "%")):
+        m = _TIME_RE.match(stripped)
+        return indent + m.group(1) if m else indent + _REMOVED
+    if _HELP_RE.match(line):
+        return indent + _REMOVED
+    m = _MAGIC_ASSIGN_RE.match(line)
+    if m:
+        return f"{indent}{m.group(1)} = None  # IPython-only value removed by the grader"
+    return None
+
 
 def _strip_magics(source: str) -> str | None:
-    """Return the cell's code with IPython-only lines neutralised, or None for a cell magic."""
-    if source.lstrip().startswith("%%"):
-        return None
-    lines = []
-    for line in source.splitlines():
-        stripped = line.lstrip()
-        if stripped.startswith(("!", "%")):
-            indent = line[: len(line) - len(stripped)]
-            lines.append(indent + "pass  # IPython-only line removed by the grader")
+    """Return the cell's code with IPython-only lines neutralised, or None for a (non-Python) cell magic.
+
+    Line numbers are preserved: every line of the cell is still there, replaced or not.
+    """
+    lines = source.splitlines()
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        return ""
+    head = lines[first].lstrip()
+    if head.startswith("%%"):
+        magic = head[2:].split(maxsplit=1)[0] if head[2:].strip() else ""
+        if magic not in _PYTHON_CELL_MAGICS:
+            return None
+        lines[first] = _REMOVED
+    out: list[str] = []
+    for line in lines:
+        replacement = _ipython_line(line)
+        if replacement is not None and _starts_statement(out):
+            out.append(replacement)
         else:
-            lines.append(line)
-    return "\n".join(lines)
+            out.append(line)
+    return "\n".join(out)
+
+
+# ------------------------------------------------------------------------------- definitions mode
+def _called_name(call: ast.Call) -> str:
+    f = call.func
+    if isinstance(f, ast.Attribute):
+        return f.attr
+    if isinstance(f, ast.Name):
+        return f.id
+    return ""
 
 
 def _has_call(node: ast.AST) -> bool:
-    return any(isinstance(n, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom)) for n in ast.walk(node))
+    """Whether evaluating `node` calls anything but a cheap constructor (a lambda's body is not run)."""
+    if isinstance(node, (ast.Await, ast.Yield, ast.YieldFrom)):
+        return True
+    if isinstance(node, ast.Call) and _called_name(node) not in _CHEAP_CALLS:
+        return True
+    if isinstance(node, ast.Lambda):  # only its default values are evaluated now
+        return any(_has_call(d) for d in [*node.args.defaults, *node.args.kw_defaults] if d is not None)
+    return any(_has_call(child) for child in ast.iter_child_nodes(node))
+
+
+def _constant_like(name: str) -> bool:
+    core = name.strip("_")
+    return core.isupper() and sum(ch.isalpha() for ch in core) >= 2
 
 
 def _is_constant_name(target: ast.expr) -> bool:
+    """ALL_CAPS names with two letters or more (`DEVICE`, `N_EPOCHS`); `X`, `W` are data, not constants."""
     names = [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
-    return bool(names) and all(n.isupper() or n.startswith("_") and n[1:].isupper() for n in names)
+    return bool(names) and all(_constant_like(n) for n in names)
+
+
+_TRY_TYPES = tuple(t for t in (getattr(ast, "Try", None), getattr(ast, "TryStar", None)) if t)
 
 
 def _keep(node: ast.stmt) -> bool:
@@ -48,20 +158,66 @@ def _keep(node: ast.stmt) -> bool:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         if node.value is None:
             return True
-        # Constants: a value with no call in it (`LR = 0.1`, `SIZES = [784, 300, 10]`), or an
-        # ALL_CAPS name (`DEVICE = torch.device("cpu")`), by the usual convention for constants.
+        # Constants: a value with no (expensive) call in it (`LR = 0.1`, `SIZES = [784, 300, 10]`), or
+        # ALL_CAPS names (`DEVICE = torch.device("cpu")`), by the usual convention for constants.
         return not _has_call(node.value) or all(_is_constant_name(t) for t in targets)
+    if isinstance(node, _TRY_TYPES):  # try: import torch / except ImportError: torch = None
+        body = [*node.body, *node.orelse, *node.finalbody, *(s for h in node.handlers for s in h.body)]
+        return all(isinstance(s, ast.Pass) or _keep(s) for s in body)
     return False
 
 
-def notebook_code(path: Path, mode: str = "definitions") -> tuple[list[tuple[str, ast.Module]], list[str]]:
-    """Return [(pseudo-filename, code)] per kept cell and warnings about skipped cells."""
+# ------------------------------------------------------------------------------------- notebooks
+@dataclass
+class NotebookCell:
+    """One code cell as the grader runs it.
+
+    name: pseudo file name `nb.ipynb[cell N]` (N counts every cell, Markdown included, from 1);
+    source: the cell's code with IPython syntax neutralised (what tracebacks quote);
+    tree: the parsed (in definitions mode, filtered) cell;
+    units: what runs, in order, as (first line, code): the whole cell in "all" mode, one unit per kept
+    statement in "definitions" mode.
+    """
+
+    name: str
+    source: str
+    tree: ast.Module
+    units: list[tuple[int, CodeType]] = field(default_factory=list)
+
+
+def _read_notebook(path: Path):
     import nbformat  # imported lazily: only notebook submissions pay for it
 
-    nb = nbformat.read(str(path), as_version=4)
-    cells, warnings = [], []
+    try:
+        return nbformat.read(str(path), as_version=4)
+    except Exception as exc:
+        raise ImportError(f"{path.name} cannot be read as a Jupyter notebook: "
+                          f"{type(exc).__name__}: {str(exc)[:_WARN_CHARS]}") from None
+
+
+def _future_flags(node: ast.stmt) -> int:
+    if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+        return sum(getattr(__future__, a.name).compiler_flag for a in node.names
+                   if hasattr(__future__, a.name))
+    return 0
+
+
+def _first_line(source: str, lineno: int) -> str:
+    lines = source.splitlines()
+    text = lines[lineno - 1].strip() if 0 < lineno <= len(lines) else ""
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def notebook_code(path: Path, mode: str = "definitions") -> tuple[list[NotebookCell], list[str]]:
+    """Return the code cells to run, and warnings about skipped cells and statements."""
+    if mode not in NOTEBOOK_MODES:
+        raise ValueError(f"notebook mode must be one of {NOTEBOOK_MODES}, not {mode!r}")
+    nb = _read_notebook(path)
+    cells: list[NotebookCell] = []
+    warnings: list[str] = []
+    flags = 0  # __future__ imports carry over to later cells, as in IPython
     for i, cell in enumerate(nb.cells, start=1):
-        if cell.cell_type != "code":
+        if cell.get("cell_type") != "code":
             continue
         code = _strip_magics(cell.source)
         if code is None or not code.strip():
@@ -72,28 +228,74 @@ def notebook_code(path: Path, mode: str = "definitions") -> tuple[list[tuple[str
         except SyntaxError as exc:
             warnings.append(f"{fname}: skipped, syntax error at line {exc.lineno}: {exc.msg}")
             continue
-        if mode == "definitions":
-            tree.body = [n for n in tree.body if _keep(n)]
-            if not tree.body:
+        out = NotebookCell(fname, code, tree)
+        if mode == "all":
+            for node in tree.body:
+                flags |= _future_flags(node)
+            try:
+                out.units.append((1, compile(tree, fname, "exec", flags=flags, dont_inherit=True)))
+            except (SyntaxError, ValueError) as exc:  # e.g. 'await' outside function: found by compile
+                warnings.append(f"{fname}: skipped, syntax error at line {getattr(exc, 'lineno', '?')}: "
+                                f"{getattr(exc, 'msg', exc)}")
                 continue
-        cells.append((fname, tree))  # compiling the (filtered) tree keeps the cell's line numbers
+        else:
+            kept = []
+            for node in tree.body:
+                if not _keep(node):
+                    continue
+                flags |= _future_flags(node)
+                try:
+                    unit = compile(ast.Module(body=[node], type_ignores=[]), fname, "exec",
+                                   flags=flags, dont_inherit=True)
+                except (SyntaxError, ValueError) as exc:
+                    warnings.append(f"{fname}, line {node.lineno}: skipped `{_first_line(code, node.lineno)}`: "
+                                    f"syntax error: {getattr(exc, 'msg', exc)}")
+                    continue
+                kept.append(node)
+                out.units.append((node.lineno, unit))
+            tree.body = kept
+            if not kept:
+                continue
+        cells.append(out)
     return cells, warnings
+
+
+def notebook_source(path: Path) -> str:
+    """The notebook's code as one Python source text, for checks that read the code (never run here).
+
+    Code cells with IPython syntax neutralised, in order; cells that are not valid Python are left out.
+    """
+    parts = []
+    for cell in _read_notebook(path).cells:
+        if cell.get("cell_type") != "code":
+            continue
+        code = _strip_magics(cell.source)
+        if not code or not code.strip():
+            continue
+        try:
+            ast.parse(code)
+        except SyntaxError:
+            continue
+        parts.append(code)
+    return "\n\n".join(parts) + "\n"
 
 
 class NotebookFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Lets `import softmax` (and a student's `from layers import Linear`) find softmax.ipynb."""
 
     def __init__(self, folder: Path, mode: str):
-        self.folder, self.mode = folder, mode
+        if mode not in NOTEBOOK_MODES:
+            raise ValueError(f"notebook mode must be one of {NOTEBOOK_MODES}, not {mode!r}")
+        self.folder, self.mode = Path(folder), mode
         self.warnings: dict[str, list[str]] = {}
 
     def find_spec(self, fullname, path=None, target=None):
         if path is not None or "." in fullname:
             return None
-        if (self.folder / f"{fullname}.py").exists():
-            return None  # a .py file wins; the normal path finder loads it
+        if (self.folder / f"{fullname}.py").exists() or (self.folder / fullname / "__init__.py").exists():
+            return None  # a .py file (or package) wins; the normal path finder loads it
         nb = self.folder / f"{fullname}.ipynb"
-        if not nb.exists():
+        if not nb.is_file():
             return None
         return importlib.util.spec_from_loader(fullname, self, origin=str(nb))
 
@@ -105,11 +307,28 @@ class NotebookFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         module.__file__ = str(nb)
         cells, warnings = notebook_code(nb, self.mode)
         self.warnings[module.__name__] = warnings
-        for fname, tree in cells:
-            exec(compile(tree, fname, "exec"), module.__dict__)
+        for cell in cells:
+            # tracebacks (ours and the student's) can then quote the line of the cell
+            linecache.cache[cell.name] = (len(cell.source), None, cell.source.splitlines(True), cell.name)
+            for lineno, unit in cell.units:
+                if self.mode == "all":
+                    exec(unit, module.__dict__)
+                    continue
+                try:
+                    exec(unit, module.__dict__)
+                except (Exception, SystemExit) as exc:
+                    try:
+                        what = f"{type(exc).__name__}: {exc}"
+                    except Exception:  # an exception whose __str__ raises
+                        what = type(exc).__name__
+                    warnings.append(f"{cell.name}, line {lineno}: skipped `{_first_line(cell.source, lineno)}`, "
+                                    f"it raised {what[:_WARN_CHARS]}")
 
 
 def install(folder: Path, mode: str = "definitions") -> NotebookFinder:
+    """Put a NotebookFinder for `folder` on sys.meta_path, after the built-in and frozen importers
+    (a notebook never shadows `sys` or `os`) and before the path finder (it wins over site-packages)."""
     finder = NotebookFinder(folder, mode)
-    sys.meta_path.insert(0, finder)
+    at = next((i for i, f in enumerate(sys.meta_path) if f is importlib.machinery.PathFinder), 0)
+    sys.meta_path.insert(at, finder)
     return finder

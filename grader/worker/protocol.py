@@ -78,8 +78,8 @@ def to_plain(value: Any, _depth: int = 0) -> Any:
 
 def _encode(value: Any) -> Any:
     if isinstance(value, np.ndarray):
-        arr = np.ascontiguousarray(value)
-        return {_ND: [arr.dtype.name, list(arr.shape), base64.b64encode(arr.tobytes()).decode("ascii")]}
+        # tobytes() writes C order whatever the layout; not ascontiguousarray, which makes 0-d arrays 1-d
+        return {_ND: [value.dtype.name, list(value.shape), base64.b64encode(value.tobytes()).decode("ascii")]}
     if isinstance(value, list):
         return [_encode(v) for v in value]
     if isinstance(value, dict):

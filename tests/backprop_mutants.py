@@ -1,0 +1,90 @@
+"""Wrong A1 submissions, each made by one edit of the reference solution, with the checks that must catch it.
+
+Every check of the assignment appears in some `catches` set (tests/test_backprop_checks.py asserts it):
+a check that no wrong submission fails would be a defect.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    file: str
+    old: str
+    new: str
+    catches: frozenset[str]  # check ids that must not award full marks
+    tasks: tuple[str, ...]
+
+    def __init__(self, name, file, old, new, catches, tasks=None):
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "file", file)
+        object.__setattr__(self, "old", old)
+        object.__setattr__(self, "new", new)
+        object.__setattr__(self, "catches", frozenset(catches))
+        object.__setattr__(self, "tasks", tuple(tasks or sorted({c.split(".")[0] for c in catches})))
+
+
+MUTANTS = [
+    # 1.1 softmax.py
+    Mutant("softmax_no_max_shift", "softmax.py", "z = o - np.max(o, axis=-1, keepdims=True)", "z = o",
+           {"softmax.stable", "softmax.rows_scale"}),
+    Mutant("softmax_wrong_axis", "softmax.py", "return e / np.sum(e, axis=-1, keepdims=True)",
+           "return e / np.sum(e, axis=0, keepdims=True)", {"softmax.values"}),
+    Mutant("jacobian_diagonal_only", "softmax.py", "return np.diag(y) - np.outer(y, y)",
+           "return np.diag(y * (1 - y))", {"softmax.jacobian", "softmax.jacobian_hidden"}),
+    Mutant("cross_entropy_sum_not_mean", "softmax.py", "return float(np.mean(lse - o[np.arange(n), t]))",
+           "return float(np.sum(lse - o[np.arange(n), t]))",
+           {"softmax.cross_entropy", "softmax.cross_entropy_hidden"}),
+    Mutant("cross_entropy_unstable", "softmax.py", "m = np.max(o, axis=1, keepdims=True)",
+           "m = np.zeros((o.shape[0], 1))", {"softmax.cross_entropy", "softmax.cross_entropy_hidden"}),
+    Mutant("cross_entropy_grad_no_mean", "softmax.py", "return d / n", "return d",
+           {"softmax.cross_entropy_grad", "softmax.cross_entropy_hidden"}),
+    # 1.2 scalar_backprop.py
+    Mutant("scalar_uses_numpy", "scalar_backprop.py", "import math\n", "import math\nimport numpy as np\n",
+           {"scalar.plain_python"}),
+    Mutant("scalar_tanh_not_sigmoid", "scalar_backprop.py", "h = [_sigmoid(v) for v in k1]",
+           "h = [math.tanh(v) for v in k1]",
+           {"scalar.forward_example", "scalar.backward_example", "scalar.random_nets"}),
+    Mutant("scalar_forward_no_bias", "scalar_backprop.py", "k1 = [float(b[j]) + sum(", "k1 = [0.0 + sum(",
+           {"scalar.random_nets"}),
+    Mutant("scalar_backward_sign", "scalar_backprop.py", "dk2 = [y[m] - (1.0 if m == target else 0.0)",
+           "dk2 = [(1.0 if m == target else 0.0) - y[m]",
+           {"scalar.backward_example", "scalar.random_nets", "scalar.train_synthetic"}),
+    Mutant("scalar_loss_log10", "scalar_backprop.py", "return -math.log(p) if", "return -math.log10(p) if",
+           {"scalar.loss"}),
+    Mutant("scalar_sgd_ascent", "scalar_backprop.py", "return [pi - lr * gi for", "return [pi + lr * gi for",
+           {"scalar.sgd_step"}),
+    Mutant("scalar_train_no_update", "scalar_backprop.py", "params = sgd_step(params, grads, lr)", "pass",
+           {"scalar.train_synthetic", "scalar.train_hidden"}),
+    # 1.3 layers.py
+    Mutant("linear_db_mean", "layers.py", "self.db = dY2.sum(axis=0)", "self.db = dY2.mean(axis=0)",
+           {"layers.linear", "layers.batch_sizes"}),
+    Mutant("sigmoid_backward_missing_factor", "layers.py", "return dY * self.Y * (1.0 - self.Y)",
+           "return dY * self.Y",
+           {"layers.sigmoid", "layers.batch_sizes", "mlp.example", "mlp.gradient_fd", "mlp.gradients_deep"},
+           tasks=("layers", "mlp")),
+    Mutant("relu_grad_one_at_zero", "layers.py", "self.mask = X > 0", "self.mask = X >= 0",
+           {"layers.relu_at_zero"}),
+    Mutant("relu_backward_passes_all", "layers.py", "return np.where(self.mask, dY, 0.0)", "return dY",
+           {"layers.relu", "mlp.gradients"}, tasks=("layers", "mlp")),
+    Mutant("softmax_layer_diagonal_jacobian", "layers.py", ' - np.einsum("ni,nj->nij", Y, Y)', "",
+           {"layers.softmax", "layers.batch_sizes", "mlp.gradients"}, tasks=("layers", "mlp")),
+    Mutant("softmax_layer_unstable", "layers.py", "e = np.exp(X - X.max(axis=-1, keepdims=True))",
+           "e = np.exp(X)", {"layers.softmax_large"}),
+    Mutant("mse_no_half", "layers.py", "return float(0.5 * np.sum(self.diff ** 2) / self.n)",
+           "return float(np.sum(self.diff ** 2) / self.n)", {"layers.mse", "mlp.example"},
+           tasks=("layers", "mlp")),
+    Mutant("cross_entropy_loss_grad_sign", "layers.py", "return -self.t / (self.n * self.p)",
+           "return self.t / (self.n * self.p)", {"layers.cross_entropy", "mlp.train_history"},
+           tasks=("layers", "mlp")),
+    # 1.3 mlp.py
+    Mutant("mlp_weights_in_out", "mlp.py", "W = rng.standard_normal((n_out, n_in)) / np.sqrt(n_in)",
+           "W = rng.standard_normal((n_in, n_out)).T.copy().T / np.sqrt(n_in)", {"mlp.shapes"}),
+    Mutant("mlp_step_ignores_lr", "mlp.py", "p -= lr * g", "p -= g", {"mlp.sgd_step"}),
+]
+
+# Slow: trains the 784-300-10 network on FashionMNIST; its step never moves the weights.
+FASHION_MUTANT = Mutant("mlp_step_no_update", "mlp.py", "p -= lr * g", "p -= 0 * g",
+                        {"mlp.train_fashion", "mlp.sgd_step", "mlp.train_history"})

@@ -1,0 +1,105 @@
+"""A1 checks: the reference gets full marks, every check catches a wrong submission and accepts
+correct variants (float32, loops), and the unsolved template scores 0 without crashing."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from grader import assignment
+from grader.model import Status
+
+from backprop_mutants import FASHION_MUTANT, MUTANTS
+from conftest import REFERENCE, SUBMISSIONS, TEMPLATE, by_id, run_grade
+
+HAVE_FASHION = os.path.isdir("/usr/share/datasets/fashion-mnist") or bool(os.environ.get("GRADER_DATA"))
+ALL_IDS = {c.id for c in assignment.load("backprop").checks(hidden=True)}
+
+
+def test_every_check_has_a_mutant_that_it_catches():
+    caught = set().union(*(m.catches for m in MUTANTS + [FASHION_MUTANT]))
+    assert ALL_IDS - caught == set(), "checks that no wrong submission fails"
+    assert caught - ALL_IDS == set(), "mutants name checks that do not exist"
+
+
+def test_reference_scores_full_marks_fast_tasks():
+    report = run_grade(REFERENCE / "backprop", "backprop", tasks=["softmax", "scalar", "layers"])
+    bad = {c.id: (c.status, c.message) for c in report.checks if c.status != Status.PASSED}
+    assert bad == {}
+    assert report.score == report.max_score > 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAVE_FASHION, reason="FashionMNIST not installed")
+def test_reference_scores_full_marks_everything():
+    report = run_grade(REFERENCE / "backprop", "backprop")
+    bad = {c.id: (c.status, c.message) for c in report.checks if c.status != Status.PASSED}
+    assert bad == {}
+    assert {c.id for c in report.checks} == ALL_IDS
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
+def test_mutant_is_caught(mutant, submission):
+    path = submission(REFERENCE / "backprop", [(mutant.file, mutant.old, mutant.new)])
+    report = run_grade(path, "backprop", tasks=mutant.tasks)
+    results = by_id(report)
+    for cid in mutant.catches:
+        r = results[cid]
+        assert r.score < r.max_score, f"{cid} gave full marks to {mutant.name}"
+        assert r.status != Status.PASSED
+        assert r.message.strip(), f"{cid} failed without saying why"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAVE_FASHION, reason="FashionMNIST not installed")
+def test_fashion_mutant_is_caught(submission):
+    m = FASHION_MUTANT
+    path = submission(REFERENCE / "backprop", [(m.file, m.old, m.new)])
+    results = by_id(run_grade(path, "backprop", tasks=["mlp"]))
+    for cid in m.catches:
+        assert results[cid].score < results[cid].max_score, cid
+    assert "test accuracy" in results["mlp.train_fashion"].message
+
+
+FLOAT32 = [
+    ("softmax.py", "return a if np.issubdtype(a.dtype, np.floating) else a.astype(np.float64)",
+     "return a.astype(np.float32)"),
+    ("layers.py", "return a if np.issubdtype(a.dtype, np.floating) else a.astype(np.float64)",
+     "return a.astype(np.float32)"),
+]
+
+
+def test_float32_variant_gets_full_marks(submission):
+    path = submission(REFERENCE / "backprop", FLOAT32)
+    report = run_grade(path, "backprop", tasks=["softmax", "layers"])
+    assert {c.id: c.message for c in report.checks if c.status != Status.PASSED} == {}
+
+
+def test_float32_mlp_gets_full_marks(submission):
+    path = submission(REFERENCE / "backprop", FLOAT32)
+    report = run_grade(path, "backprop", tasks=["mlp"])
+    bad = {c.id: c.message for c in report.checks if c.status != Status.PASSED and c.id != "mlp.train_fashion"}
+    assert bad == {}
+
+
+def test_loops_variant_gets_full_marks(submission):
+    path = submission(REFERENCE / "backprop", extra=SUBMISSIONS / "backprop_loops")
+    report = run_grade(path, "backprop", tasks=["softmax"])
+    assert {c.id: c.message for c in report.checks if c.status != Status.PASSED} == {}
+
+
+def test_template_scores_zero_and_says_not_implemented():
+    report = run_grade(TEMPLATE / "backprop", "backprop", hidden=False)
+    assert report.score == 0
+    assert len(report.checks) == len(assignment.load("backprop").checks(hidden=False))
+    for c in report.checks:
+        assert c.status in (Status.FAILED, Status.MISSING), (c.id, c.status, c.message)
+        assert "not implemented yet" in c.message, (c.id, c.message)
+
+
+def test_messages_say_expected_and_got(submission):
+    wrong_axis = next(m for m in MUTANTS if m.name == "softmax_wrong_axis")
+    path = submission(REFERENCE / "backprop", [(wrong_axis.file, wrong_axis.old, wrong_axis.new)])
+    r = by_id(run_grade(path, "backprop", tasks=["softmax"], hidden=False))["softmax.values"]
+    assert "expected" in r.message and "got" in r.message and "index" in r.message
+    assert "softmax(o)" in r.message
