@@ -1,7 +1,15 @@
 """The `grade` command: a thin click layer over `grader.runner` and `grader.reports`.
 
+    grade check [PATH] [TASK]...   grade the submission in PATH (default: the current folder)
+    grade list [--assignment A]    the assignments, or the checks of one
+
+`grade check` takes the folder to grade and/or task names in any order (`grade check softmax`,
+`grade check ../my-copy layers mlp`), or a module file (`grade check softmax.py`: that file's folder,
+that file's task). The assignment comes from --assignment, else from a `.grade.toml` marker
+(`assignment = "NAME"`) in the folder or a folder above it, else from the folder's name.
+
 Exit status: 0 when grading ran (whatever the score); 1 only with --fail-under and a lower score;
-2 for usage errors (click's own convention).
+2 for usage errors (click's own convention): unknown assignment or task, no such folder.
 """
 from __future__ import annotations
 
@@ -13,12 +21,18 @@ from typing import Optional
 import click
 
 from . import assignment as assignments_mod
-from .model import CheckResult, Status
+from .model import CheckResult, Report, Status
 from .runner import GradeOptions, grade
 from .sandbox import ISOLATION_MODES
 
 MARKER = ".grade.toml"
 FORMAT_NAMES = ("table", "json", "junit", "markdown", "gradescope")
+MODULE_SUFFIXES = (".py", ".ipynb")
+VERBOSE_OUTPUT_CHARS = 4000  # per check, in the terminal with --verbose
+
+
+def _known() -> str:
+    return ", ".join(assignments_mod.available())
 
 
 def find_assignment(path: Path, name: Optional[str]) -> str:
@@ -27,14 +41,14 @@ def find_assignment(path: Path, name: Optional[str]) -> str:
     if name:
         if name not in known:
             raise click.BadParameter(f"unknown assignment {name!r}; known: {', '.join(known)}",
-                                     param_hint="--assignment")
+                                     param_hint="'--assignment'")
         return name
     for folder in (path, *path.parents):
         marker = folder / MARKER
         if marker.is_file():
             try:
                 found = tomllib.loads(marker.read_text()).get("assignment")
-            except tomllib.TOMLDecodeError as exc:
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                 raise click.UsageError(f"{marker}: {exc}")
             if found not in known:
                 raise click.UsageError(f"{marker} names unknown assignment {found!r}; known: {', '.join(known)}")
@@ -45,72 +59,187 @@ def find_assignment(path: Path, name: Optional[str]) -> str:
                            f"({', '.join(known)}) or add a {MARKER} file with assignment = \"NAME\"")
 
 
+def _load_assignment(name: str):
+    try:
+        return assignments_mod.load(name)
+    except KeyError:
+        raise click.BadParameter(f"unknown assignment {name!r}; known: {_known()}",
+                                 param_hint="'--assignment'") from None
+
+
+def _looks_like_path(word: str) -> bool:
+    return "/" in word or "\\" in word or word.startswith(".") or word.endswith((*MODULE_SUFFIXES, ".zip"))
+
+
+def _split_targets(targets: tuple[str, ...]) -> tuple[Optional[Path], list[str], list[str]]:
+    """PATH and TASK arguments, in any order: (folder, module stems of files given, task words)."""
+    folder: Optional[Path] = None
+    stems: list[str] = []
+    words: list[str] = []
+    for t in targets:
+        p = Path(t).expanduser()
+        if p.is_dir():
+            here = p.resolve()
+        elif p.is_file():
+            if p.suffix not in MODULE_SUFFIXES:
+                raise click.UsageError(f"{t} is a file; give the folder that holds your modules "
+                                       f"(or one module: a .py or .ipynb file)")
+            here = p.resolve().parent
+            stems.append(p.stem)
+        elif _looks_like_path(t):
+            raise click.UsageError(f"no such file or folder: {t}")
+        else:
+            words.append(t)
+            continue
+        if folder is not None and here != folder:
+            raise click.UsageError(f"grade check grades one folder at a time (got {folder} and {here}); "
+                                   "use `grade batch` for many submissions")
+        folder = here
+    return folder, stems, words
+
+
+def _resolve_tasks(asg, options: tuple[str, ...], words: list[str], stems: list[str]) -> list[str]:
+    known = [t.name for t in asg.tasks]
+    wanted: list[str] = []
+    for raw in options:
+        for t in (s.strip() for s in raw.split(",")):
+            if t and t not in known:
+                raise click.BadParameter(f"unknown task {t!r}; {asg.name} has: {', '.join(known)}",
+                                         param_hint="'--task'")
+            if t:
+                wanted.append(t)
+    for w in words:
+        if w not in known:
+            raise click.UsageError(f"{w!r} is neither a folder nor a task of {asg.name} "
+                                   f"(tasks: {', '.join(known)})")
+        wanted.append(w)
+    for stem in stems:
+        mine = [t.name for t in asg.tasks if t.modules and t.modules[0] == stem] or \
+               [t.name for t in asg.tasks if stem in t.modules]
+        if not mine:
+            modules = sorted({m for t in asg.tasks for m in t.modules})
+            raise click.UsageError(f"{stem} is not a module of {asg.name} (its modules: {', '.join(modules)})")
+        wanted += mine
+    return list(dict.fromkeys(wanted))  # in order, no duplicates
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="dl-grader")
 def main() -> None:
     """Autograder for deep-learning assignments."""
 
 
-@main.command()
-@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
+@main.command(context_settings={"max_content_width": 100})
+@click.argument("targets", nargs=-1, metavar="[PATH] [TASK]...")
 @click.option("--assignment", "-a", help="Assignment name (default: from the .grade.toml marker).")
-@click.option("--task", "-t", "tasks", multiple=True, help="Only this task (repeatable), e.g. softmax.")
+@click.option("--task", "-t", "tasks", multiple=True,
+              help="Only this task (repeatable, or comma-separated), e.g. softmax.")
 @click.option("--hidden", is_flag=True, help="Also run the hidden checks (instructors).")
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report here instead of standard output (the table still prints).")
+              help="Write the report to this file (the table then still prints).")
 @click.option("--fail-under", type=click.FloatRange(0, 100), help="Exit 1 if the score in percent is lower.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Table: also show what your code printed during each check, and timings.")
 @click.option("--notebook-mode", type=click.Choice(["definitions", "all"]), default="definitions",
               show_default=True, help="For .ipynb modules: keep only imports/definitions, or run every cell.")
 @click.option("--isolation", type=click.Choice(ISOLATION_MODES), default="auto", show_default=True,
               help="Sandbox: bubblewrap where available, else resource limits only.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder with FashionMNIST (default: $GRADER_DATA, the cache, Debian's package).")
-def check(path: Path, assignment: Optional[str], tasks: tuple[str, ...], hidden: bool, fmt: str,
-          output: Optional[Path], fail_under: Optional[float], notebook_mode: str, isolation: str,
-          data_dir: Optional[Path]) -> None:
-    """Grade the submission in PATH (default: the current folder)."""
+def check(targets: tuple[str, ...], assignment: Optional[str], tasks: tuple[str, ...], hidden: bool,
+          fmt: str, output: Optional[Path], fail_under: Optional[float], verbose: bool, notebook_mode: str,
+          isolation: str, data_dir: Optional[Path]) -> None:
+    """Grade the submission in PATH (default: the current folder).
+
+    \b
+    Examples:
+      grade check                      every public check, on the code in this folder
+      grade check softmax              only the task softmax (same as --task softmax)
+      grade check softmax.py           the task of that file
+      grade check ../copy -a backprop  another folder, naming the assignment
+      grade check --format junit -o report.xml --fail-under 100
+    """
     from .reports import FORMATS
 
-    path = path.resolve()
-    name = find_assignment(path, assignment)
-    asg = assignments_mod.load(name)
-    known_tasks = [t.name for t in asg.tasks]
-    for t in tasks:
-        if t not in known_tasks:
-            raise click.BadParameter(f"unknown task {t!r}; {name} has: {', '.join(known_tasks)}",
-                                     param_hint="--task")
-    interactive = fmt == "table" and output is None and sys.stderr.isatty()
-    progress = _progress(len([c for c in asg.checks(hidden) if not tasks or c.task in tasks])) \
-        if interactive else None
+    if output is not None and not output.expanduser().resolve().parent.is_dir():
+        raise click.BadParameter(f"{output}: no such folder {output.parent}", param_hint="'--output'")
+    folder, stems, words = _split_targets(targets)
+    path = folder or Path.cwd().resolve()
     try:
-        report = grade(path, asg, tasks=list(tasks) or None, hidden=hidden,
+        name = find_assignment(path, assignment)
+    except click.UsageError as exc:
+        if words and not isinstance(exc, click.BadParameter):
+            raise click.UsageError(f"no such folder: {words[0]} (and no task either: {exc.message})") from None
+        raise
+    asg = _load_assignment(name)
+    selected = _resolve_tasks(asg, tasks, words, stems)
+    interactive = fmt == "table" and output is None and sys.stderr.isatty()
+    n_checks = len([c for c in asg.checks(hidden) if not selected or c.task in selected])
+    progress = _Progress(n_checks) if interactive and n_checks else None
+    try:
+        report = grade(path, asg, tasks=selected or None, hidden=hidden,
                        options=GradeOptions(isolation=isolation, notebook_mode=notebook_mode,
                                             data_dir=data_dir),
                        on_result=progress.advance if progress else None)
     finally:
         if progress:
             progress.stop()
-    text = FORMATS[fmt](report)
+
     if output is not None:
-        output.write_text(text)
-        if fmt != "table":
-            click.echo(FORMATS["table"](report), nl=False)
-        click.echo(f"report written to {output}", err=True)
-    else:
+        try:
+            output.write_text(FORMATS[fmt](report))
+        except OSError as exc:
+            raise click.FileError(str(output), hint=str(exc.strerror or exc)) from None
+    if output is None and fmt != "table":
+        text = FORMATS[fmt](report)
         click.echo(text, nl=not text.endswith("\n"))
+    else:  # the table, for the person at the terminal (also when the report went to a file)
+        _print_table(report, verbose)
+    if output is not None:
+        click.echo(f"report ({fmt}) written to {output}", err=True)
     if fail_under is not None and report.percent < fail_under:
         click.echo(f"score {report.percent:.1f}% is below --fail-under {fail_under:g}%", err=True)
         sys.exit(1)
 
 
-class _progress:
+def _print_table(report: Report, verbose: bool) -> None:
+    """The table: with colour at a terminal, plain text (100 columns) when piped or captured."""
+    from .reports import clean_text, render_table, to_table
+
+    if sys.stdout.isatty():
+        from rich.console import Console
+
+        render_table(report, Console(highlight=False))
+    else:
+        click.echo(to_table(report), nl=False)
+    printed = [c for c in report.checks if clean_text(c.output).strip()]
+    if verbose:
+        click.echo("\nTimings, and what your code printed during each check:")
+        width = max((len(c.id) for c in report.checks), default=0)
+        for c in report.checks:
+            out = clean_text(c.output).rstrip()
+            click.echo(f"  {c.id:{width}s}  {c.duration:7.2f} s  {c.status}"
+                       + ("" if out else "  (printed nothing)"))
+            if not out:
+                continue
+            if len(out) > VERBOSE_OUTPUT_CHARS:
+                out = out[:VERBOSE_OUTPUT_CHARS] + f"\n... ({len(out) - VERBOSE_OUTPUT_CHARS} more characters)"
+            click.echo("\n".join("    | " + line for line in out.splitlines()))
+    elif printed:
+        n = len(printed)
+        click.echo(f"Your code printed output during {n} check{'s' if n > 1 else ''}: "
+                   "run with --verbose (-v) to see it.")
+
+
+class _Progress:
     """A progress bar on stderr while checks run (interactive terminals only)."""
 
     def __init__(self, total: int):
+        from rich.console import Console
         from rich.progress import Progress
 
-        self._p = Progress(transient=True, console=None)
+        self._p = Progress(transient=True, console=Console(stderr=True))
         self._p.start()
         self._task = self._p.add_task("grading", total=total)
 
@@ -131,11 +260,21 @@ def list_(assignment: Optional[str], hidden: bool) -> None:
         for name in assignments_mod.available():
             click.echo(f"{name}: {assignments_mod.load(name).title}")
         return
-    asg = assignments_mod.load(assignment)
-    for c in asg.checks(hidden):
-        click.echo(f"{c.id:40s} {c.points:5g} pts  {c.visibility.value:6s}  {c.title}")
-        if c.tolerance:
-            click.echo(f"{'':40s} tolerance: {c.tolerance}")
+    asg = _load_assignment(assignment)
+    checks = asg.checks(hidden)
+    click.echo(f"{asg.name}: {asg.title}")
+    for task in asg.tasks:
+        mine = [c for c in checks if c.task == task.name]
+        if not mine:
+            continue
+        points = sum(c.points for c in mine)
+        click.echo(f"\n{task.name} ({', '.join(m + '.py' for m in task.modules)}): {task.title}, {points:g} pts")
+        for c in mine:
+            click.echo(f"  {c.id:34s} {c.points:3g} pts  {c.visibility.value:6s}  {c.title}")
+            if c.tolerance:
+                click.echo(f"  {'':34s} tolerance: {c.tolerance}")
+    total = sum(c.points for c in checks)
+    click.echo(f"\n{len(checks)} checks, {total:g} points" + ("" if hidden else " (public checks only)"))
 
 
 if __name__ == "__main__":

@@ -68,19 +68,25 @@ class GradeOptions:
 class CheckContext:
     """What a check's judge may use: probes into the worker, the submission's source, data, an RNG."""
 
-    def __init__(self, session: "Session", check: Check, deadline: float):
-        self._session, self.check, self._deadline = session, check, deadline
+    def __init__(self, session: "Session", check: Check, budget: float):
+        # the check's time limit counts the time spent in the worker only: the grader's own work
+        # between probes (importing torch for an oracle, a slow machine) never costs the student
+        self._session, self.check, self._left = session, check, budget
         seed = (session.assignment.seed * 1_000_003 + zlib.crc32(check.id.encode())) % 2**32
         self.seed = seed
         self.rng = np.random.default_rng(seed)  # the check's inputs: fixed per assignment and check
 
     def probe(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """Run probes.py's `name(submission, *args, **kwargs)` in the worker; return its plain value."""
-        left = self._deadline - time.monotonic()
-        if left <= 0:
+        if self._left <= 0:
             raise WorkerTimeout()
-        reply = self._session.worker.request(
-            {"op": "probe", "probe": name, "args": list(args), "kwargs": kwargs, "seed": self.seed}, left)
+        t0 = time.monotonic()
+        try:
+            reply = self._session.worker.request(
+                {"op": "probe", "probe": name, "args": list(args), "kwargs": kwargs, "seed": self.seed},
+                self._left)
+        finally:
+            self._left -= time.monotonic() - t0
         if not reply.get("ok"):
             raise _probe_error(reply, name)
         return reply.get("value")
@@ -155,9 +161,10 @@ class Session:
         self.worker.start()
         return self.worker
 
-    def close_worker(self) -> None:
+    def close_worker(self, graceful: bool = True) -> None:
+        """Stop the current worker; not `graceful` after a timeout or a crash: kill it at once."""
         if self.worker is not None:
-            self.worker.close()
+            self.worker.close(graceful=graceful)
             self.worker = None
 
     def close(self) -> None:
@@ -176,12 +183,12 @@ class Session:
             self.import_failures[module] = (
                 Status.TIMEOUT, f"importing {module} took longer than {IMPORT_TIMEOUT:.0f} s "
                 "(code at the top level of the module that never ends?)")
-            self.close_worker()
+            self.close_worker(graceful=False)
             raise ProbeError(*self.import_failures[module]) from None
         except WorkerDied as exc:
             self.import_failures[module] = (Status.ERROR, f"importing {module}: {exc} "
                                             "(does the module call exit() at the top level?)")
-            self.close_worker()
+            self.close_worker(graceful=False)
             raise ProbeError(*self.import_failures[module]) from None
         if not reply.get("ok"):
             err = _probe_error(reply, f"importing {module}")
@@ -199,19 +206,21 @@ class Session:
         result = CheckResult(id=check.id, task=check.task, title=check.title, score=0.0,
                              max_score=float(check.points), status=Status.ERROR,
                              visibility=check.visibility, tolerance=check.tolerance)
-        since = 0
+        since = self.worker.output_size() if self.worker is not None else 0  # output of this check only
         try:
             if check.needs_data and self._data_dir() is None:
                 from .data import find_fashion_mnist
 
                 find_fashion_mnist(self.options.data_dir)  # downloads, or raises DatasetMissing
+            if check.module in self.import_failures:  # known to fail: no worker needed to say so
+                raise ProbeError(*self.import_failures[check.module])
             try:
                 worker = self._ensure_worker(check.limits)
             except (WorkerDied, WorkerTimeout, OSError) as exc:
                 raise ProbeError(Status.ERROR, f"could not start the sandboxed worker: {exc}") from None
             since = worker.output_size()
             self._import(check.module)
-            ctx = CheckContext(self, check, time.monotonic() + check.limits.timeout)
+            ctx = CheckContext(self, check, check.limits.timeout)
             outcome = check.run(ctx)
             if outcome is None:
                 outcome = Outcome(1.0, "")
@@ -232,7 +241,8 @@ class Session:
             self._collect_and_kill(result, since)
         except WorkerDied as exc:
             result.status = Status.ERROR
-            result.message = f"{exc} while running this check (os._exit, a crash in native code?)"
+            hint = " (os._exit, a crash in native code?)" if exc.returncode is not None else ""
+            result.message = f"{exc} while running this check{hint}"
             self._collect_and_kill(result, since)
         except Exception as exc:  # a data problem or a bug of ours: never take the batch down
             from .data import DatasetMissing
@@ -250,7 +260,7 @@ class Session:
     def _collect_and_kill(self, result: CheckResult, since: int) -> None:
         if self.worker is not None:
             result.output = self.worker.read_output(since)
-        self.close_worker()
+        self.close_worker(graceful=False)
 
 
 def grade(submission: Path, assignment: Assignment, *, tasks: Optional[list[str]] = None,

@@ -7,8 +7,9 @@ Isolation levels (the report states which one graded a submission):
   namespace (everything it started dies with it), and nothing of the grader's project: not
   reference/, not the hidden checks, not other submissions.
 * ``rlimits`` (no bubblewrap, e.g. macOS): resource limits, its own session/process group killed
-  whole, leftover processes hunted down by an environment token, a scratch copy as working
-  directory. The file system and network stay visible: weaker, and documented as such.
+  whole, leftover processes hunted down by an environment token and (Linux) by making the grader a
+  child subreaper, a scratch copy as working directory. The file system and network stay visible:
+  weaker, and documented as such (docs/security.md).
 
 In both, a grader running as root runs student code as an unprivileged user (nobody by default).
 """
@@ -27,6 +28,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +40,9 @@ from .worker import protocol
 WORKER_PACKAGE = Path(__file__).parent / "worker"
 ISOLATION_MODES = ("auto", "bwrap", "rlimits")
 _PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
+_LIVE_WORKERS: set[int] = set()  # pids of the workers this process is running (never reaped as orphans)
+_SPAWN_LOCK = threading.Lock()
 
 
 class WorkerTimeout(Exception):
@@ -69,6 +74,17 @@ def bwrap_works() -> bool:
         args.append("--unshare-user")
     try:
         return subprocess.run(args + ["true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@functools.lru_cache(maxsize=None)
+def _bwrap_has_size() -> bool:
+    """bubblewrap >= 0.8 can bound a tmpfs (`--size`); older ones reject the option."""
+    try:
+        out = subprocess.run([shutil.which("bwrap") or "bwrap", "--help"], capture_output=True,
+                             text=True, timeout=10)
+        return "--size" in out.stdout + out.stderr
     except (OSError, subprocess.TimeoutExpired):
         return False
 
@@ -122,7 +138,32 @@ def _system_binds() -> list[str]:
                     made.add(str(parent))
                     args += ["--perms", "0755", "--dir", str(parent)]
             args += ["--ro-bind", real, dest]
+    for hidden in _grader_package_dirs(seen + [r for r in roots if os.path.isdir(r)]):
+        args += ["--tmpfs", hidden, "--remount-ro", hidden]  # hidden checks, oracles: not in here
     return args
+
+
+def _grader_package_dirs(bound: list[str]) -> list[str]:
+    """Installed copies of the grader's own `assignments` package inside the bound folders.
+
+    A regular (non-editable) install puts assignments/<name>/hidden.py and the oracles into
+    site-packages, which the sandbox must see (numpy, torch): those folders get an empty tmpfs on top.
+    """
+    found = []
+    candidates = [os.path.join(b, "assignments") for b in bound]
+    try:
+        import assignments  # the grader's own package, wherever it is installed
+
+        candidates += [os.path.realpath(p) for p in assignments.__path__]
+    except ImportError:
+        pass
+    for cand in dict.fromkeys(candidates):
+        inside = cand.startswith(("/usr/", "/lib/", "/lib64/", "/opt/")) or any(
+            cand == b or cand.startswith(b.rstrip("/") + "/") for b in bound)
+        if inside and os.path.isdir(cand) and any(
+                os.path.exists(os.path.join(cand, d, "probes.py")) for d in os.listdir(cand)):
+            found.append(cand)
+    return found
 
 
 @dataclass
@@ -144,11 +185,32 @@ class Runtime:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+_SKIPPED = shutil.ignore_patterns(".git", "__pycache__", ".ipynb_checkpoints", ".venv", "venv",
+                                  "node_modules")
+
+
 def _copy_submission(src: Path, dest: Path, owner: Optional[tuple[int, int]]) -> None:
-    """A scratch copy: student code may write here, and only here (under bwrap)."""
-    shutil.copytree(src, dest, symlinks=False, ignore_dangling_symlinks=True,
-                    ignore=shutil.ignore_patterns(".git", "__pycache__", ".ipynb_checkpoints",
-                                                  ".venv", "venv", "node_modules"))
+    """A scratch copy: student code may write here, and only here (under bwrap).
+
+    The copy runs with the grader's rights, so it must not follow a symlink out of the submission
+    (`softmax.py -> /path/to/reference/softmax.py` would hand the reference to the sandbox) nor read
+    a FIFO or device (which would block or fail the copy): those entries are left out. Symlinks that
+    stay inside the submission are copied as the files they point to.
+    """
+    root = os.path.realpath(src)
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        skipped = set(_SKIPPED(folder, names))
+        for name in names:
+            path = os.path.join(folder, name)
+            real = os.path.realpath(path)
+            if os.path.islink(path) and not (real == root or real.startswith(root + os.sep)):
+                skipped.add(name)
+            elif os.path.exists(real) and not (os.path.isfile(real) or os.path.isdir(real)):
+                skipped.add(name)
+        return skipped
+
+    shutil.copytree(src, dest, symlinks=False, ignore_dangling_symlinks=True, ignore=ignore)
     if owner:
         for dirpath, dirnames, filenames in os.walk(dest):
             os.chown(dirpath, *owner)
@@ -166,6 +228,7 @@ class Worker:
         self.isolation, self.notebook_mode, self.data_dir = isolation, notebook_mode, data_dir
         self.threads = threads
         self.proc: Optional[subprocess.Popen] = None
+        self._req = self._res = -1
         self.token = secrets.token_hex(16)
         self._next_id = 0
         self._root = os.geteuid() == 0
@@ -178,7 +241,11 @@ class Worker:
         owner = _unprivileged_ids() if self._root else None
         _copy_submission(self.submission, self.scratch, owner)
         if owner:
-            os.chown(self.scratch_parent, *owner)
+            # the sandbox user may reach its scratch copy, but must not replace output.log next to it
+            # by a symlink to a file that the grader would then show back as "the student's output"
+            os.chmod(self.scratch_parent, 0o711)
+        if self.isolation == "rlimits":
+            _become_subreaper()  # escaped (setsid, double-forked) processes come back to us
         req_r, req_w = os.pipe()
         res_r, res_w = os.pipe()
         out = open(self.output_path, "ab")
@@ -233,13 +300,27 @@ class Worker:
         kwargs = {}
         if user is not None:
             kwargs.update(user=user, group=group, extra_groups=[])
-        self.proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=popen_env,
-            pass_fds=(req_r, res_w), start_new_session=True, preexec_fn=preexec,
-            cwd=str(self.scratch), **kwargs)
+        try:
+            with _SPAWN_LOCK:  # no orphan hunt (_kill_orphans) between the fork and the registration
+                self.proc = subprocess.Popen(
+                    cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=popen_env,
+                    pass_fds=(req_r, res_w), start_new_session=True, preexec_fn=preexec,
+                    cwd=str(self.scratch), **kwargs)
+                _LIVE_WORKERS.add(self.proc.pid)
+        except BaseException as exc:
+            for fd in (req_r, req_w, res_r, res_w):
+                os.close(fd)
+            if isinstance(exc, PermissionError) and user is not None:
+                raise WorkerDied(
+                    f"the sandbox user (uid {user}) cannot run {sys.executable} ({exc.strerror}): "
+                    "install Python where that user can read it (e.g. not under /root), set "
+                    "GRADER_SANDBOX_USER, or use bwrap isolation") from None
+            raise
+        finally:
+            out.close()
         os.close(req_r)
         os.close(res_w)
-        out.close()
+        os.set_blocking(req_w, False)  # requests are written with a deadline (see _write)
         self._req, self._res = req_w, res_r
         hello = self._read(timeout, starting=True)
         if not hello.get("ready"):
@@ -255,7 +336,10 @@ class Worker:
         else:
             cmd += ["--unshare-user"]
         cmd += _system_binds()
-        cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+        if _bwrap_has_size():  # /tmp is a tmpfs, i.e. the host's memory: bound it
+            cmd += ["--size", str(4 * self.limits.file_size_mb * 2**20)]
+        cmd += ["--tmpfs", "/tmp"]
+        cmd += ["--proc", "/proc", "--dev", "/dev",
                 "--ro-bind", str(self.runtime.folder), "/grader",
                 "--bind", str(self.scratch), "/submission", "--chdir", "/submission"]
         if self.data_dir:
@@ -283,7 +367,9 @@ class Worker:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
+        _LIVE_WORKERS.discard(self.proc.pid)
         _kill_by_token(self.token)
+        _kill_orphans(_unprivileged_ids()[0] if self._root else None)
         for fd in (self._req, self._res):
             try:
                 os.close(fd)
@@ -291,12 +377,13 @@ class Worker:
                 pass
         self.proc = None
 
-    def close(self) -> None:
-        if self.alive():
+    def close(self, graceful: bool = True) -> None:
+        """Shut the worker down (politely when `graceful` and it is idle), kill what is left."""
+        if graceful and self.alive():
             try:
-                protocol.write_frame(self._req, {"op": "shutdown"})
+                self._write(protocol.dumps({"op": "shutdown"}), time.monotonic() + 1)
                 self.proc.wait(timeout=2)
-            except (OSError, subprocess.TimeoutExpired):
+            except (OSError, WorkerDied, WorkerTimeout, subprocess.TimeoutExpired):
                 pass
         self.kill()
         shutil.rmtree(self.scratch_parent, ignore_errors=True)
@@ -310,8 +397,8 @@ class Worker:
 
     def read_output(self, since: int, limit: int = 8000) -> str:
         """What student code printed since `since`, truncated: only ever shown, never parsed."""
-        try:
-            with open(self.output_path, "rb") as f:
+        try:  # O_NOFOLLOW: never show another file, should output.log have been replaced by a link
+            with os.fdopen(os.open(self.output_path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as f:
                 f.seek(since)
                 data = f.read(limit + 1)
         except OSError:
@@ -320,21 +407,37 @@ class Worker:
         return text + ("\n… (output truncated)" if len(data) > limit else "")
 
     def request(self, message: dict, timeout: float) -> dict:
+        """Send one request and wait for its reply, all within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
         self._next_id += 1
-        message = dict(message, id=self._next_id)
-        try:
-            protocol.write_frame(self._req, message)
-        except (BrokenPipeError, OSError):
-            raise self._died() from None
-        while True:
-            reply = self._read(timeout)
-            if reply.get("id") == self._next_id:
-                return reply
-            # a frame with a stale id can only be forged: ignore it
+        self._write(protocol.dumps(dict(message, id=self._next_id)), deadline)
+        reply = self._read(deadline - time.monotonic())
+        if reply.get("id") != self._next_id:
+            # the worker answers each request exactly once: any other frame was written by student
+            # code on the result pipe. Its channel cannot be trusted any more: the caller kills it.
+            raise WorkerDied("the worker's result channel carried a frame that is not the reply "
+                             "(did the code write to the grader's pipe?)")
+        return reply
+
+    def _write(self, data: bytes, deadline: float) -> None:
+        """Write a request; a worker that stops reading (e.g. a thread holding the GIL) times out."""
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[os.write(self._req, view):]
+                continue
+            except BlockingIOError:
+                pass
+            except OSError:  # EPIPE: the worker is gone
+                raise self._died() from None
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise WorkerTimeout()
+            select.select([], [self._req], [], left)
 
     def _read(self, timeout: float, starting: bool = False) -> dict:
         deadline = time.monotonic() + timeout
-        buf = b""
+        buf = bytearray()
         need = 8
         size = None
         while len(buf) < need:
@@ -353,7 +456,10 @@ class Worker:
                 if size > protocol.MAX_FRAME:
                     raise WorkerDied("the worker sent an oversized frame")
                 need = 8 + size
-        return protocol.loads(buf[8:])
+        try:
+            return protocol.loads(bytes(buf[8:]))
+        except protocol.ProtocolError as exc:  # garbage written on the pipe by student code
+            raise WorkerDied(f"the worker sent a malformed frame ({exc})") from None
 
     def _died(self) -> WorkerDied:
         code = None
@@ -369,6 +475,72 @@ class Worker:
         else:
             how = "closed its channel"
         return WorkerDied(f"the worker process {how}", code)
+
+
+@functools.lru_cache(maxsize=None)
+def _become_subreaper() -> bool:
+    """Linux: make this process the child subreaper of everything it starts.
+
+    A worker's descendant that leaves its session and double-forks is re-parented to us instead of
+    init, so that `_kill_orphans` finds it even when it cleared its environment (token). Only the
+    rlimits mode needs it (bwrap's pid namespace takes everything down with the worker).
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except Exception:
+        return False
+
+
+def _proc_stat(pid: str) -> Optional[tuple[int, int, int]]:
+    """(ppid, session id, real uid) of a process, from /proc; None if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2:].split()
+        uid = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                   if line.startswith("Uid:"))
+        return int(fields[1]), int(fields[3]), uid
+    except (OSError, ValueError, StopIteration):
+        return None
+
+
+def _kill_orphans(sandbox_uid: Optional[int]) -> None:
+    """Kill and reap the orphans re-parented to us (see _become_subreaper) that came from a worker.
+
+    Ours are: children of this process that are not a running worker and are in another session than
+    ours (every worker starts a new session, its descendants can never join ours) or, when the
+    grader runs as root, belong to the sandbox user.
+    """
+    if not _become_subreaper.cache_info().currsize or not Path("/proc").is_dir():
+        return
+    with _SPAWN_LOCK:
+        _kill_orphans_locked(sandbox_uid)
+
+
+def _kill_orphans_locked(sandbox_uid: Optional[int]) -> None:
+    me, my_sid = os.getpid(), os.getsid(0)
+    for _ in range(50):  # each round catches the children of the orphans killed in the last one
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) in _LIVE_WORKERS:
+                continue
+            info = _proc_stat(entry)
+            if info and info[0] == me and (info[1] != my_sid or info[2] == sandbox_uid):
+                found.append(int(entry))
+        if not found:
+            return
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        for pid in found:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
 
 
 def _kill_by_token(token: str) -> None:

@@ -504,7 +504,6 @@ def test_real_fashion_mnist_and_cache_round_trip(monkeypatch):
     raw = data.load_fashion_mnist(download=False, flatten=False, normalize=False, dtype=np.uint8)
     assert raw.x_train.shape == (60000, 28, 28) and raw.x_train.dtype == np.uint8
     print(f"\nFashionMNIST load: cold {cold:.3f} s, from decoded cache {cached:.3f} s")
-    assert cached < 2.0  # generous: ~0.15 s measured; catches the cache silently not being used
 
 
 # --------------------------------------------------------------------------------------------------

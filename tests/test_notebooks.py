@@ -99,10 +99,6 @@ def load_in_process(folder: Path, name: str, mode: str = "definitions"):
     return module, finder.warnings[name]
 
 
-def by_id(report):
-    return {c.id: c for c in report.checks}
-
-
 # --------------------------------------------------------------------------------- _strip_magics
 def test_strip_magics_neutralises_ipython_lines_and_keeps_line_numbers():
     src = "!pip install torch\n%matplotlib inline\nimport numpy as np\n%time x = 1\nfiles = !ls\nnp.dot?\n?np\ny = 2"

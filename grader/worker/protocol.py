@@ -15,6 +15,9 @@ from typing import Any
 import numpy as np
 
 MAX_FRAME = 1 << 30  # 1 GiB: bigger frames are treated as a protocol violation
+# JSON values per frame: arrays travel as one base64 string each, so real frames hold few values,
+# while a hostile frame of 64 MB of "[]," would decode into 21 million lists (~1.5 GB) in the grader
+MAX_VALUES = 1 << 22
 ALLOWED_DTYPES = {
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
     "float16", "float32", "float64",
@@ -109,12 +112,21 @@ def _decode(value: Any) -> Any:
     return value
 
 
+def _too_many_values(body: bytes) -> bool:
+    return body.count(b",") + body.count(b"[") + body.count(b"{") > MAX_VALUES  # upper bound, in C
+
+
 def dumps(message: dict) -> bytes:
     body = json.dumps(_encode(message), allow_nan=False).encode("utf-8")
+    if _too_many_values(body):  # the worker turns this into a "bad_return" reply
+        raise ValueError(f"the returned value holds more than {MAX_VALUES} numbers or lists: "
+                         "return numpy arrays rather than huge nested lists")
     return struct.pack(">Q", len(body)) + body
 
 
 def loads(body: bytes) -> dict:
+    if _too_many_values(body):
+        raise ProtocolError(f"frame with more than {MAX_VALUES} JSON values")
     try:
         message = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

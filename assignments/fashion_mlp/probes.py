@@ -1,0 +1,157 @@
+"""Worker-side probes for A3: call the student's code on inputs the grader chose; return plain data.
+
+Runs inside the sandbox. Holds no expected values: judging happens in checks.py / hidden.py.
+Torch is imported inside the probes that need it (the student's torch_mlp imports it anyway).
+"""
+import os
+
+import numpy as np
+
+WEIGHTS_FILE = "fashion_mlp.pt"
+MAX_WEIGHTS_MB = 50  # the 242,762 float32 parameters take ~1 MB; anything far larger is not them
+
+
+def call(sub, module, name, *args):
+    """The student's module.name(*args)."""
+    return sub.fn(module, name)(*args)
+
+
+# --- 3.1 numpy_mlp ------------------------------------------------------------------------------
+def np_init(sub, seed, sizes=None):
+    """init_params(np.random.default_rng(seed)) (and sizes=..., when given)."""
+    rng = np.random.default_rng(seed)
+    fn = sub.fn("numpy_mlp", "init_params")
+    return fn(rng) if sizes is None else fn(rng, sizes=tuple(int(s) for s in sizes))
+
+
+def _unpack(out, what):
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise TypeError(f"{what} must return (weights, biases), got {type(out).__name__}")
+    return list(out[0]), list(out[1])
+
+
+def np_train_fashion(sub, x_path, y_path, weights, biases, epochs, lr, order_seed):
+    """`epochs` calls of train_epoch on the shared training set, reshuffled before every epoch.
+
+    The grader gives the initial parameters; the trained ones come back for the grader to measure.
+    """
+    X = np.load(x_path)
+    y = np.load(y_path)
+    train_epoch = sub.fn("numpy_mlp", "train_epoch")
+    rng = np.random.default_rng(order_seed)
+    for epoch in range(int(epochs)):
+        order = rng.permutation(len(X))
+        weights, biases = _unpack(train_epoch(weights, biases, X[order], y[order], lr),
+                                  f"train_epoch (epoch {epoch + 1})")
+    return [weights, biases]
+
+
+# --- 3.2 torch_mlp ------------------------------------------------------------------------------
+def _state(module_or_dict):
+    """A state_dict as ordered plain data: {"keys": [...], "arrays": [...]} (non-tensors skipped)."""
+    import torch
+
+    sd = module_or_dict.state_dict() if isinstance(module_or_dict, torch.nn.Module) else module_or_dict
+    keys, arrays = [], []
+    for k, v in sd.items():
+        if isinstance(v, torch.Tensor):
+            keys.append(str(k))
+            arrays.append(v.detach().cpu())
+    return {"keys": keys, "arrays": arrays}
+
+
+def grader_model(params=None):
+    """The grader's own 784-256-128-64-10 ReLU network (the probes hand it to the student's
+    train/evaluate, so those are checked independently of build_model); params in layer order."""
+    import torch
+    from torch import nn
+
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
+                          nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
+    if params is not None:
+        with torch.no_grad():
+            for p, value in zip(model.parameters(), params):
+                p.copy_(torch.as_tensor(np.asarray(value), dtype=torch.float32))
+    return model
+
+
+def torch_architecture(sub, X):
+    """build_model(): its type, parameter count, state_dict and its logits for inputs X."""
+    import torch
+
+    model = sub.fn("torch_mlp", "build_model")()
+    if not isinstance(model, torch.nn.Module):
+        return {"is_module": False, "type": f"{type(model).__module__}.{type(model).__qualname__}"}
+    model.eval()  # inference: dropout (if any) off
+    with torch.no_grad():
+        out = model(torch.as_tensor(np.asarray(X), dtype=torch.float32))
+    return {"is_module": True, "n_params": int(sum(p.numel() for p in model.parameters())),
+            "state": _state(model), "out": out}
+
+
+def torch_checkpoint(sub):
+    """Load the submitted fashion_mlp.pt safely (weights_only=True) here, in the sandbox.
+
+    Returns {"state": ...} or {"problem": what, "detail": text}; never raises for a bad file.
+    """
+    import torch
+
+    path = sub.folder / WEIGHTS_FILE
+    if not path.is_file():
+        others = sorted(p.name for p in sub.folder.iterdir()
+                        if p.is_file() and p.suffix in (".pt", ".pth", ".ckpt", ".bin"))
+        return {"problem": "missing", "detail": ", ".join(others)}
+    size = os.path.getsize(path)
+    if size > MAX_WEIGHTS_MB * 2**20:
+        return {"problem": "too_big", "detail": f"{size / 2**20:.1f} MB"}
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # not a torch file, a pickled model, custom classes: all refused
+        return {"problem": "unloadable", "detail": f"{type(exc).__name__}: {str(exc)[:400]}"}
+    nested = None
+    if isinstance(obj, dict) and not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        # a training checkpoint {"model_state_dict": ..., "optimizer": ...}: take the model's part
+        for key in ("state_dict", "model_state_dict", "model"):
+            inner = obj.get(key)
+            if isinstance(inner, dict) and inner and all(isinstance(v, torch.Tensor) for v in inner.values()):
+                obj, nested = inner, key
+                break
+    if not isinstance(obj, dict) or not obj or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        kind = type(obj).__name__
+        if isinstance(obj, dict):
+            kind += " with keys " + ", ".join(repr(str(k)) for k in list(obj)[:8])
+        return {"problem": "not_state_dict", "detail": kind}
+    return {"state": _state(obj), "nested": nested}
+
+
+def _loader(X, y, batch_size, shuffle, seed):
+    import torch
+
+    ds = torch.utils.data.TensorDataset(torch.as_tensor(np.asarray(X), dtype=torch.float32),
+                                        torch.as_tensor(np.asarray(y), dtype=torch.int64))
+    g = torch.Generator().manual_seed(int(seed))
+    return torch.utils.data.DataLoader(ds, batch_size=int(batch_size), shuffle=shuffle, generator=g)
+
+
+def torch_train(sub, x_path, y_path, n, batch_size, epochs, lr, seed):
+    """The student's train() on the grader's network and the first n shared images.
+
+    Returns the parameters before and after (the grader measures the loss itself) and what train
+    returned.
+    """
+    import torch
+
+    X = np.load(x_path)[:n]
+    y = np.load(y_path)[:n]
+    torch.manual_seed(int(seed))
+    model = grader_model()
+    before = [p.detach().clone() for p in model.parameters()]
+    losses = sub.fn("torch_mlp", "train")(model, _loader(X, y, batch_size, True, seed), epochs, lr, "cpu")
+    after = [p.detach().cpu().clone() for p in model.parameters()]
+    return {"before": before, "after": after, "losses": losses}
+
+
+def torch_evaluate(sub, params, X, y, batch_size):
+    """The student's evaluate() on the grader's network with the grader's parameters and data."""
+    model = grader_model(params)
+    return sub.fn("torch_mlp", "evaluate")(model, _loader(X, y, batch_size, False, 0))

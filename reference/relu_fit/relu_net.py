@@ -1,0 +1,100 @@
+"""A 1-4-1 ReLU network: prediction, the gradient of the squared error, and an exact fit with fsolve.
+
+The network: f(x) = b_o + sum_i w_o[i] * max(0, w_h[i] * x + b_h[i]), i = 1..4.
+Its 13 parameters live in one vector p, in the order [w_h1..w_h4, b_h1..b_h4, w_o1..w_o4, b_o].
+"""
+import numpy as np
+from scipy.optimize import fsolve
+
+N_HIDDEN = 4
+N_PARAMS = 3 * N_HIDDEN + 1
+
+
+def unpack(p):
+    """(w_h, b_h, w_o, b_o) from the parameter vector p of 13 entries."""
+    p = np.asarray(p, dtype=np.float64)
+    return p[0:4], p[4:8], p[8:12], p[12]
+
+
+def predict(p, x):
+    """f(x) for a float x (returns a float) or a 1-D array x (returns an array of the same shape)."""
+    w_h, b_h, w_o, b_o = unpack(p)
+    xa = np.asarray(x, dtype=np.float64)
+    z = np.multiply.outer(xa, w_h) + b_h          # pre-activations, shape x.shape + (4,)
+    out = np.maximum(z, 0.0) @ w_o + b_o
+    return float(out) if xa.ndim == 0 else out
+
+
+def loss_grad(p, x, y):
+    """Gradient of (y - f(x))^2 with respect to p, for one point (x, y): an array of 13.
+
+    ReLU'(0) = 0: a unit whose pre-activation is exactly 0 passes no gradient.
+    """
+    w_h, b_h, w_o, b_o = unpack(p)
+    x = float(x)
+    z = w_h * x + b_h
+    h = np.maximum(z, 0.0)
+    r = b_o + h @ w_o - y                          # f(x) - y
+    df = 2.0 * r                                   # d(y - f)^2 / df
+    active = (z > 0).astype(np.float64)            # ReLU'(z), 0 at z == 0
+    d_bh = df * w_o * active
+    d_wh = d_bh * x
+    d_wo = df * h
+    return np.concatenate([d_wh, d_bh, d_wo, [df]])
+
+
+def _jacobian(p, xs):
+    """d f(x_j) / d p for every x_j: shape (len(xs), 13)."""
+    w_h, b_h, w_o, _ = unpack(p)
+    z = np.multiply.outer(xs, w_h) + b_h
+    active = (z > 0).astype(np.float64)
+    d_bh = active * w_o
+    return np.hstack([d_bh * xs[:, None], d_bh, np.maximum(z, 0.0), np.ones((len(xs), 1))])
+
+
+def _initial_guess(rng, xs, ys):
+    """A random p whose four kinks lie inside the data range, with output weights on the data's scale.
+
+    From plain N(0, 1) guesses the kinks mostly fall outside the data, the units are dead or linear
+    there, and fsolve stalls; kinks spread over [min x, max x] give it something to move.
+    """
+    lo, hi = xs.min(), xs.max()
+    span = max(hi - lo, 1e-12)
+    kinks = rng.uniform(lo, hi, N_HIDDEN)
+    w_h = rng.choice([-1.0, 1.0], N_HIDDEN) * rng.uniform(0.5, 2.0, N_HIDDEN) / span * 10
+    b_h = -w_h * kinks
+    y_scale = max(np.ptp(ys), 1.0)
+    w_o = rng.normal(0.0, 1.0, N_HIDDEN) * y_scale / 10
+    b_o = np.mean(ys)
+    return np.concatenate([w_h, b_h, w_o, [b_o]])
+
+
+def fit(xs, ys, seed=0, max_restarts=2000):
+    """Parameters p (13,) with predict(p, xs) == ys at every point, found with scipy.optimize.fsolve.
+
+    fsolve solves as many equations as unknowns: with n < 13 points the residual vector is padded with
+    zeros. Restarts from random initial guesses (kinks inside the data range) until one interpolates
+    every point; deterministic for a given seed.
+    """
+    xs = np.asarray(xs, dtype=np.float64).ravel()
+    ys = np.asarray(ys, dtype=np.float64).ravel()
+    n = len(xs)
+    if n > N_PARAMS:
+        raise ValueError(f"fsolve needs at most {N_PARAMS} points, got {n}")
+    pad = np.zeros(N_PARAMS - n)
+    pad_rows = np.zeros((N_PARAMS - n, N_PARAMS))
+
+    def residuals(p):
+        return np.concatenate([predict(p, xs) - ys, pad])
+
+    def jac(p):
+        return np.vstack([_jacobian(p, xs), pad_rows])
+
+    rng = np.random.default_rng(seed)
+    target = 1e-10 * (1.0 + np.max(np.abs(ys)))
+    for _ in range(max_restarts):
+        p0 = _initial_guess(rng, xs, ys)
+        p, _info, _ier, _msg = fsolve(residuals, p0, fprime=jac, full_output=True, xtol=1e-13)
+        if np.all(np.isfinite(p)) and np.max(np.abs(predict(p, xs) - ys)) <= target:
+            return p
+    raise RuntimeError(f"no exact fit found in {max_restarts} restarts")

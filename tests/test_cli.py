@@ -1,0 +1,258 @@
+"""The `grade` command line (grader/cli.py), through click's CliRunner.
+
+Grading runs use `--task softmax` (a second or two each); one run grades the whole unsolved template.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "reference" / "backprop"
+TEMPLATE = ROOT / "student_template" / "backprop"
+
+CHECK_FIELDS = {"id", "task", "title", "score", "max_score", "status", "visibility", "message", "output"}
+GRADESCOPE_TEST_FIELDS = {"name", "number", "score", "max_score", "status", "output", "visibility", "tags"}
+
+
+def grade(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def check_softmax(path, *args: str):
+    return grade("check", str(path), "--task", "softmax", *args)
+
+
+def copy_of(src: Path, dest: Path, marker: str | None = None) -> Path:
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__", ".grade.toml"))
+    if marker is not None:
+        (dest / ".grade.toml").write_text(marker)
+    return dest
+
+
+@pytest.fixture
+def solved(tmp_path):
+    """A solved softmax task in a folder whose name is not an assignment, without a marker."""
+    folder = tmp_path / "my-homework"
+    folder.mkdir()
+    shutil.copy(REFERENCE / "softmax.py", folder / "softmax.py")
+    return folder
+
+
+# ------------------------------------------------------------------------------------ formats
+def test_table_full_marks():
+    r = check_softmax(REFERENCE, "--assignment", "backprop")
+    assert r.exit_code == 0, r.output
+    assert "17 / 17 (100.0%)" in r.stdout and "5 of 5 checks passed" in r.stdout
+    assert "softmax(o) equals exp(o)/Σexp(o) along the last axis" in r.stdout
+    assert "\x1b[" not in r.stdout  # not a terminal: plain text, no colour codes
+
+
+def test_json_format():
+    r = check_softmax(REFERENCE, "--assignment", "backprop", "--format", "json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["schema_version"] == 1 and data["assignment"] == "backprop"
+    assert data["score"] == data["max_score"] == 17
+    assert len(data["checks"]) == 5
+    for c in data["checks"]:
+        assert CHECK_FIELDS <= set(c), set(c)
+        assert c["task"] == "softmax" and c["status"] == "passed" and c["visibility"] == "public"
+        assert c["id"].startswith("softmax.") and c["score"] == c["max_score"] > 0
+
+
+def test_junit_format():
+    r = check_softmax(REFERENCE, "-a", "backprop", "--format", "junit")
+    assert r.exit_code == 0, r.output
+    root = ET.fromstring(r.stdout.encode())
+    cases = root.findall(".//testcase")
+    assert len(cases) == 5
+    assert not root.findall(".//failure") and not root.findall(".//error")
+
+
+def test_gradescope_format():
+    r = check_softmax(REFERENCE, "-a", "backprop", "--format", "gradescope")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["score"] == 17 and {"execution_time", "output", "visibility", "stdout_visibility"} <= set(data)
+    assert len(data["tests"]) == 5
+    for t in data["tests"]:
+        assert GRADESCOPE_TEST_FIELDS <= set(t), set(t)
+        assert t["status"] == "passed" and t["visibility"] == "visible" and t["score"] == t["max_score"]
+
+
+def test_markdown_format():
+    r = check_softmax(REFERENCE, "-a", "backprop", "--format", "markdown")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("## backprop: 17 / 17 (100.0%)")
+    assert "| Check | Task | Points | Status |" in r.stdout
+
+
+def test_output_file_gets_the_report_and_the_table_still_prints(tmp_path):
+    out = tmp_path / "report.xml"
+    r = check_softmax(REFERENCE, "-a", "backprop", "--format", "junit", "--output", str(out))
+    assert r.exit_code == 0, r.output
+    assert len(ET.parse(out).getroot().findall(".//testcase")) == 5
+    assert "17 / 17 (100.0%)" in r.stdout and "<testsuite" not in r.stdout
+    assert f"written to {out}" in r.stderr
+
+
+def test_output_into_a_missing_folder_fails_before_grading(tmp_path):
+    r = check_softmax(REFERENCE, "-a", "backprop", "--format", "json", "-o", str(tmp_path / "no" / "such" / "r.json"))
+    assert r.exit_code == 2 and "no such folder" in r.output and "r.json" in r.output
+
+
+# ---------------------------------------------------------------------------------- exit codes
+def test_fail_under():
+    r = check_softmax(REFERENCE, "-a", "backprop", "--fail-under", "100")
+    assert r.exit_code == 0, r.output
+    r = check_softmax(TEMPLATE, "--fail-under", "100")
+    assert r.exit_code == 1, r.output
+    assert "below --fail-under 100%" in r.stderr
+    assert "0 / 17 (0.0%)" in r.stdout
+
+
+def test_unknown_assignment():
+    r = check_softmax(REFERENCE, "--assignment", "nonexistent")
+    assert r.exit_code == 2
+    assert "unknown assignment 'nonexistent'" in r.output and "backprop" in r.output
+
+
+@pytest.mark.parametrize("args", [("--task", "softmx"), ("-t", "softmax,nope"), ("softmx",)])
+def test_unknown_task(args):
+    r = grade("check", str(REFERENCE), "-a", "backprop", *args)
+    assert r.exit_code == 2
+    assert "softmax, scalar, layers, mlp" in r.output  # says which tasks there are
+
+
+@pytest.mark.parametrize("path", ["/nonexistent/submission", "./nope", "nope.ipynb"])
+def test_nonexistent_path(path):
+    r = grade("check", path, "-a", "backprop")
+    assert r.exit_code == 2
+    assert f"no such file or folder: {path}" in r.output
+
+
+def test_two_folders_is_a_usage_error(tmp_path):
+    r = grade("check", str(REFERENCE), str(tmp_path), "-a", "backprop")
+    assert r.exit_code == 2 and "one folder at a time" in r.output
+
+
+# ------------------------------------------------------------------------ finding the assignment
+def test_marker_in_the_folder(tmp_path):
+    folder = copy_of(REFERENCE, tmp_path / "homework", marker='assignment = "backprop"\n')
+    r = check_softmax(folder)
+    assert r.exit_code == 0, r.output
+    assert "17 / 17 (100.0%)" in r.stdout
+
+
+def test_marker_in_a_parent_folder(tmp_path, solved):
+    (tmp_path / ".grade.toml").write_text('assignment = "backprop"\n')
+    r = check_softmax(solved)
+    assert r.exit_code == 0, r.output
+    assert "17 / 17 (100.0%)" in r.stdout
+
+
+def test_current_directory_with_marker_and_no_path(tmp_path, monkeypatch, solved):
+    (solved / ".grade.toml").write_text('assignment = "backprop"\n')
+    monkeypatch.chdir(solved)
+    r = grade("check", "--task", "softmax", "--format", "json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["score"] == 17 and Path(data["submission"]) == solved.resolve()
+    # `grade check TASK` and `grade check FILE` in the folder: what the README tells students
+    for args in (["softmax"], ["softmax.py"]):
+        r = grade("check", *args, "--format", "json")
+        assert r.exit_code == 0, r.output
+        assert {c["task"] for c in json.loads(r.stdout)["checks"]} == {"softmax"}
+
+
+def test_no_marker_and_folder_not_an_assignment(solved, monkeypatch):
+    r = check_softmax(solved)
+    assert r.exit_code == 2
+    assert "--assignment" in r.output and ".grade.toml" in r.output and "backprop" in r.output
+    monkeypatch.chdir(solved)
+    r = grade("check", "softmax")  # a task, but no way to know the assignment
+    assert r.exit_code == 2 and "--assignment" in r.output
+
+
+def test_marker_naming_an_unknown_assignment(tmp_path, solved):
+    (solved / ".grade.toml").write_text('assignment = "nope"\n')
+    r = check_softmax(solved)
+    assert r.exit_code == 2 and "unknown assignment 'nope'" in r.output
+    (solved / ".grade.toml").write_text("assignment = \n")
+    r = check_softmax(solved)
+    assert r.exit_code == 2 and ".grade.toml" in r.output
+
+
+def test_the_templates_marker():
+    assert (TEMPLATE / ".grade.toml").read_text().strip() == 'assignment = "backprop"'
+
+
+# -------------------------------------------------------------------------------- verbose output
+def test_verbose_shows_what_the_code_printed(solved):
+    text = (solved / "softmax.py").read_text()
+    (solved / "softmax.py").write_text(text + "\nprint('hello from the top level of softmax.py')\n")
+    r = check_softmax(solved, "-a", "backprop")
+    assert r.exit_code == 0, r.output
+    assert "hello from the top level" not in r.stdout
+    assert "run with --verbose (-v) to see it" in r.stdout
+    r = check_softmax(solved, "-a", "backprop", "-v")
+    assert "    | hello from the top level of softmax.py" in r.stdout
+    assert "softmax.values" in r.stdout and "(printed nothing)" in r.stdout
+
+
+# ---------------------------------------------------------------------------------------- list
+def test_list():
+    r = grade("list")
+    assert r.exit_code == 0 and "backprop: A1" in r.stdout
+    public = grade("list", "--assignment", "backprop")
+    hidden = grade("list", "--assignment", "backprop", "--hidden")
+    assert public.exit_code == hidden.exit_code == 0
+    assert "softmax.values" in public.stdout and "tolerance:" in public.stdout
+    assert " hidden " not in public.stdout and " hidden " in hidden.stdout
+    assert len(hidden.stdout.splitlines()) > len(public.stdout.splitlines())
+    r = grade("list", "-a", "nope")
+    assert r.exit_code == 2 and "unknown assignment" in r.output
+
+
+# ------------------------------------------------------------------------- the unsolved template
+def test_template_scores_zero_without_crashing():
+    r = grade("check", str(TEMPLATE), "--format", "json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["assignment"] == "backprop"  # from the template's .grade.toml
+    assert data["score"] == 0 and data["max_score"] > 0
+    tasks = {c["task"] for c in data["checks"]}
+    assert tasks == {"softmax", "scalar", "layers", "mlp"}
+    for c in data["checks"]:
+        assert c["status"] in ("failed", "missing"), c
+        assert "not implemented yet" in c["message"] or c["status"] == "missing", c
+
+
+def test_table_in_a_terminal_has_colour(monkeypatch):
+    """At a terminal the table is rendered by rich with colour; piped, it is plain text (above)."""
+    import io
+    import sys
+
+    from grader.cli import _print_table
+    from grader.model import CheckResult, Report, Status, Visibility
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setattr(sys, "stdout", Terminal())
+    report = Report("backprop", "here", [CheckResult("softmax.values", "softmax", "softmax values", 0, 3,
+                                                     Status.FAILED, Visibility.PUBLIC, "wrong", "printed\n")])
+    _print_table(report, verbose=True)
+    out = sys.stdout.getvalue()
+    assert "\x1b[" in out and "softmax values" in out and "    | printed" in out
