@@ -433,19 +433,23 @@ def test_kill_minus_one_stays_inside_the_pid_namespace(workdir):
     """kill(-1, SIGKILL) reaches every process of the sandbox user: in bwrap's pid namespace, only the
     sandbox. (In the fallback it would reach every process of that user on the machine: not run.)"""
     uid, gid = sandbox._unprivileged_ids()
-    # a process of the sandbox user, started through a root parent (so that no orphan hunt takes it)
-    keeper = subprocess.Popen([sys.executable, "-c", "import subprocess, sys; subprocess.run("
-                               f"['sleep', '60'], user={uid}, group={gid}, extra_groups=[])"],
-                              start_new_session=False)
+    # a process of the sandbox user outside the sandbox, started through a root parent
+    keeper = subprocess.Popen(
+        [sys.executable, "-c", "import subprocess\n"
+         f"p = subprocess.Popen(['sleep', '60'], user={uid}, group={gid}, extra_groups=[])\n"
+         "print(p.pid, flush=True)\np.wait()"], stdout=subprocess.PIPE, text=True)
+    victim = int(keeper.stdout.readline())
     try:
-        time.sleep(0.3)
         g = grade_case(workdir, "kill_all", "bwrap")
         assert g["softmax.values"].status == Status.FAILED
-        assert keeper.poll() is None, "kill(-1) escaped the sandbox"
+        assert Path(f"/proc/{victim}").exists(), "kill(-1) escaped the sandbox"
         assert_other_check_passed(g)
     finally:
-        keeper.kill()
-        subprocess.run(["pkill", "-KILL", "-P", str(keeper.pid)], check=False)
+        for pid in (victim, keeper.pid):
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
         keeper.wait()
 
 
@@ -500,7 +504,7 @@ def test_an_installed_copy_of_the_assignments_is_hidden(workdir, monkeypatch):
     assert "FOUND" not in g.output
     assert g["softmax.values"].status == Status.FAILED
     binds = sandbox._system_binds()
-    assert str(site / "assignments") in binds[binds.index("--tmpfs") + 1:]
+    assert any(binds[i:i + 2] == ["--tmpfs", str(site / "assignments")] for i in range(len(binds)))
 
 
 @bwrap_only
@@ -528,7 +532,9 @@ def test_symlinks_out_of_the_submission_are_not_followed(workdir, mode):
     os.mkfifo(hostile / "notes.fifo")
     honest = workdir / "symlink_inside"
     (honest / "src").mkdir(parents=True)
-    shutil.copy(HOSTILE / "big_output" / "softmax.py", honest / "src" / "impl.py")
+    (honest / "src" / "impl.py").write_text(
+        "import numpy as np\n\n\ndef softmax(o):\n    e = np.exp(o - np.max(o, axis=-1, keepdims=True))\n"
+        "    return e / e.sum(axis=-1, keepdims=True)\n")
     (honest / "softmax.py").symlink_to(Path("src") / "impl.py")
     for folder in (hostile, honest):
         os.chmod(folder, 0o755)
