@@ -106,6 +106,11 @@ def _summary_line(report: Report) -> str:
     )
 
 
+def _show_tolerance(c: CheckResult) -> bool:
+    """The tolerance helps only where a value was judged wrong, not for missing or unfinished code."""
+    return bool(c.tolerance) and c.status == Status.FAILED and "not implemented yet" not in c.message
+
+
 def _not_passed(report: Report) -> list[CheckResult]:
     return [c for c in report.checks if c.status != Status.PASSED]
 
@@ -178,7 +183,7 @@ def _gradescope_test_output(c: CheckResult) -> str:
         message = f"[{_label(c.status)}] {message}".rstrip()
     if message:
         parts.append(message)
-    if c.tolerance and c.status != Status.PASSED:
+    if _show_tolerance(c):
         parts.append(f"Accepted: {clean_text(c.tolerance).strip()}")
     output = clean_text(c.output).rstrip()
     if output:
@@ -278,7 +283,7 @@ def to_junit(report: Report) -> str:
                 f"{_label(c.status)}: {_pts(c.score)} / {_pts(c.max_score)} points",
                 message,
             ]
-            if c.tolerance:
+            if _show_tolerance(c):
                 body.append(f"Accepted: {_xml_text(c.tolerance)}")
             tag = "failure" if c.status == Status.FAILED else "error"
             el = ET.SubElement(case, tag, {"message": message, "type": c.status.value})
@@ -359,7 +364,7 @@ def to_markdown(report: Report, max_output_chars: int = 4000) -> str:
             out.append(f"Check {_md_code(c.id)}, task {_md_inline(c.task)}.")
             out.append("")
             out.append(_md_fence(clean_text(c.message).strip() or _label(c.status)))
-            if c.tolerance:
+            if _show_tolerance(c):
                 out += ["", f"Accepted: {_md_inline(c.tolerance)}"]
             output = clean_text(c.output).rstrip()
             if output:
@@ -426,7 +431,7 @@ def render_table(report: Report, console: Optional["Console"] = None) -> None:
         line.append(clean_text(c.title).replace("\n", " "), style=_STATUS_STYLES.get(c.status, ""))
         line.append(f" ({_label(c.status)}): ", style="dim")
         line.append(message.replace("\n", "\n  "), style="dim")
-        if c.tolerance:
+        if _show_tolerance(c):
             line.append(f"\n  accepted: {clean_text(c.tolerance)}", style="dim")
         console.print(Padding(line, (0, 0, 0, 2), expand=False))  # wrapped lines keep the indent
     if _not_passed(report):

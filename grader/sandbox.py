@@ -43,6 +43,7 @@ _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
 _LIVE_WORKERS: set[int] = set()  # pids of the workers this process is running (never reaped as orphans)
 _SPAWN_LOCK = threading.Lock()
+_SUBREAPER = False  # whether this process is a child subreaper (see _become_subreaper)
 
 
 class WorkerTimeout(Exception):
@@ -79,14 +80,18 @@ def bwrap_works() -> bool:
 
 
 @functools.lru_cache(maxsize=None)
-def _bwrap_has_size() -> bool:
-    """bubblewrap >= 0.8 can bound a tmpfs (`--size`); older ones reject the option."""
+def _bwrap_help() -> str:
     try:
         out = subprocess.run([shutil.which("bwrap") or "bwrap", "--help"], capture_output=True,
                              text=True, timeout=10)
-        return "--size" in out.stdout + out.stderr
+        return out.stdout + out.stderr
     except (OSError, subprocess.TimeoutExpired):
-        return False
+        return ""
+
+
+def _bwrap_has_size() -> bool:
+    """bubblewrap >= 0.8 can bound a tmpfs (`--size`); older ones reject the option."""
+    return "--size" in _bwrap_help()
 
 
 def resolve_isolation(mode: str = "auto") -> str:
@@ -158,10 +163,13 @@ def _grader_package_dirs(bound: list[str]) -> list[str]:
     except ImportError:
         pass
     for cand in dict.fromkeys(candidates):
-        inside = cand.startswith(("/usr/", "/lib/", "/lib64/", "/opt/")) or any(
+        inside = cand.startswith(("/usr/", "/lib/", "/lib64/")) or any(
             cand == b or cand.startswith(b.rstrip("/") + "/") for b in bound)
-        if inside and os.path.isdir(cand) and any(
-                os.path.exists(os.path.join(cand, d, "probes.py")) for d in os.listdir(cand)):
+        try:
+            ours = any(os.path.exists(os.path.join(cand, d, "probes.py")) for d in os.listdir(cand))
+        except OSError:
+            ours = False
+        if inside and ours:
             found.append(cand)
     return found
 
@@ -194,8 +202,8 @@ def _copy_submission(src: Path, dest: Path, owner: Optional[tuple[int, int]]) ->
 
     The copy runs with the grader's rights, so it must not follow a symlink out of the submission
     (`softmax.py -> /path/to/reference/softmax.py` would hand the reference to the sandbox) nor read
-    a FIFO or device (which would block or fail the copy): those entries are left out. Symlinks that
-    stay inside the submission are copied as the files they point to.
+    a FIFO or device (which would block or fail the copy): those entries are left out, as are
+    dangling links. Symlinks that stay inside the submission are copied as the files they point to.
     """
     root = os.path.realpath(src)
 
@@ -206,11 +214,13 @@ def _copy_submission(src: Path, dest: Path, owner: Optional[tuple[int, int]]) ->
             real = os.path.realpath(path)
             if os.path.islink(path) and not (real == root or real.startswith(root + os.sep)):
                 skipped.add(name)
-            elif os.path.exists(real) and not (os.path.isfile(real) or os.path.isdir(real)):
+            elif not (os.path.isfile(real) or os.path.isdir(real)):  # dangling, FIFO, device, socket
                 skipped.add(name)
         return skipped
 
-    shutil.copytree(src, dest, symlinks=False, ignore_dangling_symlinks=True, ignore=ignore)
+    # (not ignore_dangling_symlinks: copytree tests a relative link's target from the current
+    # directory, so it would drop every relative link; `ignore` handles dangling links instead)
+    shutil.copytree(src, dest, symlinks=False, ignore=ignore)
     if owner:
         for dirpath, dirnames, filenames in os.walk(dest):
             os.chown(dirpath, *owner)
@@ -313,8 +323,8 @@ class Worker:
             if isinstance(exc, PermissionError) and user is not None:
                 raise WorkerDied(
                     f"the sandbox user (uid {user}) cannot run {sys.executable} ({exc.strerror}): "
-                    "install Python where that user can read it (e.g. not under /root), set "
-                    "GRADER_SANDBOX_USER, or use bwrap isolation") from None
+                    "install Python where that user can read it (e.g. not under /root, mode "
+                    "0700) or use bwrap isolation") from None
             raise
         finally:
             out.close()
@@ -336,14 +346,24 @@ class Worker:
         else:
             cmd += ["--unshare-user"]
         cmd += _system_binds()
-        if _bwrap_has_size():  # /tmp is a tmpfs, i.e. the host's memory: bound it
-            cmd += ["--size", str(4 * self.limits.file_size_mb * 2**20)]
-        cmd += ["--tmpfs", "/tmp"]
-        cmd += ["--proc", "/proc", "--dev", "/dev",
-                "--ro-bind", str(self.runtime.folder), "/grader",
+        cmd += ["--proc", "/proc", "--dev", "/dev"]
+        # Writable tmpfs are the host's memory: /tmp (4 × the file size limit) and /dev/shm (1 ×;
+        # multiprocessing needs it) are bounded where bubblewrap can (>= 0.8), mode 1777 so that the
+        # sandbox user may write (as root they would be root-owned 0755); without --size, /dev/shm
+        # stays bwrap's own (not writable as root).
+        sized = _bwrap_has_size()
+        perms = ["--perms", "1777"] if "--perms" in _bwrap_help() else []  # bubblewrap >= 0.5
+        for folder, factor in (("/tmp", 4), ("/dev/shm", 1)):
+            if sized:
+                cmd += ["--size", str(factor * self.limits.file_size_mb * 2**20), *perms, "--tmpfs", folder]
+            elif folder == "/tmp":
+                cmd += [*perms, "--tmpfs", folder]
+        cmd += ["--ro-bind", str(self.runtime.folder), "/grader",
                 "--bind", str(self.scratch), "/submission", "--chdir", "/submission"]
         if self.data_dir:
             cmd += ["--ro-bind", str(self.data_dir), "/data"]
+        # bwrap's root is a tmpfs too, writable when bwrap runs as the user (no root): make it read-only
+        cmd += ["--remount-ro", "/"]
         for k, v in env.items():
             cmd += ["--setenv", k, v]
         return cmd
@@ -477,7 +497,6 @@ class Worker:
         return WorkerDied(f"the worker process {how}", code)
 
 
-@functools.lru_cache(maxsize=None)
 def _become_subreaper() -> bool:
     """Linux: make this process the child subreaper of everything it starts.
 
@@ -485,13 +504,14 @@ def _become_subreaper() -> bool:
     init, so that `_kill_orphans` finds it even when it cleared its environment (token). Only the
     rlimits mode needs it (bwrap's pid namespace takes everything down with the worker).
     """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-    except Exception:
-        return False
+    global _SUBREAPER
+    if not _SUBREAPER and sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            _SUBREAPER = libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+        except Exception:
+            pass
+    return _SUBREAPER
 
 
 def _proc_stat(pid: str) -> Optional[tuple[int, int, int]]:
@@ -513,7 +533,7 @@ def _kill_orphans(sandbox_uid: Optional[int]) -> None:
     ours (every worker starts a new session, its descendants can never join ours) or, when the
     grader runs as root, belong to the sandbox user.
     """
-    if not _become_subreaper.cache_info().currsize or not Path("/proc").is_dir():
+    if not _SUBREAPER:
         return
     with _SPAWN_LOCK:
         _kill_orphans_locked(sandbox_uid)

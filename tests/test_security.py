@@ -21,7 +21,6 @@ import secrets
 import select
 import shutil
 import socket
-import stat
 import subprocess
 import sys
 import tempfile
@@ -43,6 +42,10 @@ REFERENCE_SOFTMAX = ROOT / "reference" / "backprop" / "softmax.py"
 HIDDEN = ROOT / "assignments" / "backprop" / "hidden.py"
 ORACLE = ROOT / "assignments" / "backprop" / "oracle.py"
 IS_ROOT = os.geteuid() == 0
+
+# The corpus runs on Linux (CI, batch grading). Elsewhere the fallback cannot bound memory (macOS does
+# not enforce RLIMIT_AS) and a memory or fork bomb would hit the developer's machine itself.
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only (see above)")
 
 BACKPROP = load("backprop")
 CHECKS = {c.id: c for c in BACKPROP.checks(hidden=True)}
@@ -240,6 +243,8 @@ def test_lifting_the_rlimits_is_refused(workdir, mode):
     assert_other_check_passed(g)
 
 
+@pytest.mark.skipif(not IS_ROOT, reason="RLIMIT_NPROC is set for the sandbox user only: as a normal "
+                    "user the bomb would be bounded by the user's own limit, i.e. load this machine")
 @pytest.mark.parametrize("mode", MODES)
 def test_fork_bomb_is_contained_and_killed(workdir, mode):
     g = grade_case(workdir, "fork_bomb", mode)
@@ -282,7 +287,9 @@ def test_flooding_the_result_pipe_cannot_exhaust_the_graders_memory(workdir, mod
     assert_other_check_passed(g)
 
 
-def test_a_huge_list_returned_honestly_is_a_failed_check_not_a_crash(monkeypatch):
+def test_the_worker_refuses_to_send_too_many_values(monkeypatch):
+    """The same bound on the worker's side: a student function returning a huge nested list gets a
+    failed check ("bad_return": the worker's ValueError handler), not a frame the grader rejects."""
     from grader.worker import protocol
 
     monkeypatch.setattr(protocol, "MAX_VALUES", 1000)
@@ -355,8 +362,8 @@ def test_a_huge_file_hits_the_file_size_limit(workdir, mode):
 @pytest.mark.skipif(not sandbox.bwrap_works() or not sandbox._bwrap_has_size(),
                     reason="this bubblewrap cannot bound a tmpfs (--size, bubblewrap >= 0.8)")
 def test_filling_tmp_is_bounded(workdir):
-    """/tmp in the sandbox is a tmpfs, i.e. the host's memory: bounded to 4 × the file size limit.
-    (In the fallback /tmp is the host's /tmp on disk: bounded by nothing but the disk.)"""
+    """/tmp and /dev/shm in the sandbox are tmpfs, i.e. the host's memory: bounded to 4 × and 1 × the
+    file size limit. (In the fallback they are the host's: bounded by nothing but the disk / memory.)"""
     g = grade_case(workdir, "tmp_fill", "bwrap")
     r = g["softmax.values"]
     assert r.status == Status.FAILED, (r.status, r.message, r.output)
@@ -364,7 +371,7 @@ def test_filling_tmp_is_bounded(workdir):
     assert_other_check_passed(g)
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", [BWRAP, RLIMITS_AS_ROOT])
 def test_writes_outside_the_scratch_copy_change_nothing(workdir, mode):
     folder_before = tree_digest(HOSTILE / "write_outside")
     repo_before = sorted(p.name for p in ROOT.iterdir())
@@ -376,9 +383,9 @@ def test_writes_outside_the_scratch_copy_change_nothing(workdir, mode):
         out = g.output
         assert "WROTE" in out and "scratch-ok" in out  # the control: its own scratch copy is writable
         wrote = [line for line in out.splitlines() if line.startswith("WROTE")]
-        allowed = ("scratch-ok", f"home-ok-{g.marker}")
-        if mode == "rlimits":  # /tmp is the host's, world-writable: the fallback cannot stop that
-            allowed += (str(tmp_target),)
+        # its scratch copy, its $HOME and /tmp: a private tmpfs under bwrap; the host's world-writable
+        # /tmp under rlimits, which the fallback cannot protect
+        allowed = ("scratch-ok", f"home-ok-{g.marker}", str(tmp_target))
         assert [w for w in wrote if not w.endswith(allowed)] == []
         # nothing outside changed: the original submission, the repository, $HOME, /root, /tmp
         assert tree_digest(g.folder) == {**folder_before, "case.json": (g.folder / "case.json").read_bytes()}
@@ -386,7 +393,7 @@ def test_writes_outside_the_scratch_copy_change_nothing(workdir, mode):
         for target in (Path.home(), Path("/root")):
             assert not (target / f"pwned-{g.marker}").exists()
         if mode == "bwrap":
-            assert not tmp_target.exists()  # its /tmp was private
+            assert not tmp_target.exists()  # it wrote to its private /tmp
         assert_other_check_passed(g)
     finally:
         if tmp_target is not None and tmp_target.exists():
@@ -422,8 +429,11 @@ def test_the_capture_file_cannot_be_swapped_for_another_file(workdir, mode):
 @pytest.mark.parametrize("mode", [BWRAP, RLIMITS_AS_ROOT])
 def test_killing_the_parent_does_not_reach_the_grader(workdir, mode):
     g = grade_case(workdir, "kill_parent", mode)
-    assert "KILLED" not in g.output
-    assert g["softmax.values"].status == Status.FAILED
+    # as root: refused (another uid). A grader running as a normal user under bwrap: the parent is
+    # the namespace's init, which ignores SIGKILL from inside; either way the grader goes on.
+    assert g["softmax.values"].status == Status.FAILED and g["softmax.values"].score == 0
+    if IS_ROOT:
+        assert "KILLED" not in g.output
     assert_other_check_passed(g)
 
 

@@ -9,8 +9,6 @@ Tolerances (stated per check, shown in reports; the reasoning is next to each co
 """
 from __future__ import annotations
 
-import numpy as np
-
 from grader import judge
 from grader.assignment import CheckList
 from grader.model import CheckFailed, Limits, Visibility
@@ -64,7 +62,7 @@ def np_train_epoch(ctx):
        tolerance=f"accuracy measured by the grader on the 10,000 test images: full marks at "
                  f"≥ {oracle.NP_FASHION_FULL:.2f}, linear partial credit from {oracle.NP_FASHION_ZERO:.2f}")
 def np_train_fashion(ctx):
-    oracle.judge_np_fashion(ctx)
+    return oracle.judge_np_fashion(ctx)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -79,7 +77,7 @@ check = CHECKS.task("torch_mlp", module="torch_mlp")
                  "forward pass with the model's own weights")
 def torch_architecture(ctx):
     X = oracle.f32(ctx.rng.uniform(0, 1, size=(5, 784)))
-    got = ctx.probe("torch_architecture", X)
+    got = ctx.probe("build_model", X)
     if not got.get("is_module"):
         raise CheckFailed(f"build_model() must return a torch.nn.Module, got {got.get('type')}")
     problems = []
@@ -107,7 +105,7 @@ def torch_architecture(ctx):
                  f"cross-entropy on the {oracle.TRAIN_N:,} images must fall to ≤ {oracle.TRAIN_FULL_RATIO:g}× "
                  "its start (linear partial credit from 1×)")
 def torch_train(ctx):
-    oracle.judge_train(ctx, oracle.TRAIN_N, oracle.TRAIN_BATCH, oracle.TRAIN_EPOCHS, oracle.TRAIN_LR,
+    return oracle.judge_train(ctx, oracle.TRAIN_N, oracle.TRAIN_BATCH, oracle.TRAIN_EPOCHS, oracle.TRAIN_LR,
                        oracle.TRAIN_FULL_RATIO)
 
 
@@ -124,7 +122,7 @@ def torch_evaluate(ctx):
                  f"images: full marks at ≥ {oracle.WEIGHTS_FULL:.2f}, linear partial credit from "
                  f"{oracle.WEIGHTS_ZERO:.2f}")
 def torch_weights(ctx):
-    got = ctx.probe("torch_checkpoint")
+    got = ctx.probe("load_weights")
     problem, detail = got.get("problem"), got.get("detail", "")
     if problem == "missing":
         other = f" (found {detail}: rename it?)" if detail else ""
@@ -142,7 +140,7 @@ def torch_weights(ctx):
     params = oracle.match_state(f"the state_dict in {oracle.WEIGHTS_FILE}", got.get("state"))
     data = ctx.data()
     _, acc = oracle.torch_loss_acc(params, data.x_test, data.y_test)
-    oracle.require_accuracy(
+    return oracle.require_accuracy(
         acc, oracle.WEIGHTS_ZERO, oracle.WEIGHTS_FULL,
         f"test accuracy of the weights in {oracle.WEIGHTS_FILE}: {acc:.4f} (measured by the grader on the 10,000 "
         f"test images, pixels scaled to [0, 1] and flattened: no other normalisation); full marks at "

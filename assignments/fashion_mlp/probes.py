@@ -11,17 +11,21 @@ WEIGHTS_FILE = "fashion_mlp.pt"
 MAX_WEIGHTS_MB = 50  # the 242,762 float32 parameters take ~1 MB; anything far larger is not them
 
 
-def call(sub, module, name, *args):
-    """The student's module.name(*args)."""
-    return sub.fn(module, name)(*args)
-
-
 # --- 3.1 numpy_mlp ------------------------------------------------------------------------------
-def np_init(sub, seed, sizes=None):
+# Probes are named after the student's function they call: "forward: not implemented yet".
+def init_params(sub, seed, sizes=None):
     """init_params(np.random.default_rng(seed)) (and sizes=..., when given)."""
     rng = np.random.default_rng(seed)
     fn = sub.fn("numpy_mlp", "init_params")
     return fn(rng) if sizes is None else fn(rng, sizes=tuple(int(s) for s in sizes))
+
+
+def forward(sub, weights, biases, x):
+    return sub.fn("numpy_mlp", "forward")(weights, biases, x)
+
+
+def sample_grads(sub, weights, biases, x, label):
+    return sub.fn("numpy_mlp", "sample_grads")(weights, biases, x, int(label))
 
 
 def _unpack(out, what):
@@ -30,19 +34,20 @@ def _unpack(out, what):
     return list(out[0]), list(out[1])
 
 
-def np_train_fashion(sub, x_path, y_path, weights, biases, epochs, lr, order_seed):
-    """`epochs` calls of train_epoch on the shared training set, reshuffled before every epoch.
+def train_epoch(sub, weights, biases, X, y, lr, epochs=None, order_seed=0):
+    """train_epoch(weights, biases, X, y, lr) once; or, with `epochs`, that many times on the arrays
+    in the files X and y (paths of shared .npy files), reshuffled before every epoch.
 
     The grader gives the initial parameters; the trained ones come back for the grader to measure.
     """
-    X = np.load(x_path)
-    y = np.load(y_path)
-    train_epoch = sub.fn("numpy_mlp", "train_epoch")
+    fn = sub.fn("numpy_mlp", "train_epoch")
+    if epochs is None:
+        return fn(weights, biases, X, y, lr)
+    X, y = np.load(X), np.load(y)
     rng = np.random.default_rng(order_seed)
     for epoch in range(int(epochs)):
         order = rng.permutation(len(X))
-        weights, biases = _unpack(train_epoch(weights, biases, X[order], y[order], lr),
-                                  f"train_epoch (epoch {epoch + 1})")
+        weights, biases = _unpack(fn(weights, biases, X[order], y[order], lr), f"train_epoch (epoch {epoch + 1})")
     return [weights, biases]
 
 
@@ -75,7 +80,7 @@ def grader_model(params=None):
     return model
 
 
-def torch_architecture(sub, X):
+def build_model(sub, X):
     """build_model(): its type, parameter count, state_dict and its logits for inputs X."""
     import torch
 
@@ -89,7 +94,7 @@ def torch_architecture(sub, X):
             "state": _state(model), "out": out}
 
 
-def torch_checkpoint(sub):
+def load_weights(sub):
     """Load the submitted fashion_mlp.pt safely (weights_only=True) here, in the sandbox.
 
     Returns {"state": ...} or {"problem": what, "detail": text}; never raises for a bad file.
@@ -133,7 +138,7 @@ def _loader(X, y, batch_size, shuffle, seed):
     return torch.utils.data.DataLoader(ds, batch_size=int(batch_size), shuffle=shuffle, generator=g)
 
 
-def torch_train(sub, x_path, y_path, n, batch_size, epochs, lr, seed):
+def train(sub, x_path, y_path, n, batch_size, epochs, lr, seed):
     """The student's train() on the grader's network and the first n shared images.
 
     Returns the parameters before and after (the grader measures the loss itself) and what train
@@ -151,7 +156,7 @@ def torch_train(sub, x_path, y_path, n, batch_size, epochs, lr, seed):
     return {"before": before, "after": after, "losses": losses}
 
 
-def torch_evaluate(sub, params, X, y, batch_size):
+def evaluate(sub, params, X, y, batch_size):
     """The student's evaluate() on the grader's network with the grader's parameters and data."""
     model = grader_model(params)
     return sub.fn("torch_mlp", "evaluate")(model, _loader(X, y, batch_size, False, 0))

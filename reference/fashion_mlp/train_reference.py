@@ -1,10 +1,13 @@
 """Train the reference 784-256-128-64-10 MLP on FashionMNIST and write its state_dict.
 
-    python reference/fashion_mlp/train_reference.py [--out PATH] [--epochs N] [--seed S] [--threads T]
+    python reference/fashion_mlp/train_reference.py [--out PATH] [--epochs N] [--finetune-epochs M]
+                                                    [--seed S] [--threads T]
 
 Adam (lr 1e-3), batch 128, cross-entropy, inputs scaled to [0, 1] and flattened, exactly what the
-grader feeds the model. Seeded and single-process, so the same settings write the same weights
-(on the same torch build and thread count). The committed reference/fashion_mlp/fashion_mlp.pt was
+grader feeds the model: N epochs (default 10), then M epochs (default 2) with a fresh Adam at lr/10,
+which settles the epoch-to-epoch wobble of the test accuracy (±0.005 at lr 1e-3) above 0.88.
+Seeded and single-process, so the same settings write the same weights (on the same torch build and
+thread count). The committed reference/fashion_mlp/fashion_mlp.pt was
 written by this script with its defaults; the grader's `torch_mlp.weights` check must give it full
 marks (tests/test_fashion_mlp_checks.py).
 """
@@ -42,6 +45,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=HERE / "fashion_mlp.pt", help="where to write the state_dict")
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--finetune-epochs", type=int, default=2, help="extra epochs at lr/10 (0: none)")
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
@@ -61,6 +65,10 @@ def main(argv=None) -> int:
               f"({time.process_time() - cpu0:.1f} s CPU, {time.perf_counter() - wall0:.1f} s wall)", flush=True)
 
     train(model, train_loader, args.epochs, args.lr, "cpu", on_epoch=report)
+    if args.finetune_epochs > 0:
+        print(f"finishing with {args.finetune_epochs} epoch(s) at lr {args.lr / 10:g}")
+        train(model, train_loader, args.finetune_epochs, args.lr / 10, "cpu",
+              on_epoch=lambda epoch, loss: report(args.epochs + epoch, loss))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")

@@ -53,42 +53,40 @@ def _jacobian(p, xs):
 
 
 def _initial_guess(rng, xs, ys):
-    """A random p whose four kinks lie inside the data range, with output weights on the data's scale.
+    """A random starting point for fsolve: four kinks inside the data range, the rest by least squares.
 
     From plain N(0, 1) guesses the kinks mostly fall outside the data, the units are dead or linear
-    there, and fsolve stalls; kinks spread over [min x, max x] give it something to move.
+    there, and fsolve stalls (thousands of restarts on D1). Kink t_i = -b_h[i] / w_h[i] drawn uniformly
+    in [min x, max x], w_h[i] = +-1; then the output weights and bias, which enter f linearly, are
+    the least-squares fit to the data for those kinks: fsolve only has to move the kinks.
     """
-    lo, hi = xs.min(), xs.max()
-    span = max(hi - lo, 1e-12)
-    kinks = rng.uniform(lo, hi, N_HIDDEN)
-    w_h = rng.choice([-1.0, 1.0], N_HIDDEN) * rng.uniform(0.5, 2.0, N_HIDDEN) / span * 10
+    kinks = rng.uniform(xs.min(), xs.max(), N_HIDDEN)
+    w_h = rng.choice([-1.0, 1.0], N_HIDDEN)
     b_h = -w_h * kinks
-    y_scale = max(np.ptp(ys), 1.0)
-    w_o = rng.normal(0.0, 1.0, N_HIDDEN) * y_scale / 10
-    b_o = np.mean(ys)
-    return np.concatenate([w_h, b_h, w_o, [b_o]])
+    H = np.hstack([np.maximum(np.multiply.outer(xs, w_h) + b_h, 0.0), np.ones((len(xs), 1))])
+    out = np.linalg.lstsq(H, ys, rcond=None)[0]   # [w_o1..w_o4, b_o]
+    return np.concatenate([w_h, b_h, out])
 
 
 def fit(xs, ys, seed=0, max_restarts=2000):
     """Parameters p (13,) with predict(p, xs) == ys at every point, found with scipy.optimize.fsolve.
 
-    fsolve solves as many equations as unknowns: with n < 13 points the residual vector is padded with
-    zeros. Restarts from random initial guesses (kinks inside the data range) until one interpolates
-    every point; deterministic for a given seed.
+    fsolve solves as many equations as unknowns: with n < 13 points some residuals are repeated (the
+    same solutions; fsolve copes better with that than with rows of zeros). Restarts from random initial
+    guesses (kinks inside the data range) until one interpolates every point; deterministic for a seed.
     """
     xs = np.asarray(xs, dtype=np.float64).ravel()
     ys = np.asarray(ys, dtype=np.float64).ravel()
     n = len(xs)
     if n > N_PARAMS:
         raise ValueError(f"fsolve needs at most {N_PARAMS} points, got {n}")
-    pad = np.zeros(N_PARAMS - n)
-    pad_rows = np.zeros((N_PARAMS - n, N_PARAMS))
+    rows = np.arange(N_PARAMS) % n   # fsolve wants 13 equations: repeat residuals cyclically
 
     def residuals(p):
-        return np.concatenate([predict(p, xs) - ys, pad])
+        return (predict(p, xs) - ys)[rows]
 
     def jac(p):
-        return np.vstack([_jacobian(p, xs), pad_rows])
+        return _jacobian(p, xs)[rows]
 
     rng = np.random.default_rng(seed)
     target = 1e-10 * (1.0 + np.max(np.abs(ys)))
