@@ -81,7 +81,30 @@ def _student_traceback(exc: BaseException, folder: Path) -> str:
     return "\n".join(lines)
 
 
+def _where(exc: BaseException, folder: Path) -> str:
+    """`softmax.py: softmax()`: the innermost frame of the student's own code, for the message."""
+    found, tb = "", exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename.startswith(str(folder)) or ".ipynb[cell" in code.co_filename:
+            name = code.co_filename if ".ipynb[cell" in code.co_filename else Path(code.co_filename).name
+            qual = getattr(code, "co_qualname", code.co_name)  # `Sigmoid.forward`, not `forward`
+            found = f"{name}: {qual}()" if code.co_name != "<module>" else name
+        tb = tb.tb_next
+    return found
+
+
 def _failure(exc: BaseException, folder: Path) -> dict:
+    reply = _failure_kind(exc, folder)
+    if not isinstance(exc, MissingName):
+        try:
+            reply["where"] = _where(exc, folder)
+        except Exception:
+            pass
+    return reply
+
+
+def _failure_kind(exc: BaseException, folder: Path) -> dict:
     if isinstance(exc, MissingName):
         return {"ok": False, "kind": "missing", "message": str(exc)}
     if isinstance(exc, MemoryError):
