@@ -95,11 +95,12 @@ class CheckList(list):
     def task(self, task: str, module: str) -> Callable:
         def check(id: str, title: str, points: float, *, tolerance: str = "",
                   limits: Optional[Limits] = None, module_: Optional[str] = None,
+                  uses_module: bool = True,
                   needs_data: bool = False) -> Callable:
             def register(fn: Callable) -> Callable:
                 self.append(Check(
                     id=f"{task}.{id}", task=task, title=title, points=points, run=fn,
-                    module=module_ or module, visibility=self.visibility,
+                    module=(module_ or module) if uses_module else "", visibility=self.visibility,
                     limits=limits or Limits(), tolerance=tolerance, needs_data=needs_data))
                 return fn
             return register

@@ -65,7 +65,7 @@ class Check:
     title: str
     points: float
     run: Callable[[Any], Optional["Outcome"]]
-    module: str  # the student module (file stem) the check exercises
+    module: str  # the student module (file stem) the check imports first; "" for none (e.g. a weights file)
     visibility: Visibility = Visibility.PUBLIC
     limits: Limits = field(default_factory=Limits)
     tolerance: str = ""

@@ -224,7 +224,8 @@ class Session:
             except (WorkerDied, WorkerTimeout, OSError) as exc:
                 raise ProbeError(Status.ERROR, f"could not start the sandboxed worker: {exc}") from None
             since = worker.output_size()
-            self._import(check.module)
+            if check.module:  # a broken module must not cost checks that do not use it
+                self._import(check.module)
             ctx = CheckContext(self, check, check.limits.timeout)
             outcome = check.run(ctx)
             if outcome is None:

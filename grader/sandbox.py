@@ -345,7 +345,6 @@ class Worker:
             cmd += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
         else:
             cmd += ["--unshare-user"]
-        cmd += _system_binds()
         cmd += ["--proc", "/proc", "--dev", "/dev"]
         # Writable tmpfs are the host's memory: /tmp (4 × the file size limit) and /dev/shm (1 ×;
         # multiprocessing needs it) are bounded where bubblewrap can (>= 0.8), mode 1777 so that the
@@ -358,6 +357,9 @@ class Worker:
                 cmd += ["--size", str(factor * self.limits.file_size_mb * 2**20), *perms, "--tmpfs", folder]
             elif folder == "/tmp":
                 cmd += [*perms, "--tmpfs", folder]
+        # the system and Python binds come after the tmpfs mounts: a Python or venv living under
+        # /tmp (a CI checkout's .venv) must stay visible on top of the sandbox's empty /tmp
+        cmd += _system_binds()
         cmd += ["--ro-bind", str(self.runtime.folder), "/grader",
                 "--bind", str(self.scratch), "/submission", "--chdir", "/submission"]
         if self.data_dir:

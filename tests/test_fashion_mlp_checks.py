@@ -360,3 +360,14 @@ def test_notebook_submission_is_graded_for_its_functions(submission):
     _numpy_notebook(path)
     ids = {i for i in FAST_IDS if i.startswith("numpy_mlp.")}
     assert failures(grade_checks(path, ids)) == {}
+
+
+@needs_fashion
+def test_weights_check_does_not_depend_on_the_module(submission):
+    """torch_mlp.py with a syntax error costs its own checks, not the grading of the weights file."""
+    path = submission(REF)
+    (path / TORCH).write_text("def build_model(:\n")
+    results = grade_checks(path, ["torch_mlp.weights", "torch_mlp.architecture"])
+    assert results["torch_mlp.weights"].status == Status.PASSED, results["torch_mlp.weights"].message
+    assert results["torch_mlp.architecture"].status == Status.ERROR
+    assert "SyntaxError" in results["torch_mlp.architecture"].message

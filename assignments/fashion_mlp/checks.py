@@ -117,7 +117,7 @@ def torch_evaluate(ctx):
 
 
 @check("weights", f"the submitted {oracle.WEIGHTS_FILE} reaches the test-accuracy threshold (measured by the grader)",
-       10, limits=TORCH_LIMITS, needs_data=True,
+       10, limits=TORCH_LIMITS, needs_data=True, uses_module=False,
        tolerance=f"accuracy of the grader's own 784-256-128-64-10 network with your weights on the 10,000 test "
                  f"images: full marks at ≥ {oracle.WEIGHTS_FULL:.2f}, linear partial credit from "
                  f"{oracle.WEIGHTS_ZERO:.2f}")
