@@ -135,6 +135,8 @@ def main() -> None:
 @click.option("--task", "-t", "tasks", multiple=True,
               help="Only this task (repeatable, or comma-separated), e.g. softmax.")
 @click.option("--hidden", is_flag=True, help="Also run the hidden checks (instructors).")
+@click.option("--check", "-c", "check_ids", multiple=True,
+              help="Only this check id (repeatable), e.g. softmax.stable; see `grade list -a NAME`.")
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to this file (the table then still prints).")
@@ -148,7 +150,7 @@ def main() -> None:
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder with FashionMNIST (default: $GRADER_DATA, the cache, Debian's package).")
 def check(targets: tuple[str, ...], assignment: Optional[str], tasks: tuple[str, ...], hidden: bool,
-          fmt: str, output: Optional[Path], fail_under: Optional[float], verbose: bool, notebook_mode: str,
+          check_ids: tuple[str, ...], fmt: str, output: Optional[Path], fail_under: Optional[float], verbose: bool, notebook_mode: str,
           isolation: str, data_dir: Optional[Path]) -> None:
     """Grade the submission in PATH (default: the current folder).
 
@@ -174,14 +176,22 @@ def check(targets: tuple[str, ...], assignment: Optional[str], tasks: tuple[str,
         raise
     asg = _load_assignment(name)
     selected = _resolve_tasks(asg, tasks, words, stems)
+    known_ids = {c.id for c in asg.checks(hidden)}
+    for cid in check_ids:
+        if cid not in known_ids:
+            hint = " (a hidden check: add --hidden)" if cid in {c.id for c in asg.checks(True)} else ""
+            raise click.BadParameter(f"unknown check {cid!r}{hint}; `grade list -a {name}` lists them",
+                                     param_hint="'--check'")
     interactive = fmt == "table" and output is None and sys.stderr.isatty()
-    n_checks = len([c for c in asg.checks(hidden) if not selected or c.task in selected])
+    n_checks = len([c for c in asg.checks(hidden) if (not selected or c.task in selected)
+                    and (not check_ids or c.id in check_ids)])
     progress = _Progress(n_checks) if interactive and n_checks else None
     try:
         report = grade(path, asg, tasks=selected or None, hidden=hidden,
                        options=GradeOptions(isolation=isolation, notebook_mode=notebook_mode,
                                             data_dir=data_dir),
-                       on_result=progress.advance if progress else None)
+                       on_result=progress.advance if progress else None,
+                       check_ids=check_ids or None)
     finally:
         if progress:
             progress.stop()

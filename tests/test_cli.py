@@ -256,3 +256,17 @@ def test_table_in_a_terminal_has_colour(monkeypatch):
     _print_table(report, verbose=True)
     out = sys.stdout.getvalue()
     assert "\x1b[" in out and "softmax values" in out and "    | printed" in out
+
+
+def test_check_option_runs_only_the_named_checks():
+    result = grade("check", str(REFERENCE), "-a", "backprop", "--check", "softmax.stable",
+                   "--check", "layers.relu", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert [c["id"] for c in json.loads(result.output)["checks"]] == ["softmax.stable", "layers.relu"]
+
+
+def test_check_option_rejects_unknown_and_hidden_ids_without_hidden():
+    result = grade("check", str(REFERENCE), "-a", "backprop", "--check", "softmax.nope")
+    assert result.exit_code == 2 and "unknown check 'softmax.nope'" in result.output
+    result = grade("check", str(REFERENCE), "-a", "backprop", "--check", "softmax.rows_scale")
+    assert result.exit_code == 2 and "add --hidden" in result.output

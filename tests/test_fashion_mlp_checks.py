@@ -18,7 +18,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from grader import assignment
 from grader.model import Status
-from grader.runner import GradeOptions, Session
+from grader.runner import grade
 
 from conftest import REFERENCE, SUBMISSIONS, TEMPLATE, by_id, make_submission, run_grade
 from fashion_mlp_mutants import MUTANTS, NEEDS_DATA, WEIGHT_FILES
@@ -34,13 +34,7 @@ NP, TORCH = "numpy_mlp.py", "torch_mlp.py"
 
 def grade_checks(path: Path, ids) -> dict:
     """Run only the checks `ids` (public or hidden) on the submission at `path`: {id: CheckResult}."""
-    checks = [c for c in A3.checks(hidden=True) if c.id in set(ids)]
-    assert {c.id for c in checks} == set(ids), set(ids) - {c.id for c in checks}
-    session = Session(Path(path).resolve(), A3, GradeOptions())
-    try:
-        return {c.id: session.run_check(c) for c in checks}
-    finally:
-        session.close()
+    return by_id(grade(Path(path), A3, hidden=True, check_ids=ids))
 
 
 def failures(results: dict) -> dict:

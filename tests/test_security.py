@@ -334,7 +334,7 @@ def test_a_worker_that_stops_reading_times_out_instead_of_hanging_the_grader(wor
                 run=_hog_judge, module="softmax", limits=FAST)
     t0 = time.monotonic()
     g = grade_case(workdir, "gil_hog", mode, [hog, *checks("softmax.cross_entropy")])
-    assert g["softmax.gil_hog"].status == Status.TIMEOUT
+    assert g["softmax.gil_hog"].status == Status.TIMEOUT, (g["softmax.gil_hog"].status, g["softmax.gil_hog"].message)
     assert time.monotonic() - t0 < 1.0 + FAST.timeout + 2 * SLACK
     assert_other_check_passed(g)
 
@@ -562,3 +562,14 @@ def test_rlimits_reports_an_unreachable_python(workdir):
     g = grade_case(workdir, "big_output", "rlimits")
     for r in g.report.checks:
         assert r.status == Status.ERROR and "cannot run" in r.message, (r.status, r.message)
+
+
+def test_python_binds_come_after_the_tmp_tmpfs(tmp_path, monkeypatch):
+    """A venv under /tmp (a CI checkout's .venv) must not be hidden by the sandbox's empty /tmp."""
+    rt = sandbox.Runtime(tmp_path)
+    w = sandbox.Worker(rt, tmp_path, Limits(), "bwrap")
+    monkeypatch.setattr(sandbox, "_system_binds", lambda: ["--ro-bind", "/tmp/venv", "/tmp/venv"])
+    cmd = w._bwrap_command({})
+    tmpfs = max(i for i, a in enumerate(cmd) if a == "/tmp" and cmd[i - 1] == "--tmpfs")
+    assert tmpfs < cmd.index("/tmp/venv")
+    shutil.rmtree(w.scratch_parent, ignore_errors=True)
