@@ -8,7 +8,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from .model import CheckFailed
+from .model import CheckFailed, Outcome
 
 
 def _fmt_index(idx: tuple) -> str:
@@ -88,3 +88,23 @@ def rel_error(a: np.ndarray, b: np.ndarray) -> float:
     """max |a − b| / max(|a| + |b|, tiny): cs231n's relative error, for gradient checks."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     return float(np.max(np.abs(a - b) / np.maximum(1e-12, np.abs(a) + np.abs(b))))
+
+
+def partial_credit(value: float, zero: float, full: float) -> float:
+    """Linear credit from 0 at `zero` to 1 at `full` (either direction)."""
+    return float(np.clip((value - zero) / (full - zero), 0.0, 1.0))
+
+
+def require_at_least(value: float, zero: float, full: float, message: str) -> Outcome:
+    """Full marks at `full` or beyond (the message still reports the figure); otherwise CheckFailed
+    with linear partial credit from `zero`. For accuracies and other figures the grader measured."""
+    frac = partial_credit(value, zero, full)
+    if frac < 1:
+        raise CheckFailed(message, fraction=frac)
+    return Outcome(1.0, message)
+
+
+def f32_exact(x: Any) -> np.ndarray:
+    """Round inputs to float32 values (kept in float64): a float32 submission then sees exactly the
+    grader's input, so large-magnitude checks do not penalise float32 for rounding its inputs."""
+    return np.asarray(x, dtype=np.float32).astype(np.float64)

@@ -6,26 +6,15 @@ wrong weight files (WEIGHT_FILES below), built in the test from the reference's 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from backprop_mutants import Mutant as BaseMutant
 
 NP = "numpy_mlp.py"
 TORCH = "torch_mlp.py"
 
 
-@dataclass(frozen=True)
-class Mutant:
-    name: str
-    file: str
-    old: str
-    new: str
-    catches: frozenset[str]  # check ids that must not award full marks
-
-    def __init__(self, name, file, old, new, catches):
-        object.__setattr__(self, "name", name)
-        object.__setattr__(self, "file", file)
-        object.__setattr__(self, "old", old)
-        object.__setattr__(self, "new", new)
-        object.__setattr__(self, "catches", frozenset(catches))
+class Mutant(BaseMutant):
+    """A1's mutant (one edit of the reference and the checks that must catch it), plus whether
+    grading it needs FashionMNIST."""
 
     @property
     def needs_data(self) -> bool:

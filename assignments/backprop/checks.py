@@ -149,7 +149,7 @@ def scalar_sgd_step(ctx):
 @check("train_synthetic", "train_synthetic learns the synthetic 2-D data (validation accuracy measured by the grader)",
        5, limits=Limits(timeout=90), tolerance="full marks at ≥ 0.90 validation accuracy, partial from 0.70")
 def scalar_train(ctx):
-    oracle.judge_scalar_training(ctx, seed=0, n=60_000, lr=0.05)
+    return oracle.judge_scalar_training(ctx, seed=0, n=60_000, lr=0.05)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,4 +226,4 @@ def mlp_sgd_step(ctx):
        tolerance=f"accuracy measured by the grader on the 10,000 test images: full marks at "
                  f"≥ {oracle.FASHION_FULL:.2f}, partial credit from {oracle.FASHION_ZERO:.2f}")
 def mlp_train_fashion(ctx):
-    oracle.judge_fashion_training(ctx)
+    return oracle.judge_fashion_training(ctx)

@@ -79,7 +79,7 @@ def scalar_random_nets(ctx):
 @check("train_hidden", "train_synthetic on a hidden synthetic sample", 4, limits=Limits(timeout=120),
        tolerance="full marks at ≥ 0.90 validation accuracy, partial from 0.70")
 def scalar_train_hidden(ctx):
-    oracle.judge_scalar_training(ctx, seed=3, n=60_000, lr=0.05)
+    return oracle.judge_scalar_training(ctx, seed=3, n=60_000, lr=0.05)
 
 
 # --- 1.3 layers ----------------------------------------------------------------------------------------
@@ -177,5 +177,5 @@ def mlp_train_history(ctx):
     if not losses[-1] < losses[0]:
         raise CheckFailed(f"the training loss did not fall: {losses.round(4).tolist()}")
     acc = oracle.mlp_accuracy(got["params"], data.x_val, data.y_val, [2, 16, 2], "relu", "softmax")
-    oracle.require_accuracy(acc, 0.6, 0.85, f"validation accuracy {acc:.3f} measured by the grader "
+    return oracle.require_accuracy(acc, 0.6, 0.85, f"validation accuracy {acc:.3f} measured by the grader "
                                             "(full marks at ≥ 0.85)")

@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from grader.judge import partial_credit, require_at_least as require_accuracy, f32_exact  # shared helpers
 from grader import judge
-from grader.model import CheckFailed
+from grader.model import CheckFailed, Outcome
 from grader.oracles import autograd, t64, torch
 
 GRAD = dict(rtol=1e-4, atol=1e-6)
@@ -37,21 +38,7 @@ def cross_entropy(o: np.ndarray, labels: np.ndarray) -> float:
     return float(torch_ce(t(o), labels))
 
 
-def partial_credit(value: float, zero: float, full: float) -> float:
-    """Linear credit from 0 at `zero` to 1 at `full`."""
-    return float(np.clip((value - zero) / (full - zero), 0.0, 1.0))
 
-
-def require_accuracy(acc: float, zero: float, full: float, message: str) -> None:
-    """Full marks at `full` or above; otherwise CheckFailed with linear partial credit from `zero`."""
-    frac = partial_credit(acc, zero, full)
-    if frac < 1:
-        raise CheckFailed(message, fraction=frac)
-
-
-def f32_exact(x: np.ndarray) -> np.ndarray:
-    """Round inputs to float32 values: a float32 submission then sees exactly the grader's input."""
-    return np.asarray(x, dtype=np.float32).astype(np.float64)
 
 
 # --- 1.2 the scalar network -------------------------------------------------------------------------
@@ -109,7 +96,7 @@ def scalar_accuracy(params: dict, X: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(np.argmax(h @ V + c, axis=1) == y))
 
 
-def judge_scalar_training(ctx, seed: int, n: int, lr: float, epochs: int = 1) -> None:
+def judge_scalar_training(ctx, seed: int, n: int, lr: float, epochs: int = 1) -> Outcome:
     from grader.data import make_synthetic
 
     data = make_synthetic(seed=seed)
@@ -123,7 +110,7 @@ def judge_scalar_training(ctx, seed: int, n: int, lr: float, epochs: int = 1) ->
     if losses.shape != (epochs,):
         raise CheckFailed(f"train_synthetic must return one mean loss per epoch: expected {epochs}, got {losses.size}")
     acc = scalar_accuracy(params, data.x_val, data.y_val)
-    require_accuracy(acc, 0.70, 0.90,
+    return require_accuracy(acc, 0.70, 0.90,
                      f"validation accuracy {acc:.3f} after {epochs} epoch(s) on {n} points, lr {lr} "
                      f"(full marks at ≥ 0.90, measured by the grader on 10,000 validation points)")
 
@@ -271,7 +258,7 @@ def mlp_accuracy(params: list, X: np.ndarray, y: np.ndarray, sizes: list[int], h
     return float((out.argmax(1).numpy() == y).mean())
 
 
-def judge_fashion_training(ctx) -> None:
+def judge_fashion_training(ctx) -> Outcome:
     data = ctx.data()
     s = FASHION_SETTINGS
     x_path = ctx.share("fashion_x_train", data.x_train)
@@ -279,6 +266,6 @@ def judge_fashion_training(ctx) -> None:
     got = ctx.probe("mlp_train", [784, 300, 10], "sigmoid", "softmax", x_path, y_path,
                     s["epochs"], s["lr"], s["batch_size"], s["seed"])
     acc = mlp_accuracy(got.get("params"), data.x_test, data.y_test, [784, 300, 10], "sigmoid", "softmax")
-    require_accuracy(acc, FASHION_ZERO, FASHION_FULL, f"test accuracy {acc:.4f} (measured by the grader on the 10,000 test images) after "
+    return require_accuracy(acc, FASHION_ZERO, FASHION_FULL, f"test accuracy {acc:.4f} (measured by the grader on the 10,000 test images) after "
            f"train(X, y, epochs={s['epochs']}, lr={s['lr']}, batch_size={s['batch_size']}); "
            f"full marks at ≥ {FASHION_FULL:.2f}, none below {FASHION_ZERO:.2f}")

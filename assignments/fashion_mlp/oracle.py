@@ -11,6 +11,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
+from grader.judge import partial_credit, require_at_least as require_accuracy, f32_exact as f32  # shared helpers
 from grader import judge
 from grader.model import CheckFailed, Outcome
 from grader.oracles import autograd, t64, torch
@@ -259,22 +260,7 @@ TRAIN_N, TRAIN_BATCH, TRAIN_EPOCHS, TRAIN_LR = 2000, 50, 2, 1e-3
 TRAIN_FULL_RATIO = 0.6
 
 
-def partial_credit(value: float, zero: float, full: float) -> float:
-    """Linear credit from 0 at `zero` to 1 at `full`."""
-    return float(np.clip((value - zero) / (full - zero), 0.0, 1.0))
 
-
-def require_accuracy(acc: float, zero: float, full: float, message: str) -> Outcome:
-    """Full marks at `full` or above (the message still reports the figure), linear credit from `zero`."""
-    frac = partial_credit(acc, zero, full)
-    if frac < 1:
-        raise CheckFailed(message, fraction=frac)
-    return Outcome(1.0, message)
-
-
-def f32(a) -> np.ndarray:
-    """Values as a float32 model holds them, in float64: the grader's expectations use exactly these."""
-    return np.asarray(a, dtype=np.float32).astype(np.float64)
 
 
 def _shape_list(shapes) -> str:

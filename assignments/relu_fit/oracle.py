@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from grader.judge import f32_exact  # shared helpers
 from grader import judge
 from grader.model import CheckFailed
 from grader.oracles import autograd, torch
@@ -110,10 +111,6 @@ def loss_grad(p, x: float, y: float) -> np.ndarray:
     _, (g,) = autograd(lambda t: (y - _torch_f(t, x)) ** 2, np.asarray(p, dtype=np.float64))
     return g
 
-
-def f32_exact(x) -> np.ndarray:
-    """Round inputs to float32 values: a float32 submission then sees exactly the grader's input."""
-    return np.asarray(x, dtype=np.float32).astype(np.float64)
 
 
 def random_params(rng: np.random.Generator, lo: float = -2.0, hi: float = 2.0) -> np.ndarray:
