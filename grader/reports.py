@@ -434,7 +434,14 @@ def render_table(report: Report, console: Optional["Console"] = None) -> None:
         if _show_tolerance(c):
             line.append(f"\n  accepted: {clean_text(c.tolerance)}", style="dim")
         console.print(Padding(line, (0, 0, 0, 2), expand=False))  # wrapped lines keep the indent
-    if _not_passed(report):
+    # passed checks that measured something (an accuracy, a loss ratio) say what they measured
+    for c in report.checks:
+        if c.status == Status.PASSED and clean_text(c.message).strip():
+            line = Text()
+            line.append(clean_text(c.title).replace("\n", " "), style=_STATUS_STYLES.get(c.status, ""))
+            line.append(": " + clean_text(c.message).strip().replace("\n", "\n  "), style="dim")
+            console.print(Padding(line, (0, 0, 0, 2), expand=False))
+    if _not_passed(report) or any(c.status == Status.PASSED and c.message for c in report.checks):
         console.print()
 
     total = Text("Total: ", style="bold")

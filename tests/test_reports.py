@@ -318,3 +318,16 @@ def test_clean_text():
     assert clean_text("a\r\nb\rc\td") == "a\nb\nc\td"
     assert clean_text(None) == ""
     assert clean_text("x\udcffy") == "x?y"
+
+
+def test_table_shows_what_a_passed_check_measured():
+    from grader.model import CheckResult, Report, Status, Visibility
+    from grader.reports import to_table
+
+    c = CheckResult(id="t.acc", task="t", title="weights reach the threshold", score=1, max_score=1,
+                    status=Status.PASSED, visibility=Visibility.PUBLIC, message="test accuracy 0.8913")
+    quiet = CheckResult(id="t.x", task="t", title="silent pass", score=1, max_score=1,
+                        status=Status.PASSED, visibility=Visibility.PUBLIC)
+    text = to_table(Report(assignment="a", submission="s", checks=[c, quiet]))
+    assert "test accuracy 0.8913" in text
+    assert "silent pass:" not in text
