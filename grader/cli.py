@@ -22,7 +22,7 @@ import click
 
 from . import assignment as assignments_mod
 from .model import CheckResult, Report, Status
-from .runner import GradeOptions, grade
+from .runner import GradeOptions, grade, select_checks
 from .sandbox import ISOLATION_MODES
 
 MARKER = ".grade.toml"
@@ -176,15 +176,11 @@ def check(targets: tuple[str, ...], assignment: Optional[str], tasks: tuple[str,
         raise
     asg = _load_assignment(name)
     selected = _resolve_tasks(asg, tasks, words, stems)
-    known_ids = {c.id for c in asg.checks(hidden)}
-    for cid in check_ids:
-        if cid not in known_ids:
-            hint = " (a hidden check: add --hidden)" if cid in {c.id for c in asg.checks(True)} else ""
-            raise click.BadParameter(f"unknown check {cid!r}{hint}; `grade list -a {name}` lists them",
-                                     param_hint="'--check'")
+    try:
+        n_checks = len(select_checks(asg, hidden=hidden, tasks=selected, check_ids=check_ids))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--check'") from None
     interactive = fmt == "table" and output is None and sys.stderr.isatty()
-    n_checks = len([c for c in asg.checks(hidden) if (not selected or c.task in selected)
-                    and (not check_ids or c.id in check_ids)])
     progress = _Progress(n_checks) if interactive and n_checks else None
     try:
         report = grade(path, asg, tasks=selected or None, hidden=hidden,

@@ -269,6 +269,25 @@ class Session:
         self.close_worker(graceful=False)
 
 
+def select_checks(assignment: Assignment, *, hidden: bool = False, tasks: Optional[Iterable[str]] = None,
+                  check_ids: Optional[Iterable[str]] = None) -> list[Check]:
+    """The checks a run grades: public (plus hidden), narrowed to `tasks` and to `check_ids` when given.
+
+    An unknown id is a ValueError whose message says when it names a hidden check.
+    """
+    tasks = set(tasks) if tasks else None
+    checks = [c for c in assignment.checks(hidden=hidden) if not tasks or c.task in tasks]
+    if check_ids:
+        wanted = set(check_ids)
+        known = {c.id for c in assignment.checks(hidden=hidden)}
+        for cid in sorted(wanted - known):
+            hint = (" (a hidden check: add --hidden)" if cid in {c.id for c in assignment.checks(True)}
+                    else "")
+            raise ValueError(f"unknown check {cid!r}{hint}; `grade list -a {assignment.name}` lists them")
+        checks = [c for c in checks if c.id in wanted]
+    return checks
+
+
 def grade(submission: Path, assignment: Assignment, *, tasks: Optional[list[str]] = None,
           hidden: bool = False, options: Optional[GradeOptions] = None,
           on_result: Optional[Callable[[CheckResult], None]] = None,
@@ -280,14 +299,7 @@ def grade(submission: Path, assignment: Assignment, *, tasks: Optional[list[str]
     """
     options = options or GradeOptions()
     submission = Path(submission).resolve()
-    checks = [c for c in assignment.checks(hidden=hidden) if not tasks or c.task in tasks]
-    if check_ids is not None:
-        wanted = set(check_ids)
-        unknown = wanted - {c.id for c in assignment.checks(hidden=hidden)}
-        if unknown:
-            raise ValueError(f"unknown check id(s) {sorted(unknown)} in {assignment.name}"
-                             + ("" if hidden else " (hidden checks need hidden=True)"))
-        checks = [c for c in checks if c.id in wanted]
+    checks = select_checks(assignment, hidden=hidden, tasks=tasks, check_ids=check_ids)
     t0 = time.monotonic()
     session = Session(submission, assignment, options)
     results: list[CheckResult] = []

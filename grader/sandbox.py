@@ -332,7 +332,7 @@ class Worker:
         os.close(res_w)
         os.set_blocking(req_w, False)  # requests are written with a deadline (see _write)
         self._req, self._res = req_w, res_r
-        hello = self._read(timeout, starting=True)
+        hello = self._read(timeout)
         if not hello.get("ready"):
             raise WorkerDied("the worker did not start")
 
@@ -457,7 +457,7 @@ class Worker:
                 raise WorkerTimeout()
             select.select([], [self._req], [], left)
 
-    def _read(self, timeout: float, starting: bool = False) -> dict:
+    def _read(self, timeout: float) -> dict:
         deadline = time.monotonic() + timeout
         buf = bytearray()
         need = 8
