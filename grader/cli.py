@@ -204,6 +204,9 @@ def check(targets: tuple[str, ...], assignment: Optional[str], tasks: tuple[str,
         _print_table(report, verbose)
     if output is not None:
         click.echo(f"report ({fmt}) written to {output}", err=True)
+    if report.internal:
+        click.echo(f"{len(report.internal)} check(s) could not be graded (internal grader error); "
+                   "the instructor's JSON report (--hidden --format json) has the details", err=True)
     if fail_under is not None and report.percent < fail_under:
         click.echo(f"score {report.percent:.1f}% is below --fail-under {fail_under:g}%", err=True)
         sys.exit(1)

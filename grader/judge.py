@@ -21,10 +21,14 @@ def as_array(name: str, got: Any, shape: Optional[Sequence[int]] = None, *, fini
         raise CheckFailed(f"{name}: returned None (missing `return`?)")
     if isinstance(got, (str, dict)):
         raise CheckFailed(f"{name}: expected numbers, got a {type(got).__name__}")
-    try:
-        arr = np.asarray(got, dtype=np.float64)
-    except (ValueError, TypeError):
-        raise CheckFailed(f"{name}: expected an array of numbers, got a ragged or non-numeric value") from None
+    if isinstance(got, np.ndarray) and shape is not None and tuple(got.shape) != tuple(shape):
+        arr = got  # wrong shape: said below, before converting what may be a large array
+    else:
+        try:
+            arr = np.asarray(got, dtype=np.float64)
+        except (ValueError, TypeError, OverflowError, RecursionError):
+            raise CheckFailed(f"{name}: expected an array of numbers, got a ragged, non-numeric or "
+                              "out-of-range value") from None
     if shape is not None and tuple(arr.shape) != tuple(shape):
         if arr.size == int(np.prod(shape)) and arr.size > 0:
             hint = " (same number of entries: transposed or flattened?)"

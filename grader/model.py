@@ -9,7 +9,7 @@ import enum
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Optional
 
-REPORT_SCHEMA_VERSION = 1
+REPORT_SCHEMA_VERSION = 2  # 2: submission status/message, instructor-only `internal`
 
 
 class Status(str, enum.Enum):
@@ -49,6 +49,7 @@ class Limits:
     file_size_mb: int = 64
     open_files: int = 256
     cpu_seconds: int = 3600
+    reply_mb: int = 32  # largest reply frame the grader accepts for one probe (see docs/security.md)
 
 
 @dataclass
@@ -102,11 +103,16 @@ class CheckResult:
     output: str = ""  # the student's captured stdout/stderr during this check, truncated
     duration: float = 0.0
     tolerance: str = ""
+    # For the instructor only (a grader traceback, what a decoding error was): never in a
+    # student-facing format; in the JSON report only when asked for (docs/reports.md)
+    internal: str = ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self, internal: bool = False) -> dict:
         d = asdict(self)
         d["status"] = self.status.value
         d["visibility"] = self.visibility.value
+        if not internal:
+            d.pop("internal")
         return d
 
 
@@ -119,6 +125,10 @@ class Report:
     execution_time: float = 0.0
     hidden_included: bool = False
     warnings: list[str] = field(default_factory=list)
+    # "graded", or "rejected" when the submission could not be taken in (over its budget, ...)
+    status: str = "graded"
+    message: str = ""
+    internal: list[str] = field(default_factory=list)  # instructor-only details (see CheckResult)
 
     @property
     def score(self) -> float:
@@ -132,16 +142,21 @@ class Report:
     def percent(self) -> float:
         return 100.0 * self.score / self.max_score if self.max_score else 0.0
 
-    def to_dict(self) -> dict:
-        return {
+    def to_dict(self, internal: bool = False) -> dict:
+        d = {
             "schema_version": REPORT_SCHEMA_VERSION,
             "assignment": self.assignment,
             "submission": self.submission,
+            "status": self.status,
+            "message": self.message,
             "score": self.score,
             "max_score": self.max_score,
             "isolation": self.isolation,
             "execution_time": round(self.execution_time, 3),
             "hidden_included": self.hidden_included,
             "warnings": list(self.warnings),
-            "checks": [c.to_dict() for c in self.checks],
+            "checks": [c.to_dict(internal) for c in self.checks],
         }
+        if internal:
+            d["internal"] = list(self.internal)
+        return d

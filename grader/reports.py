@@ -128,9 +128,14 @@ def _finite_tree(obj: Any) -> Any:
     return obj
 
 
-def to_json(report: Report) -> str:
-    """The grader's own report: `report.to_dict()`, key order kept, strict JSON (ASCII, no NaN)."""
-    return json.dumps(_finite_tree(report.to_dict()), indent=2, ensure_ascii=True, allow_nan=False) + "\n"
+def to_json(report: Report, internal: bool = False) -> str:
+    """The grader's own report: `report.to_dict()`, key order kept, strict JSON (ASCII, no NaN).
+
+    `internal` adds the instructor-only details (grader tracebacks of checks that could not be
+    graded); student-facing reports never carry them.
+    """
+    return json.dumps(_finite_tree(report.to_dict(internal)), indent=2, ensure_ascii=True,
+                      allow_nan=False) + "\n"
 
 
 def report_from_dict(data: dict) -> Report:
@@ -139,7 +144,7 @@ def report_from_dict(data: dict) -> Report:
     Raises ValueError for a schema version this grader does not know.
     """
     version = data.get("schema_version")
-    if version != REPORT_SCHEMA_VERSION:
+    if version not in (1, REPORT_SCHEMA_VERSION):  # version 1 lacks status, message, internal
         raise ValueError(f"report schema_version {version!r} is not supported (expected {REPORT_SCHEMA_VERSION})")
     checks = [
         CheckResult(
@@ -154,6 +159,7 @@ def report_from_dict(data: dict) -> Report:
             output=c.get("output", ""),
             duration=_num(c.get("duration", 0.0)),
             tolerance=c.get("tolerance", ""),
+            internal=c.get("internal", ""),
         )
         for c in data.get("checks", [])
     ]
@@ -165,6 +171,9 @@ def report_from_dict(data: dict) -> Report:
         execution_time=_num(data.get("execution_time", 0.0)),
         hidden_included=bool(data.get("hidden_included", False)),
         warnings=list(data.get("warnings", [])),
+        status=data.get("status", "graded"),
+        message=data.get("message", ""),
+        internal=list(data.get("internal", [])),
     )
 
 
@@ -467,9 +476,15 @@ def to_table(report: Report, width: int = 100) -> str:
     return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
 
 
+def json_format(report: Report) -> str:
+    """`--format json`: instructor runs (with hidden checks) keep the internal details of checks
+    that could not be graded; a student's report never has them."""
+    return to_json(report, internal=report.hidden_included)
+
+
 FORMATS: dict[str, Callable[[Report], str]] = {
     "table": to_table,
-    "json": to_json,
+    "json": json_format,
     "junit": to_junit,
     "markdown": to_markdown,
     "gradescope": to_gradescope,

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Optional
 
 from .model import Limits
+from . import fs
 from .worker import protocol
 
 WORKER_PACKAGE = Path(__file__).parent / "worker"
@@ -54,6 +55,13 @@ class WorkerDied(Exception):
     def __init__(self, message: str, returncode: Optional[int] = None):
         super().__init__(message)
         self.returncode = returncode
+
+
+class ReplyTooLarge(WorkerDied):
+    """A reply frame larger than the request allows: never read, the worker is killed."""
+
+
+DEFAULT_REPLY_BYTES = 32 * 2**20  # the default reply limit per request (Limits.reply_mb)
 
 
 def _unprivileged_ids() -> tuple[int, int]:
@@ -190,37 +198,17 @@ class Runtime:
         return cls(folder)
 
     def cleanup(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
-_SKIPPED = shutil.ignore_patterns(".git", "__pycache__", ".ipynb_checkpoints", ".venv", "venv",
-                                  "node_modules")
+        fs.remove_tree(self.folder)
 
 
 def _copy_submission(src: Path, dest: Path, owner: Optional[tuple[int, int]]) -> None:
     """A scratch copy: student code may write here, and only here (under bwrap).
 
-    The copy runs with the grader's rights, so it must not follow a symlink out of the submission
-    (`softmax.py -> /path/to/reference/softmax.py` would hand the reference to the sandbox) nor read
-    a FIFO or device (which would block or fail the copy): those entries are left out, as are
-    dangling links. Symlinks that stay inside the submission are copied as the files they point to.
+    `src` is the session's snapshot (grader.fs.snapshot_copy), which the grader made and checked:
+    folders and regular files only, within the submission's budget, nested at most a few levels.
+    Links leaving the submission, FIFOs and devices were left out there.
     """
-    root = os.path.realpath(src)
-
-    def ignore(folder: str, names: list[str]) -> set[str]:
-        skipped = set(_SKIPPED(folder, names))
-        for name in names:
-            path = os.path.join(folder, name)
-            real = os.path.realpath(path)
-            if os.path.islink(path) and not (real == root or real.startswith(root + os.sep)):
-                skipped.add(name)
-            elif not (os.path.isfile(real) or os.path.isdir(real)):  # dangling, FIFO, device, socket
-                skipped.add(name)
-        return skipped
-
-    # (not ignore_dangling_symlinks: copytree tests a relative link's target from the current
-    # directory, so it would drop every relative link; `ignore` handles dangling links instead)
-    shutil.copytree(src, dest, symlinks=False, ignore=ignore)
+    shutil.copytree(src, dest, symlinks=True)
     if owner:
         for dirpath, dirnames, filenames in os.walk(dest):
             os.chown(dirpath, *owner)
@@ -408,7 +396,7 @@ class Worker:
             except (OSError, WorkerDied, WorkerTimeout, subprocess.TimeoutExpired):
                 pass
         self.kill()
-        shutil.rmtree(self.scratch_parent, ignore_errors=True)
+        fs.remove_tree(self.scratch_parent)  # iterative, never raises: student code made this tree
 
     # --- requests ---------------------------------------------------------------------------
     def output_size(self) -> int:
@@ -428,12 +416,16 @@ class Worker:
         text = data[:limit].decode("utf-8", errors="replace")
         return text + ("\n… (output truncated)" if len(data) > limit else "")
 
-    def request(self, message: dict, timeout: float) -> dict:
-        """Send one request and wait for its reply, all within `timeout` seconds."""
+    def request(self, message: dict, timeout: float, max_bytes: int = DEFAULT_REPLY_BYTES) -> dict:
+        """Send one request and wait for its reply, all within `timeout` seconds.
+
+        A reply larger than `max_bytes` is never read (ReplyTooLarge): the grader's memory per
+        reply is bounded by what the check expects, not by what the worker sends.
+        """
         deadline = time.monotonic() + timeout
         self._next_id += 1
         self._write(protocol.dumps(dict(message, id=self._next_id)), deadline)
-        reply = self._read(deadline - time.monotonic())
+        reply = self._read(deadline - time.monotonic(), max_bytes)
         if reply.get("id") != self._next_id:
             # the worker answers each request exactly once: any other frame was written by student
             # code on the result pipe. Its channel cannot be trusted any more: the caller kills it.
@@ -457,7 +449,7 @@ class Worker:
                 raise WorkerTimeout()
             select.select([], [self._req], [], left)
 
-    def _read(self, timeout: float) -> dict:
+    def _read(self, timeout: float, max_bytes: int = DEFAULT_REPLY_BYTES) -> dict:
         deadline = time.monotonic() + timeout
         buf = bytearray()
         need = 8
@@ -475,8 +467,9 @@ class Worker:
             buf += chunk
             if size is None and len(buf) >= 8:
                 size = int.from_bytes(buf[:8], "big")
-                if size > protocol.MAX_FRAME:
-                    raise WorkerDied("the worker sent an oversized frame")
+                if size > min(max_bytes, protocol.MAX_FRAME):
+                    raise ReplyTooLarge(f"returned {size / 2**20:.1f} MB of data, more than the "
+                                        f"{max_bytes / 2**20:g} MB this check expects")
                 need = 8 + size
         try:
             return protocol.loads(bytes(buf[8:]))

@@ -59,7 +59,7 @@ def test_json_format():
     r = check_softmax(REFERENCE, "--assignment", "backprop", "--format", "json")
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
-    assert data["schema_version"] == 1 and data["assignment"] == "backprop"
+    assert data["schema_version"] == 2 and data["assignment"] == "backprop"
     assert data["score"] == data["max_score"] == 17
     assert len(data["checks"]) == 5
     for c in data["checks"]:

@@ -107,8 +107,8 @@ def test_json_schema_fields_and_round_trip(report):
     data = json.loads(text)
     assert data == json.loads(json.dumps(report.to_dict()))
     assert list(data) == [
-        "schema_version", "assignment", "submission", "score", "max_score", "isolation",
-        "execution_time", "hidden_included", "warnings", "checks",
+        "schema_version", "assignment", "submission", "status", "message", "score", "max_score",
+        "isolation", "execution_time", "hidden_included", "warnings", "checks",
     ]
     assert data["schema_version"] == REPORT_SCHEMA_VERSION
     assert data["score"] == pytest.approx(4.5)
@@ -308,7 +308,7 @@ def test_every_format_handles_an_empty_report(fmt):
 
 def test_formats_keys():
     assert set(FORMATS) == {"table", "json", "junit", "markdown", "gradescope"}
-    assert FORMATS["json"] is to_json and FORMATS["junit"] is to_junit
+    assert FORMATS["junit"] is to_junit
     assert FORMATS["markdown"] is to_markdown and FORMATS["gradescope"] is to_gradescope
     assert FORMATS["table"] is to_table
 

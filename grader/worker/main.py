@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from . import loader, protocol
+from . import audit, loader, protocol
 
 
 class MissingName(Exception):
@@ -130,12 +130,24 @@ def _flush() -> None:
             pass
 
 
+def _origin(module: Any, folder: Path) -> Any:
+    """The file the module was imported from, relative to the submission; None if not from it."""
+    path = getattr(module, "__file__", None)
+    if not isinstance(path, str):
+        return None
+    prefix = str(folder).rstrip("/") + "/"
+    path = os.path.abspath(path)
+    return path[len(prefix):] if path.startswith(prefix) else None
+
+
 def serve(config: dict[str, Any]) -> None:
     req_fd, res_fd = config["req_fd"], config["res_fd"]
     folder = Path(config["submission"])
     os.chdir(folder)
     sys.path.insert(0, str(folder))
     finder = loader.install(folder, config.get("notebook_mode", "definitions"))
+    recorder = audit.Recorder(str(folder))
+    recorder.install()
     sub = Submission(folder, finder)
     spec = importlib.util.spec_from_file_location("_grader_probes", config["probes"])
     probes = importlib.util.module_from_spec(spec)
@@ -147,24 +159,35 @@ def serve(config: dict[str, Any]) -> None:
         except EOFError:
             return
         op, rid = req.get("op"), req.get("id")
+        audited = op == "probe" and bool(req.get("audit"))
         reply: dict[str, Any]
+        recorder.take()  # what earlier requests recorded is not this one's
         try:
             if op == "shutdown":
                 return
             elif op == "import":
                 _seed(req.get("seed", 0))
-                sub.module(req["module"])
-                reply = {"ok": True, "warnings": finder.warnings.get(req["module"], [])}
+                mod = sub.module(req["module"])
+                reply = {"ok": True, "warnings": finder.warnings.get(req["module"], []),
+                         "origin": _origin(mod, folder), "imports": recorder.take()}
             elif op == "probe":
                 _seed(req.get("seed", 0))
                 fn = getattr(probes, req["probe"])
-                value = fn(sub, *req.get("args", []), **req.get("kwargs", {}))
+                if audited:
+                    recorder.watch(True)
+                try:
+                    value = fn(sub, *req.get("args", []), **req.get("kwargs", {}))
+                finally:
+                    if audited:
+                        recorder.watch(False)
                 reply = {"ok": True, "value": protocol.to_plain(value)}
             else:
                 reply = {"ok": False, "kind": "protocol", "message": f"unknown op {op!r}"}
         except BaseException as exc:  # SystemExit and KeyboardInterrupt from student code included
             reply = _failure(exc, folder)
         _flush()
+        if audited:
+            reply["audit"] = recorder.take()
         reply["id"] = rid
         try:
             protocol.write_frame(res_fd, reply)

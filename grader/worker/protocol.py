@@ -92,24 +92,50 @@ def _encode(value: Any) -> Any:
     return value
 
 
-def _decode(value: Any) -> Any:
+MAX_DEPTH = 64  # nesting of a decoded frame (to_plain allows 20 in returned values)
+MAX_DIMS = 32  # numpy's own limit is 64
+
+
+def _decode(value: Any, depth: int = 0) -> Any:
+    """Rebuild arrays and non-finite floats; ProtocolError for anything malformed."""
+    if depth > MAX_DEPTH:
+        raise ProtocolError(f"frame nested more than {MAX_DEPTH} levels deep")
     if isinstance(value, list):
-        return [_decode(v) for v in value]
+        return [_decode(v, depth + 1) for v in value]
     if isinstance(value, dict):
         if _ND in value and len(value) == 1:
-            dtype, shape, data = value[_ND]
-            if dtype not in ALLOWED_DTYPES:
-                raise ProtocolError(f"dtype {dtype!r} not allowed")
-            shape = tuple(int(s) for s in shape)
-            raw = base64.b64decode(data, validate=True)
-            arr = np.frombuffer(raw, dtype=np.dtype(dtype))
-            if arr.size != math.prod(shape):
-                raise ProtocolError("array size does not match its shape")
-            return arr.reshape(shape).copy()
+            return _decode_array(value[_ND])
         if "__float__" in value and len(value) == 1:
+            if value["__float__"] not in ("nan", "inf", "-inf"):
+                raise ProtocolError("malformed non-finite float")
             return float(value["__float__"])  # 'nan', 'inf', '-inf' only ever come from _encode
-        return {k: _decode(v) for k, v in value.items()}
+        return {k: _decode(v, depth + 1) for k, v in value.items()}
     return value
+
+
+def _decode_array(header: Any) -> np.ndarray:
+    """dtype, shape and base64 data, each checked before anything is allocated from them."""
+    if not (isinstance(header, list) and len(header) == 3):
+        raise ProtocolError("malformed array header")
+    dtype, shape, data = header
+    if not isinstance(dtype, str) or dtype not in ALLOWED_DTYPES:
+        raise ProtocolError(f"array dtype {str(dtype)[:40]!r} not allowed")
+    if (not isinstance(shape, list) or len(shape) > MAX_DIMS
+            or not all(type(d) is int and 0 <= d < 2**40 for d in shape)):
+        raise ProtocolError("malformed array shape")
+    if not isinstance(data, str):
+        raise ProtocolError("malformed array data")
+    size = math.prod(shape)
+    if size * np.dtype(dtype).itemsize != (len(data) // 4) * 3 - data[-2:].count("="):
+        raise ProtocolError("array size does not match its shape")
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (ValueError, TypeError):
+        raise ProtocolError("malformed array data (not base64)") from None
+    arr = np.frombuffer(raw, dtype=np.dtype(dtype))
+    if arr.size != size:
+        raise ProtocolError("array size does not match its shape")
+    return arr.reshape(tuple(shape)).copy()
 
 
 def _too_many_values(body: bytes) -> bool:
@@ -130,10 +156,17 @@ def loads(body: bytes) -> dict:
     try:
         message = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProtocolError(f"malformed frame: {exc}") from None
+        raise ProtocolError(f"malformed frame: {str(exc)[:200]}") from None
+    except (RecursionError, ValueError, MemoryError) as exc:  # nested too deep, huge integers
+        raise ProtocolError(f"malformed frame ({type(exc).__name__})") from None
     if not isinstance(message, dict):
         raise ProtocolError("a frame must hold a JSON object")
-    return _decode(message)
+    try:
+        return _decode(message)
+    except ProtocolError:
+        raise
+    except (RecursionError, ValueError, TypeError, OverflowError, MemoryError) as exc:
+        raise ProtocolError(f"malformed frame ({type(exc).__name__})") from None
 
 
 def write_frame(fd: int, message: dict) -> None:
