@@ -4,7 +4,7 @@ All run in the grader on plain data returned by the worker.
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
@@ -112,3 +112,34 @@ def f32_exact(x: Any) -> np.ndarray:
     """Round inputs to float32 values (kept in float64): a float32 submission then sees exactly the
     grader's input, so large-magnitude checks do not penalise float32 for rounding its inputs."""
     return np.asarray(x, dtype=np.float32).astype(np.float64)
+
+
+# Frameworks that differentiate or compute for the student: a task "by hand" must not use them.
+BY_HAND_FORBIDDEN = ("torch", "jax", "jaxlib", "tensorflow", "keras", "autograd", "functorch")
+BY_HAND_TOL = ("no import or call of torch, jax, tensorflow or autograd from the student's code, at "
+               "import or in its functions (recorded at run time: exec, importlib and computed "
+               "names included); the functions must also return correct values")
+
+
+def require_by_hand(ctx, modules: Sequence[str], what: str, run: Callable[[], None], *,
+                    forbidden: Sequence[str] = BY_HAND_FORBIDDEN, allowed: Sequence[str] = ()) -> None:
+    """Run `run()` (probes judged against their oracles) while the worker records what the
+    student's code imports and calls; fail on a forbidden module (or, with `allowed`, on any other
+    module), naming the file and line, and fail when the values are wrong: the points are for a
+    working implementation done by hand, which an empty template or a torch call does not earn."""
+    audit = ctx.audit(*modules)
+    failure: Optional[CheckFailed] = None
+    try:
+        run()
+    except CheckFailed as exc:
+        failure = exc
+    bad = audit.using(() if allowed else forbidden, allowed=allowed)
+    if bad:
+        more = f" (+{len(bad) - 6} more)" if len(bad) > 6 else ""
+        if allowed:
+            rule = f"{what} may use only {', '.join(sorted(allowed))}"
+        else:
+            rule = f"{what} must compute by hand, with numpy or plain Python, not {', '.join(forbidden[:5])}"
+        raise CheckFailed(f"{rule}: " + "; ".join(bad[:6]) + more)
+    if failure is not None:
+        raise CheckFailed("the points are for correct values computed by hand: " + failure.message)

@@ -41,8 +41,20 @@ MUTANTS = [
            "m = np.zeros((o.shape[0], 1))", {"softmax.cross_entropy", "softmax.cross_entropy_hidden"}),
     Mutant("cross_entropy_grad_no_mean", "softmax.py", "return d / n", "return d",
            {"softmax.cross_entropy_grad", "softmax.cross_entropy_hidden"}),
+    Mutant("cross_entropy_grad_by_autograd", "softmax.py", """    d = softmax(o)
+    d[np.arange(n), t] -= 1.0  # subtract the one-hot target in place
+    # the loss is a mean over the batch, so every row's gradient carries the 1/N
+    return d / n""", """    torch = __import__("importlib").import_module("tor" + "ch")  # lazy, computed name
+    x = torch.tensor(o, requires_grad=True)
+    torch.nn.functional.cross_entropy(x, torch.tensor(t)).backward()
+    return x.grad.numpy()""", {"softmax.by_hand"}),
     # 1.2 scalar_backprop.py
     Mutant("scalar_uses_numpy", "scalar_backprop.py", "import math\n", "import math\nimport numpy as np\n",
+           {"scalar.plain_python"}),
+    Mutant("scalar_exec_import_numpy", "scalar_backprop.py", "import math\n",
+           "import math\nexec('import num' + 'py as np')\n", {"scalar.plain_python"}),
+    Mutant("scalar_numpy_via_sys_modules", "scalar_backprop.py", "h = [_sigmoid(v) for v in k1]",
+           "h = [float(v) for v in __import__('sys').modules['numpy'].tanh(k1) * 0.5 + 0.5]",
            {"scalar.plain_python"}),
     Mutant("scalar_tanh_not_sigmoid", "scalar_backprop.py", "h = [_sigmoid(v) for v in k1]",
            "h = [math.tanh(v) for v in k1]",
@@ -79,7 +91,22 @@ MUTANTS = [
     Mutant("cross_entropy_loss_grad_sign", "layers.py", "return -self.t / (self.n * self.p)",
            "return self.t / (self.n * self.p)", {"layers.cross_entropy", "mlp.train_history"},
            tasks=("layers", "mlp")),
+    Mutant("linear_backward_by_torch_autograd", "layers.py", """        self.dW = dY2.T @ X2           # dL/dW[o, i] = sum_n dY[n, o] X[n, i]
+        self.db = dY2.sum(axis=0)      # b is added to every row
+        return dY @ self.W             # dL/dX[n, i] = sum_o dY[n, o] W[o, i]""", """        torch = __import__("tor" + "ch")  # imported lazily, by a computed name
+        Xt = torch.tensor(X2, requires_grad=True)
+        Wt = torch.tensor(self.W, requires_grad=True)
+        bt = torch.tensor(self.b, requires_grad=True)
+        (Xt @ Wt.T + bt).backward(torch.tensor(dY2))
+        self.dW, self.db = Wt.grad.numpy(), bt.grad.numpy()
+        return Xt.grad.numpy().reshape(dY.shape[:-1] + (self.W.shape[1],))""",
+           {"layers.by_hand", "mlp.by_hand"}, tasks=("layers", "mlp")),
     # 1.3 mlp.py
+    Mutant("mlp_step_by_torch_optimizer", "mlp.py", """        for p, g in zip(self.params(), self.grads()):
+            p -= lr * g""", """        exec("import torch", globals())  # an import the source never shows
+        for p, g in zip(self.params(), self.grads()):
+            t = torch.from_numpy(p)
+            t -= lr * torch.from_numpy(g)""", {"mlp.by_hand"}),
     Mutant("mlp_weights_in_out", "mlp.py", "W = rng.standard_normal((n_out, n_in)) / np.sqrt(n_in)",
            "W = rng.standard_normal((n_in, n_out)).T.copy().T / np.sqrt(n_in)", {"mlp.shapes"}),
     Mutant("mlp_step_ignores_lr", "mlp.py", "p -= lr * g", "p -= g", {"mlp.sgd_step"}),

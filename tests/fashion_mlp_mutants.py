@@ -28,6 +28,19 @@ INIT = "np.sqrt(1.0 / max(n_in, n_out))"
 SGD_STEP = "W -= lr * dW\n            b -= lr * db"
 
 MUTANTS = [
+    Mutant("sample_grads_by_torch_autograd", NP, """    acts = _activations(weights, biases, np.asarray(x))
+    delta = acts[-1].copy()""", """    if True:  # gradients from torch autograd, imported by a computed name
+        torch = __import__("tor" + "ch")
+        ws = [torch.tensor(W, requires_grad=True) for W in weights]
+        bs = [torch.tensor(b, requires_grad=True) for b in biases]
+        h = torch.tensor(np.asarray(x, dtype=np.float64))
+        for i, (W, b) in enumerate(zip(ws, bs)):
+            h = h @ W + b
+            h = torch.sigmoid(h) if i < len(ws) - 1 else h
+        (-torch.log_softmax(h, 0)[int(label)]).backward()
+        return [W.grad.numpy() for W in ws], [b.grad.numpy() for b in bs]
+    acts = _activations(weights, biases, np.asarray(x))
+    delta = acts[-1].copy()""", {"numpy_mlp.by_hand"}),
     # 3.1 numpy_mlp.py: init_params
     Mutant("init_standard_normal", NP, INIT, "1.0", {"numpy_mlp.init", "numpy_mlp.init_sizes"}),
     Mutant("init_one_over_n_out", NP, INIT, "np.sqrt(1.0 / n_out)", {"numpy_mlp.init", "numpy_mlp.init_sizes"}),

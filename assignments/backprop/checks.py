@@ -78,6 +78,26 @@ def cross_entropy_grad(ctx):
                 expected, **GRAD)
 
 
+@check("by_hand", "softmax.py computes by hand: no torch, jax, tensorflow or autograd", 1,
+       tolerance=judge.BY_HAND_TOL)
+def softmax_by_hand(ctx):
+    o = ctx.rng.normal(0, 1.5, size=(3, 4))
+    t = ctx.rng.integers(0, 4, size=3)
+
+    def run():
+        judge.close("softmax(o)", ctx.probe("call", "softmax", "softmax", o), oracle.softmax(o), **GRAD)
+        expected = torch().autograd.functional.jacobian(lambda x: torch().softmax(x, 0), oracle.t(o[0])).numpy()
+        judge.close("softmax_jacobian(o[0])", ctx.probe("call", "softmax", "softmax_jacobian", o[0]),
+                    expected, **GRAD)
+        judge.close("cross_entropy(o, t)", ctx.probe("call", "softmax", "cross_entropy", o, t),
+                    oracle.cross_entropy(o, t), **GRAD)
+        _, (grad,) = autograd(lambda x: oracle.torch_ce(x, t), o)
+        judge.close("cross_entropy_grad(o, t)", ctx.probe("call", "softmax", "cross_entropy_grad", o, t),
+                    grad, **GRAD)
+
+    judge.require_by_hand(ctx, ["softmax"], "softmax.py", run)
+
+
 # ---------------------------------------------------------------------------------------------
 # 1.2 scalar_backprop.py
 # ---------------------------------------------------------------------------------------------
@@ -86,10 +106,26 @@ ALLOWED_IMPORTS = {"math", "random", "typing", "__future__", "copy", "functools"
 
 
 @check("plain_python", "scalar_backprop.py uses plain Python only (math, random; no numpy/torch)", 2,
-       tolerance="imports limited to math, random, typing, copy, functools, itertools")
+       tolerance="imports limited to math, random, typing, copy, functools, itertools, in the source "
+                 "and at run time (exec, importlib, computed names included); forward, backward "
+                 "and loss must also return correct values")
 def scalar_plain_python(ctx):
     net = oracle.SCALAR_EXAMPLE  # only an implementation earns these points, not the empty template
-    ctx.probe("call", "scalar_backprop", "forward", net["x"], net["W"], net["b"], net["V"], net["c"])
+
+    def run():
+        got = judge.require_keys("forward(...)", ctx.probe(
+            "call", "scalar_backprop", "forward", net["x"], net["W"], net["b"], net["V"], net["c"]),
+            ["k1", "h", "k2", "y"])
+        expected = oracle.scalar_forward(net)
+        judge.close_each([(f"forward(...)['{k}']", got[k], expected[k]) for k in ("k1", "h", "k2", "y")],
+                         **GRAD)
+        oracle.judge_scalar_backward(ctx, net)
+        judge.close("loss([0.2, 0.5, 0.3], 1)", ctx.probe("call", "scalar_backprop", "loss", [0.2, 0.5, 0.3], 1),
+                    -np.log(0.5), **GRAD)
+
+    # at run time: what the module and its functions really import and call
+    judge.require_by_hand(ctx, ["scalar_backprop"], "scalar_backprop.py", run, allowed=sorted(ALLOWED_IMPORTS))
+    # and in the source the worker imported (a module may import numpy in a branch not taken here)
     try:
         tree = ast.parse(ctx.source("scalar_backprop"))
     except SyntaxError as exc:
@@ -188,6 +224,19 @@ def layers_cross_entropy(ctx):
     oracle.judge_loss(ctx, "CrossEntropyLoss", n=5, c=4)
 
 
+@check("by_hand", "layers.py computes forward and backward by hand: no torch autograd, jax or tensorflow",
+       1, tolerance=judge.BY_HAND_TOL)
+def layers_by_hand(ctx):
+    def run():
+        oracle.judge_layer(ctx, "Linear", n=3, n_in=4, n_out=2)
+        for cls in ("Sigmoid", "ReLU", "Softmax"):
+            oracle.judge_layer(ctx, cls, n=3, n_in=4)
+        oracle.judge_loss(ctx, "MSELoss", n=3, c=2)
+        oracle.judge_loss(ctx, "CrossEntropyLoss", n=3, c=4)
+
+    judge.require_by_hand(ctx, ["layers"], "layers.py", run)
+
+
 # ---------------------------------------------------------------------------------------------
 # 1.3 mlp.py
 # ---------------------------------------------------------------------------------------------
@@ -219,6 +268,16 @@ def mlp_gradients(ctx):
 @check("sgd_step", "one SGD step: every parameter moves by −lr·gradient", 2, tolerance=GRAD_TOL)
 def mlp_sgd_step(ctx):
     oracle.judge_mlp_step(ctx, [3, 4, 2], "sigmoid", "identity", n=5, lr=0.1)
+
+
+@check("by_hand", "mlp.py trains by hand (its layers' backward): no torch autograd, jax or tensorflow", 1,
+       tolerance=judge.BY_HAND_TOL)
+def mlp_by_hand(ctx):
+    def run():
+        oracle.judge_mlp_pass(ctx, [4, 5, 3], "relu", "softmax", n=3)
+        oracle.judge_mlp_step(ctx, [3, 4, 2], "sigmoid", "identity", n=3, lr=0.1)
+
+    judge.require_by_hand(ctx, ["mlp", "layers"], "mlp.py", run)
 
 
 @check("train_fashion", "784-300-10 MLP trained on FashionMNIST reaches the test-accuracy threshold",

@@ -56,6 +56,18 @@ def np_train_epoch(ctx):
     oracle.judge_train_epoch(ctx, n=12, lr=0.2)
 
 
+@check("by_hand", "numpy_mlp.py computes its gradients by hand: no torch autograd, jax or tensorflow", 1,
+       tolerance=judge.BY_HAND_TOL)
+def np_by_hand(ctx):
+    def run():
+        weights, biases = oracle.np_random_params(ctx.rng)
+        oracle.judge_forward(ctx, weights, biases, oracle.np_inputs(ctx.rng, 2), "a batch X of shape (2, 784)")
+        oracle.judge_sample_grads(ctx, weights, biases, oracle.np_inputs(ctx.rng, None), 4, "one sample")
+        oracle.judge_train_epoch(ctx, n=3, lr=0.2)
+
+    judge.require_by_hand(ctx, ["numpy_mlp"], "numpy_mlp.py", run)
+
+
 @check("train_fashion",
        f"{oracle.NP_FASHION_EPOCHS} epochs of train_epoch on FashionMNIST reach the test-accuracy threshold",
        8, limits=Limits(timeout=240, memory_mb=4096), needs_data=True,

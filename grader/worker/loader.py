@@ -31,11 +31,9 @@ import ast
 import importlib.abc
 import importlib.machinery
 import importlib.util
-import io
 import linecache
 import re
 import sys
-import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType
@@ -60,19 +58,52 @@ _CHEAP_CALLS = frozenset({
 
 
 # ---------------------------------------------------------------------------------- IPython syntax
-def _starts_statement(previous: list[str]) -> bool:
-    """Whether the line after `previous` begins a new statement (not inside brackets or a string)."""
-    if not previous:
-        return True
-    text = "\n".join(previous) + "\n"
-    try:
-        for _ in tokenize.generate_tokens(io.StringIO(text).readline):
-            pass
-    except tokenize.TokenError:  # EOF in a multi-line statement or string: a continuation line
-        return False
-    except (SyntaxError, ValueError):  # cannot tell: treat the line as a statement of its own
-        return True
-    return True
+class _Continuation:
+    """Tracks, line by line, whether the next line continues a statement: open brackets, an open
+    triple-quoted string, a trailing backslash. One pass over each line: linear in the cell's size
+    (re-tokenising everything before each magic line, as before, was quadratic)."""
+
+    def __init__(self) -> None:
+        self.depth = 0  # open ( [ {
+        self.quote = ""  # the open triple quote, if any
+        self.backslash = False  # the last line ended with a line-continuation backslash
+
+    def continues(self) -> bool:
+        return self.depth > 0 or bool(self.quote) or self.backslash
+
+    def feed(self, line: str) -> None:
+        i, n = 0, len(line)
+        comment = False
+        while i < n:
+            ch = line[i]
+            if self.quote:
+                if ch == "\\":
+                    i += 2
+                elif line.startswith(self.quote, i):
+                    i += 3
+                    self.quote = ""
+                else:
+                    i += 1
+                continue
+            if ch == "#":
+                comment = True
+                break
+            if ch in "\"'":
+                if line[i:i + 3] in ('"""', "'''"):
+                    self.quote = line[i:i + 3]
+                    i += 3
+                    continue
+                j = i + 1  # a one-line string: skip to its end (an unclosed one ends the line)
+                while j < n and line[j] != ch:
+                    j += 2 if line[j] == "\\" else 1
+                i = j + 1
+                continue
+            if ch in "([{":
+                self.depth += 1
+            elif ch in ")]}":
+                self.depth = max(0, self.depth - 1)
+            i += 1
+        self.backslash = not self.quote and not comment and line.endswith("\\")
 
 
 def _ipython_line(line: str) -> str | None:
@@ -106,12 +137,14 @@ def _strip_magics(source: str) -> str | None:
             return None
         lines[first] = _REMOVED
     out: list[str] = []
+    state = _Continuation()
     for line in lines:
-        replacement = _ipython_line(line)
-        if replacement is not None and _starts_statement(out):
+        replacement = _ipython_line(line) if not state.continues() else None
+        if replacement is not None:  # an IPython line that starts a statement
             out.append(replacement)
-        else:
-            out.append(line)
+            continue
+        out.append(line)
+        state.feed(line)
     return "\n".join(out)
 
 
