@@ -50,7 +50,7 @@ def solved(tmp_path):
 def test_table_full_marks():
     r = check_softmax(REFERENCE, "--assignment", "backprop")
     assert r.exit_code == 0, r.output
-    assert "17 / 17 (100.0%)" in r.stdout and "5 of 5 checks passed" in r.stdout
+    assert "18 / 18 (100.0%)" in r.stdout and "6 of 6 checks passed" in r.stdout
     assert "softmax(o) equals exp(o)/Σexp(o) along the last axis" in r.stdout
     assert "\x1b[" not in r.stdout  # not a terminal: plain text, no colour codes
 
@@ -60,8 +60,8 @@ def test_json_format():
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
     assert data["schema_version"] == 2 and data["assignment"] == "backprop"
-    assert data["score"] == data["max_score"] == 17
-    assert len(data["checks"]) == 5
+    assert data["score"] == data["max_score"] == 18
+    assert len(data["checks"]) == 6
     for c in data["checks"]:
         assert CHECK_FIELDS <= set(c), set(c)
         assert c["task"] == "softmax" and c["status"] == "passed" and c["visibility"] == "public"
@@ -73,7 +73,7 @@ def test_junit_format():
     assert r.exit_code == 0, r.output
     root = ET.fromstring(r.stdout.encode())
     cases = root.findall(".//testcase")
-    assert len(cases) == 5
+    assert len(cases) == 6
     assert not root.findall(".//failure") and not root.findall(".//error")
 
 
@@ -81,8 +81,8 @@ def test_gradescope_format():
     r = check_softmax(REFERENCE, "-a", "backprop", "--format", "gradescope")
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
-    assert data["score"] == 17 and {"execution_time", "output", "visibility", "stdout_visibility"} <= set(data)
-    assert len(data["tests"]) == 5
+    assert data["score"] == 18 and {"execution_time", "output", "visibility", "stdout_visibility"} <= set(data)
+    assert len(data["tests"]) == 6
     for t in data["tests"]:
         assert GRADESCOPE_TEST_FIELDS <= set(t), set(t)
         assert t["status"] == "passed" and t["visibility"] == "visible" and t["score"] == t["max_score"]
@@ -91,7 +91,7 @@ def test_gradescope_format():
 def test_markdown_format():
     r = check_softmax(REFERENCE, "-a", "backprop", "--format", "markdown")
     assert r.exit_code == 0, r.output
-    assert r.stdout.startswith("## backprop: 17 / 17 (100.0%)")
+    assert r.stdout.startswith("## backprop: 18 / 18 (100.0%)")
     assert "| Check | Task | Points | Status |" in r.stdout
 
 
@@ -99,8 +99,8 @@ def test_output_file_gets_the_report_and_the_table_still_prints(tmp_path):
     out = tmp_path / "report.xml"
     r = check_softmax(REFERENCE, "-a", "backprop", "--format", "junit", "--output", str(out))
     assert r.exit_code == 0, r.output
-    assert len(ET.parse(out).getroot().findall(".//testcase")) == 5
-    assert "17 / 17 (100.0%)" in r.stdout and "<testsuite" not in r.stdout
+    assert len(ET.parse(out).getroot().findall(".//testcase")) == 6
+    assert "18 / 18 (100.0%)" in r.stdout and "<testsuite" not in r.stdout
     assert f"written to {out}" in r.stderr
 
 
@@ -116,7 +116,7 @@ def test_fail_under():
     r = check_softmax(TEMPLATE, "--fail-under", "100")
     assert r.exit_code == 1, r.output
     assert "below --fail-under 100%" in r.stderr
-    assert "0 / 17 (0.0%)" in r.stdout
+    assert "0 / 18 (0.0%)" in r.stdout
 
 
 def test_unknown_assignment():
@@ -149,14 +149,14 @@ def test_marker_in_the_folder(tmp_path):
     folder = copy_of(REFERENCE, tmp_path / "homework", marker='assignment = "backprop"\n')
     r = check_softmax(folder)
     assert r.exit_code == 0, r.output
-    assert "17 / 17 (100.0%)" in r.stdout
+    assert "18 / 18 (100.0%)" in r.stdout
 
 
 def test_marker_in_a_parent_folder(tmp_path, solved):
     (tmp_path / ".grade.toml").write_text('assignment = "backprop"\n')
     r = check_softmax(solved)
     assert r.exit_code == 0, r.output
-    assert "17 / 17 (100.0%)" in r.stdout
+    assert "18 / 18 (100.0%)" in r.stdout
 
 
 def test_current_directory_with_marker_and_no_path(tmp_path, monkeypatch, solved):
@@ -165,7 +165,7 @@ def test_current_directory_with_marker_and_no_path(tmp_path, monkeypatch, solved
     r = grade("check", "--task", "softmax", "--format", "json")
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
-    assert data["score"] == 17 and Path(data["submission"]) == solved.resolve()
+    assert data["score"] == 18 and Path(data["submission"]) == solved.resolve()
     # `grade check TASK` and `grade check FILE` in the folder: what the README tells students
     for args in (["softmax"], ["softmax.py"]):
         r = grade("check", *args, "--format", "json")
