@@ -42,6 +42,13 @@ class Assignment:
     def probes(self) -> Path:
         return self.folder / "probes.py"
 
+    @property
+    def hidden_installed(self) -> bool:
+        """False in the student edition, which leaves hidden.py out."""
+        import importlib.util
+
+        return importlib.util.find_spec(f"{self.package}.hidden") is not None
+
     def checks(self, hidden: bool = True) -> list[Check]:
         if self._checks is None:
             found: list[Check] = []

@@ -31,6 +31,13 @@ MODULE_SUFFIXES = (".py", ".ipynb")
 VERBOSE_OUTPUT_CHARS = 4000  # per check, in the terminal with --verbose
 
 
+def student_edition() -> bool:
+    """The student edition (`grade dist student`) ships `grader/edition.py`; this repository does not."""
+    import importlib.util
+
+    return importlib.util.find_spec("grader.edition") is not None
+
+
 def _known() -> str:
     return ", ".join(assignments_mod.available())
 
@@ -175,6 +182,10 @@ def check(targets: tuple[str, ...], assignment: Optional[str], tasks: tuple[str,
             raise click.UsageError(f"no such folder: {words[0]} (and no task either: {exc.message})") from None
         raise
     asg = _load_assignment(name)
+    if hidden and not asg.hidden_installed:
+        raise click.UsageError(
+            f"hidden checks are not installed: this is the student edition of the grader, which has "
+            f"the public checks of {asg.name} only (instructors grade with the full install)")
     selected = _resolve_tasks(asg, tasks, words, stems)
     try:
         n_checks = len(select_checks(asg, hidden=hidden, tasks=selected, check_ids=check_ids))
@@ -284,6 +295,51 @@ def list_(assignment: Optional[str], hidden: bool) -> None:
                 click.echo(f"  {'':34s} tolerance: {c.tolerance}")
     total = sum(c.points for c in checks)
     click.echo(f"\n{len(checks)} checks, {total:g} points" + ("" if hidden else " (public checks only)"))
+
+
+@main.command("template")
+@click.argument("names", nargs=-1, metavar="[ASSIGNMENT]...")
+@click.option("--check", "check_only", is_flag=True,
+              help="Write nothing; exit 1 when a committed template differs from the reference.")
+def template_(names: tuple[str, ...], check_only: bool) -> None:
+    """Regenerate student_template/ASSIGNMENT/ from reference/ASSIGNMENT/ (all assignments by default).
+
+    The reference marks the student's part with `# BEGIN SOLUTION` / `# END SOLUTION` (or a
+    trailing `# SOLUTION`); see docs/templates.md. Instructor install only (needs reference/).
+    """
+    if student_edition():
+        raise click.UsageError("`grade template` is for instructors: the student edition has no reference/")
+    from .template import ROOT, TemplateError, generate
+
+    if not (ROOT / "reference").is_dir():
+        raise click.UsageError("reference/ is not here: `grade template` runs in the instructor's checkout")
+    for name in names or tuple(assignments_mod.available()):
+        _load_assignment(name)
+        if not (ROOT / "reference" / name).is_dir():
+            continue
+        try:
+            changed = generate(name, check=check_only)
+        except TemplateError as exc:
+            raise click.ClickException(str(exc)) from None
+        verb = "differs" if check_only else "written"
+        for rel in changed:
+            click.echo(f"student_template/{name}/{rel}: {verb}")
+        if check_only and changed:
+            sys.exit(1)
+
+
+@main.command("dist")
+@click.argument("edition", type=click.Choice(["student"]))
+@click.option("--output", "-o", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("dist"), show_default=True, help="Folder for the wheel.")
+def dist_(edition: str, out_dir: Path) -> None:
+    """Build what students install: the `dl-grader-student` wheel (engine, CLI, statements, probes,
+    public checks; no hidden checks, no reference solutions). See docs/install.md."""
+    if student_edition():
+        raise click.UsageError("`grade dist` runs in the instructor's checkout")
+    from .dist import build_student_wheel
+
+    click.echo(str(build_student_wheel(out_dir)))
 
 
 if __name__ == "__main__":

@@ -4,11 +4,12 @@ FashionMNIST is looked for, in order, in:
 
 1. the ``data_dir`` argument;
 2. ``$GRADER_DATA`` (the folder itself, then its ``fashion-mnist`` subfolder);
-3. the user cache, ``$XDG_CACHE_HOME/grader/fashion-mnist`` (default ``~/.cache/grader/fashion-mnist``);
+3. the user cache (platformdirs: ``$XDG_CACHE_HOME/grader/fashion-mnist`` on Linux, default
+   ``~/.cache/grader/fashion-mnist``; the platform's cache folder on macOS and Windows);
 4. ``/usr/share/datasets/fashion-mnist`` (Debian/Ubuntu package ``dataset-fashion-mnist``).
 
 If none holds the four IDX files, they are downloaded from the official source into the user cache
-(MD5-verified, written atomically) unless downloads are disabled (``download=False`` or
+(with pooch: a progress bar on the terminal, MD5-verified, moved into place atomically) unless downloads are disabled (``download=False`` or
 ``GRADER_NO_DOWNLOAD=1``). Decoded arrays are cached in-process and in
 ``<user cache>/decoded-v1.npz`` so that later runs skip the gzip/IDX decoding.
 
@@ -93,7 +94,6 @@ ENV_URL = "GRADER_FASHION_MNIST_URL"  # an extra mirror (e.g. an internal one), 
 
 CACHE_NAME = "decoded-v1.npz"  # bump the version when the stored layout changes
 DOWNLOAD_TIMEOUT_S = 60.0
-MAX_DOWNLOAD_BYTES = 64 * 2**20  # the largest official file is ~26 MB; refuse runaway responses
 
 # IDX type codes (third byte of the magic number) -> big-endian numpy dtype.
 _IDX_DTYPES: dict[int, np.dtype] = {
@@ -165,9 +165,12 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
 
 
 def user_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/grader/fashion-mnist`` (``~/.cache/...`` when XDG_CACHE_HOME is unset)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "grader" / "fashion-mnist"
+    """The platform's user cache folder (platformdirs) + ``fashion-mnist``: on Linux
+    ``$XDG_CACHE_HOME/grader/fashion-mnist`` (``~/.cache/...``), on macOS
+    ``~/Library/Caches/grader/fashion-mnist``, on Windows ``%LOCALAPPDATA%\\grader\\Cache\\...``."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("grader", appauthor=False)) / "fashion-mnist"
 
 
 def candidate_dirs(data_dir: str | os.PathLike[str] | None = None) -> list[Path]:
@@ -216,30 +219,56 @@ def _md5(path: Path) -> str:
     return h.hexdigest()
 
 
-def _fetch(url: str, dest: Path, md5: str) -> None:
-    """Download ``url`` to ``dest`` via a temp file in the same folder; rename only if the MD5 matches.
+class _RichBar:
+    """The progress bar pooch's HTTPDownloader drives (total, update, reset, close), drawn by rich
+    on the terminal (stderr) only."""
 
-    The rename is atomic, so a concurrent reader never sees a partial or unverified file.
-    """
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".", suffix=".part")
+    def __init__(self, name: str):
+        from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+        self._progress = Progress("[progress.description]{task.description}", BarColumn(),
+                                  DownloadColumn(), TransferSpeedColumn(), transient=True)
+        self._task = self._progress.add_task(f"FashionMNIST {name}", total=None)
+        self._progress.start()
+        self.total = None
+
+    def update(self, n: int) -> None:
+        self._progress.update(self._task, advance=n, total=self.total)
+
+    def reset(self) -> None:
+        self._progress.reset(self._task, total=self.total)
+
+    def close(self) -> None:
+        self._progress.stop()
+
+
+def _file_downloader(url: str, output_file, pooch_obj) -> None:
+    """pooch downloads http(s) and ftp; a ``file://`` mirror (a local copy) is read here."""
+    with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as resp, open(output_file, "wb") as out:
+        while block := resp.read(1 << 20):
+            out.write(block)
+
+
+def _fetch(url: str, dest: Path, md5: str) -> None:
+    """Download ``url`` to ``dest`` with pooch: into a temporary file beside it, moved into place
+    only when its MD5 matches (a concurrent reader never sees a partial or unverified file)."""
+    import sys
+
+    import pooch
+
+    if url.startswith("file:"):
+        downloader = _file_downloader
+    else:
+        bar = _RichBar(dest.name) if sys.stderr.isatty() else False
+        downloader = pooch.HTTPDownloader(progressbar=bar, timeout=DOWNLOAD_TIMEOUT_S)
     try:
-        h = hashlib.md5()
-        size = 0
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as resp:
-            while block := resp.read(1 << 20):
-                size += len(block)
-                if size > MAX_DOWNLOAD_BYTES:
-                    raise OSError(f"response larger than {MAX_DOWNLOAD_BYTES} bytes")
-                h.update(block)
-                out.write(block)
-        got = h.hexdigest()
-        if got != md5:
-            raise OSError(f"checksum mismatch: MD5 {got}, expected {md5}")
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a data cache is not secret
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        pooch.retrieve(url, known_hash=f"md5:{md5}", fname=dest.name, path=dest.parent,
+                       downloader=downloader)
+    except ValueError as exc:
+        if "hash" in str(exc):
+            raise OSError(f"checksum mismatch: {exc}") from None
+        raise
+    os.chmod(dest, 0o644)  # a data cache is not secret
 
 
 def _download(target: Path) -> list[str]:

@@ -92,8 +92,8 @@ MUTANTS = [
            "nn.Linear(256, 100), nn.ReLU(),\n        nn.Linear(100, 64)", {"torch_mlp.architecture"}),
     # train
     Mutant("train_no_step", TORCH, "optimizer.step()", "pass", {"torch_mlp.train"}),
-    Mutant("train_fixed_lr", TORCH, "torch.optim.Adam(model.parameters(), lr=lr)",
-           "torch.optim.Adam(model.parameters(), lr=1e-3)", {"torch_mlp.train_contract"}),
+    Mutant("train_fixed_lr", TORCH, "optimizer = torch.optim.Adam(model.parameters(), lr=lr)",
+           "optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)", {"torch_mlp.train_contract"}),
     Mutant("train_reports_last_batch", TORCH, "losses.append(total / count)", "losses.append(loss.item())",
            {"torch_mlp.train_contract"}),
     Mutant("train_reports_sum", TORCH, "total += loss.item() * len(y)", "total += loss.item() * len(y) ** 2",

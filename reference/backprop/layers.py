@@ -5,6 +5,8 @@ Conventions: a batch is the first axis (a 1-D input is treated as a single sampl
 of the loss with respect to the layer's output and returns the gradient with respect to its input.
 Parameter gradients are stored as attributes (`Linear.dW`, `Linear.db`). Losses have
 `forward(pred, target)` -> float and `backward()` -> d loss / d pred.
+
+No Python loops over the samples of a batch: use matrix products, broadcasting and np.einsum.
 """
 import numpy as np
 
@@ -34,11 +36,16 @@ class Linear:
 
     def forward(self, X):
         """X: (N, in) -> Y: (N, out)."""
+        # TODO: Compute Y and cache what backward needs.
+        # BEGIN SOLUTION
         self.X = _as_float(X)
         return self.X @ self.W.T + self.b
+        # END SOLUTION
 
     def backward(self, dY):
         """dY: (N, out) -> dX: (N, in); sets self.dW and self.db."""
+        # TODO: Set self.dW and self.db and return dX. Check every shape.
+        # BEGIN SOLUTION
         dY = _as_float(dY)
         # view the batch as 2-D so a single 1-D sample gets an outer product, not a dot product
         X2 = self.X.reshape(-1, self.W.shape[1])
@@ -46,6 +53,7 @@ class Linear:
         self.dW = dY2.T @ X2           # dL/dW[o, i] = sum_n dY[n, o] X[n, i]
         self.db = dY2.sum(axis=0)      # b is added to every row
         return dY @ self.W             # dL/dX[n, i] = sum_o dY[n, o] W[o, i]
+        # END SOLUTION
 
 
 class Sigmoid:
@@ -56,15 +64,22 @@ class Sigmoid:
 
     def forward(self, X):
         """X: any shape -> Y: same shape, in (0, 1)."""
+        # TODO: Compute the sigmoid without overflow warnings for large |X| and
+        #       cache what backward needs.
+        # BEGIN SOLUTION
         X = _as_float(X)
         # exp(-|X|) <= 1 never overflows; choose the algebraically equal form for each sign
         e = np.exp(-np.abs(X))
         self.Y = np.where(X >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
         return self.Y
+        # END SOLUTION
 
     def backward(self, dY):
         """dY: same shape as Y -> dX = dY * Y * (1 - Y)."""
+        # TODO: Return dX.
+        # BEGIN SOLUTION
         return dY * self.Y * (1.0 - self.Y)
+        # END SOLUTION
 
 
 class ReLU:
@@ -75,13 +90,19 @@ class ReLU:
 
     def forward(self, X):
         """X: any shape -> Y: same shape."""
+        # TODO: Compute Y and cache what backward needs.
+        # BEGIN SOLUTION
         X = _as_float(X)
         self.mask = X > 0  # strict: the gradient at exactly 0 is 0
         return np.where(self.mask, X, 0.0)
+        # END SOLUTION
 
     def backward(self, dY):
         """dY: same shape as Y -> dX = dY where X > 0, else 0."""
+        # TODO: Return dX. The gradient at exactly X == 0 must be 0.
+        # BEGIN SOLUTION
         return np.where(self.mask, dY, 0.0)
+        # END SOLUTION
 
 
 class Softmax:
@@ -92,19 +113,27 @@ class Softmax:
 
     def forward(self, X):
         """X: (N, C) logits -> Y: (N, C) probabilities."""
+        # TODO: Compute a numerically stable softmax of every row (you may
+        #       import and reuse your softmax from softmax.py) and cache it.
+        # BEGIN SOLUTION
         X = _as_float(X)
         e = np.exp(X - X.max(axis=-1, keepdims=True))  # shift by the max: no overflow
         self.Y = e / e.sum(axis=-1, keepdims=True)
         return self.Y
+        # END SOLUTION
 
     def backward(self, dY):
         """dY: (N, C) -> dX: (N, C), dX[n] = J[n]^T dY[n] with J[n] = diag(Y[n]) - Y[n] Y[n]^T."""
+        # TODO: Build the (N, C, C) stack of Jacobians, one per row, and apply
+        #       it to dY (np.einsum does both without a loop).
+        # BEGIN SOLUTION
         Y = self.Y.reshape(-1, self.Y.shape[-1])
         dY2 = np.asarray(dY).reshape(Y.shape)
         # the full (N, C, C) Jacobian, one C x C matrix per row: J[n, i, j] = dY_i / dX_j
         J = np.einsum("ni,ij->nij", Y, np.eye(Y.shape[1], dtype=Y.dtype)) - np.einsum("ni,nj->nij", Y, Y)
         dX = np.einsum("nij,ni->nj", J, dY2)  # chain rule: dL/dX_j = sum_i dL/dY_i * dY_i/dX_j
         return dX.reshape(self.Y.shape)
+        # END SOLUTION
 
 
 class MSELoss:
@@ -119,16 +148,23 @@ class MSELoss:
         self.n = 1
 
     def forward(self, pred, target):
+        # TODO: Return the loss as a float and cache what backward needs.
+        #       Careful: (N,) minus (N, 1) broadcasts to (N, N).
+        # BEGIN SOLUTION
         pred = _as_float(pred)
         # reshape the target to pred's shape: (N,) against (N, 1) must not broadcast to (N, N)
         target = _as_float(target).reshape(pred.shape)
         self.diff = pred - target
         self.n = pred.shape[0] if pred.ndim > 1 else 1
         return float(0.5 * np.sum(self.diff ** 2) / self.n)
+        # END SOLUTION
 
     def backward(self):
         """-> dpred, shape of pred: (pred - target) / N."""
+        # TODO: Return d loss / d pred.
+        # BEGIN SOLUTION
         return self.diff / self.n
+        # END SOLUTION
 
 
 class CrossEntropyLoss:
@@ -149,6 +185,10 @@ class CrossEntropyLoss:
         self.n = 1
 
     def forward(self, pred, target):
+        # TODO: Accept both integer labels and one-hot rows (compare the
+        #       target's shape with pred's). Return the loss as a float and
+        #       cache what backward needs.
+        # BEGIN SOLUTION
         pred = _as_float(pred)
         target = np.asarray(target)
         if target.shape != pred.shape:
@@ -159,7 +199,11 @@ class CrossEntropyLoss:
         self.p = np.maximum(pred, np.finfo(pred.dtype).tiny)
         self.n = pred.shape[0] if pred.ndim > 1 else 1
         return float(-np.sum(self.t * np.log(self.p)) / self.n)
+        # END SOLUTION
 
     def backward(self):
         """-> dpred, shape of pred: -target / (N * p)."""
+        # TODO: Return d loss / d pred.
+        # BEGIN SOLUTION
         return -self.t / (self.n * self.p)
+        # END SOLUTION

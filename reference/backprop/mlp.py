@@ -20,6 +20,12 @@ class MLP:
     """
 
     def __init__(self, sizes, hidden="sigmoid", output="softmax", seed=0):
+        # TODO: Create rng = np.random.default_rng(seed), then for each pair of
+        #       consecutive sizes a Linear layer (W drawn as documented above,
+        #       b = 0) followed by its activation (`hidden` for all but the
+        #       last Linear, `output` for the last; "identity" adds no layer).
+        #       Keep the layers in a list, in the order of the forward pass.
+        # BEGIN SOLUTION
         if hidden not in ("sigmoid", "relu"):
             raise ValueError(f"hidden must be 'sigmoid' or 'relu', not {hidden!r}")
         if output not in ("softmax", "sigmoid", "identity"):
@@ -43,37 +49,54 @@ class MLP:
         # the same generator goes on to shuffle for `train(seed=None)`: successive calls get
         # different (but reproducible) orders
         self._rng = rng
+        # END SOLUTION
 
     def forward(self, X):
         """X: (N, sizes[0]) -> network output (N, sizes[-1])."""
+        # TODO: Run X through every layer.
+        # BEGIN SOLUTION
         out = X
         for layer in self.layers:
             out = layer.forward(out)
         return out
+        # END SOLUTION
 
     def backward(self, dLoss):
         """dLoss: gradient of the loss w.r.t. the network output (N, sizes[-1]).
 
         Stores every layer's parameter gradients (see `grads`) and returns dLoss/dX (N, sizes[0]).
         """
+        # TODO: Run the gradient through every layer, in reverse order.
+        # BEGIN SOLUTION
         d = dLoss
         for layer in reversed(self.layers):
             d = layer.backward(d)
         return d
+        # END SOLUTION
 
     def params(self):
         """[W1, b1, W2, b2, ...]: the layers' own arrays, so in-place changes update the model."""
+        # TODO: Return the Linear layers' W and b arrays (not copies).
+        # BEGIN SOLUTION
         return [p for lin in self.linears for p in (lin.W, lin.b)]
+        # END SOLUTION
 
     def grads(self):
         """[dW1, db1, dW2, db2, ...] from the last `backward`, matching `params()`."""
+        # TODO: Return the Linear layers' dW and db, in the order of params().
+        # BEGIN SOLUTION
         return [g for lin in self.linears for g in (lin.dW, lin.db)]
+        # END SOLUTION
 
     def step(self, lr):
         """Plain SGD, p <- p - lr * dp, in place (params() keeps referring to the live arrays)."""
+        # TODO: Update every parameter in place (p -= ..., not p = p - ...).
+        # BEGIN SOLUTION
         for p, g in zip(self.params(), self.grads()):
             p -= lr * g
+        # END SOLUTION
 
+    # BEGIN SOLUTION
     def _loss_and_targets(self, y):
         """The training loss and the targets it expects, built from labels or target rows `y`.
 
@@ -87,7 +110,9 @@ class MLP:
         if y.ndim == 1 and n_out > 1:
             y = np.eye(n_out)[y.astype(np.int64)]
         return MSELoss(), y.reshape(len(y), n_out)
+    # END SOLUTION
 
+    # BEGIN SOLUTION
     @staticmethod
     def _n_correct(out, y):
         """Number of rows whose predicted class matches the target's class.
@@ -104,6 +129,7 @@ class MLP:
             y = y.reshape(len(y), -1)
             true = y.argmax(axis=1) if y.shape[1] > 1 else (y[:, 0] > 0.5).astype(np.int64)
         return int(np.sum(pred == true))
+    # END SOLUTION
 
     def train(self, X, y, epochs, lr, batch_size, seed=None):
         """Minibatch SGD on (X, y), reshuffled every epoch.
@@ -121,6 +147,15 @@ class MLP:
         - "loss": mean loss over the epoch's samples (each batch's loss before its update)
         - "accuracy": fraction of the epoch's samples classified correctly (same forward passes)
         """
+        # TODO: Pick the loss (CrossEntropyLoss for a softmax output, else
+        #       MSELoss; for MSE with several outputs turn integer labels into
+        #       one-hot rows). For every epoch: shuffle the indices, then for
+        #       every minibatch: forward, loss, backward (starting from
+        #       loss.backward()), step. Record the epoch's mean loss and
+        #       accuracy (predicted class = argmax of the output; > 0.5 when
+        #       there is a single output). Never use an unseeded random
+        #       generator.
+        # BEGIN SOLUTION
         X = np.asarray(X)
         if not np.issubdtype(X.dtype, np.floating):
             X = X.astype(np.float64)
@@ -144,3 +179,4 @@ class MLP:
             history["loss"].append(total_loss / n)
             history["accuracy"].append(correct / n)
         return history
+        # END SOLUTION

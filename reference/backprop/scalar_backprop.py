@@ -8,25 +8,32 @@ Network (one instance at a time):
            ->  k2 = V^T h + c  (2)   V is 3x2, V[j][m] connects hidden unit j to output m
            ->  y  = softmax(k2) (2)
     loss = -log y[target]
+
+Do not import numpy (or anything but `math` and `random`) in this file: the point is to write every
+sum of the forward and backward pass yourself. You may add small helper functions.
 """
 import math
 import random
 
 
+# BEGIN SOLUTION
 def _sigmoid(z):
     """Logistic function, written so that math.exp never overflows (z may be -1000)."""
     if z >= 0:
         return 1.0 / (1.0 + math.exp(-z))
     e = math.exp(z)
     return e / (1.0 + e)
+# END SOLUTION
 
 
+# BEGIN SOLUTION
 def _softmax(s):
     """Softmax of a list; the max is subtracted first so exp never overflows."""
     m = max(s)
     e = [math.exp(v - m) for v in s]
     total = sum(e)
     return [v / total for v in e]
+# END SOLUTION
 
 
 def forward(x, W, b, V, c):
@@ -43,6 +50,10 @@ def forward(x, W, b, V, c):
     - k2: output logits (2), k2[m] = sum_j V[j][m] h[j] + c[m]
     - y: output probabilities softmax(k2) (2)
     """
+    # TODO: Compute k1, h, k2 and y with loops or list comprehensions and
+    #       return them in a dict. Make the sigmoid and the softmax numerically
+    #       safe (math.exp overflows above ~709).
+    # BEGIN SOLUTION
     n_in, n_hid, n_out = len(W), len(b), len(c)
     # float(): integer parameters and inputs still give float pre-activations
     k1 = [float(b[j]) + sum(W[i][j] * x[i] for i in range(n_in)) for j in range(n_hid)]
@@ -50,6 +61,7 @@ def forward(x, W, b, V, c):
     k2 = [float(c[m]) + sum(V[j][m] * h[j] for j in range(n_hid)) for m in range(n_out)]
     y = _softmax(k2)
     return {"k1": k1, "h": h, "k2": k2, "y": y}
+    # END SOLUTION
 
 
 def loss(y, target):
@@ -61,8 +73,11 @@ def loss(y, target):
 
     Returns a float (inf if the probability of the target underflowed to 0).
     """
+    # TODO: Return the loss of one instance.
+    # BEGIN SOLUTION
     p = y[int(target)]
     return -math.log(p) if p > 0.0 else math.inf
+    # END SOLUTION
 
 
 def backward(x, target, W, b, V, c, cache):
@@ -76,6 +91,11 @@ def backward(x, target, W, b, V, c, cache):
     Returns a dict of gradients with the shapes of the parameters:
     - dW: 2x3, db: 3, dV: 3x2, dc: 2
     """
+    # TODO: Backpropagate from the loss to every parameter, one stage at a
+    #       time: dL/dk2 (softmax and cross-entropy together), then dV, dc,
+    #       dL/dh, dL/dk1 (through the sigmoid) and finally dW and db. Return
+    #       nested lists with the shapes of W, b, V and c.
+    # BEGIN SOLUTION
     if cache is None:
         cache = forward(x, W, b, V, c)
     h, y = cache["h"], cache["y"]
@@ -94,6 +114,7 @@ def backward(x, target, W, b, V, c, cache):
     dW = [[x[i] * dk1[j] for j in range(n_hid)] for i in range(n_in)]
     db = list(dk1)
     return {"dW": dW, "db": db, "dV": dV, "dc": dc}
+    # END SOLUTION
 
 
 def sgd_step(params, grads, lr):
@@ -106,6 +127,8 @@ def sgd_step(params, grads, lr):
 
     Returns a new params dict with keys W, b, V, c.
     """
+    # TODO: Return new nested lists; leave `params` and `grads` unchanged.
+    # BEGIN SOLUTION
     def vec(p, g):
         return [pi - lr * gi for pi, gi in zip(p, g)]
 
@@ -115,6 +138,7 @@ def sgd_step(params, grads, lr):
         "V": [vec(row, grow) for row, grow in zip(params["V"], grads["dV"])],
         "c": vec(params["c"], grads["dc"]),
     }
+    # END SOLUTION
 
 
 def init_params(rng, n_in=2, n_hid=3, n_out=2):
@@ -142,6 +166,11 @@ def train_synthetic(X, T, epochs, lr, seed):
     - losses: list of `epochs` floats, the mean loss of each epoch (each instance's loss is taken
       just before the update on that instance)
     """
+    # TODO: Initialise the parameters with random.Random(seed) (weights N(0,
+    #       1), biases 0: see init_params), then for every epoch and every
+    #       instance: forward, loss, backward, sgd_step. X and T may be numpy
+    #       arrays: convert with float() and int() first (it is also faster).
+    # BEGIN SOLUTION
     rng = random.Random(seed)
     params = init_params(rng)
     # accept numpy arrays/scalars too: plain floats and ints from here on
@@ -159,3 +188,4 @@ def train_synthetic(X, T, epochs, lr, seed):
             params = sgd_step(params, grads, lr)
         losses.append(total / max(len(X), 1))
     return params, losses
+    # END SOLUTION

@@ -21,12 +21,19 @@ def softmax(o):
     Returns:
     - y: array of the same shape, y[..., i] = exp(o[..., i]) / sum_j exp(o[..., j])
     """
+    # TODO: Implement the softmax along the last axis, for any leading shape.
+    #       It must stay finite for logits of magnitude 1e4: softmax(o) equals
+    #       softmax(o - m) for any constant m per row, so subtract the row
+    #       maximum before calling np.exp (keepdims=True helps with the
+    #       broadcasting).
+    # BEGIN SOLUTION
     o = _as_float(o)
     # softmax(o) = softmax(o - m) for any constant m; subtracting the row max makes every exponent
     # <= 0, so exp never overflows (logits of 1e4 would give inf/inf = nan otherwise).
     z = o - np.max(o, axis=-1, keepdims=True)
     e = np.exp(z)
     return e / np.sum(e, axis=-1, keepdims=True)
+    # END SOLUTION
 
 
 def softmax_jacobian(o):
@@ -38,9 +45,13 @@ def softmax_jacobian(o):
     Returns:
     - J: array of shape (C, C), J[i, j] = dy_i / do_j = y_i * (delta_ij - y_j)
     """
+    # TODO: Build the C x C Jacobian of the softmax at o. Derive it on paper
+    #       first; np.diag and np.outer give a two-line answer.
+    # BEGIN SOLUTION
     y = softmax(_as_float(o).reshape(-1))
     # diag(y) - y y^T, written as one outer product
     return np.diag(y) - np.outer(y, y)
+    # END SOLUTION
 
 
 def cross_entropy(o, t):
@@ -53,6 +64,10 @@ def cross_entropy(o, t):
     Returns:
     - loss: float, (1/N) * sum_n -log softmax(o_n)[t_n]
     """
+    # TODO: Compute the mean cross-entropy. Do not take the log of softmax
+    #       probabilities (they underflow to 0 for large logits): use -log
+    #       softmax(o)[t] = logsumexp(o) - o[t], with the row max shifted out.
+    # BEGIN SOLUTION
     o = _as_float(o)
     t = np.asarray(t).astype(np.int64).reshape(-1)
     # -log softmax(o)[t] = logsumexp(o) - o[t]; computing it this way (with the max shifted out)
@@ -61,6 +76,7 @@ def cross_entropy(o, t):
     lse = m[:, 0] + np.log(np.sum(np.exp(o - m), axis=1))
     n = o.shape[0]
     return float(np.mean(lse - o[np.arange(n), t]))
+    # END SOLUTION
 
 
 def cross_entropy_grad(o, t):
@@ -73,6 +89,9 @@ def cross_entropy_grad(o, t):
     Returns:
     - do: array of shape (N, C), (softmax(o) - onehot(t)) / N
     """
+    # TODO: Compute d loss / d o. Remember that the loss is a mean over the
+    #       batch.
+    # BEGIN SOLUTION
     o = _as_float(o)
     t = np.asarray(t).astype(np.int64).reshape(-1)
     n = o.shape[0]
@@ -80,3 +99,4 @@ def cross_entropy_grad(o, t):
     d[np.arange(n), t] -= 1.0  # subtract the one-hot target in place
     # the loss is a mean over the batch, so every row's gradient carries the 1/N
     return d / n
+    # END SOLUTION

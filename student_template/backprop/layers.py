@@ -11,6 +11,12 @@ No Python loops over the samples of a batch: use matrix products, broadcasting a
 import numpy as np
 
 
+def _as_float(a):
+    """`a` as a float array; float32/float64 arrays are kept as they are (no copy), others -> float64."""
+    a = np.asarray(a)
+    return a if np.issubdtype(a.dtype, np.floating) else a.astype(np.float64)
+
+
 class Linear:
     """Fully connected layer: Y = X @ W.T + b.
 
@@ -22,10 +28,11 @@ class Linear:
 
     def __init__(self, W, b):
         # keep the caller's arrays (no copy) so that updating them in place updates the layer
-        self.W = W
-        self.b = b
-        self.dW = None
-        self.db = None
+        self.W = _as_float(W)
+        self.b = _as_float(b)
+        self.dW = np.zeros_like(self.W)
+        self.db = np.zeros_like(self.b)
+        self.X = None
 
     def forward(self, X):
         """X: (N, in) -> Y: (N, out)."""

@@ -3,6 +3,8 @@ import numpy as np
 
 from layers import CrossEntropyLoss, Linear, MSELoss, ReLU, Sigmoid, Softmax
 
+_ACTIVATIONS = {"sigmoid": Sigmoid, "relu": ReLU, "softmax": Softmax, "identity": None}
+
 
 class MLP:
     """Fully connected network: Linear -> hidden activation -> ... -> Linear -> output activation.
@@ -18,11 +20,10 @@ class MLP:
     """
 
     def __init__(self, sizes, hidden="sigmoid", output="softmax", seed=0):
-        self.sizes, self.hidden, self.output, self.seed = list(sizes), hidden, output, seed
         #######################################################################
         # TODO: Create rng = np.random.default_rng(seed), then for each pair  #
-        # of consecutive sizes a Linear layer (W drawn as documented above,   #
-        # b = 0) followed by its activation (`hidden` for all but the last    #
+        # of consecutive sizes a Linear layer (W drawn as documented above, b #
+        # = 0) followed by its activation (`hidden` for all but the last      #
         # Linear, `output` for the last; "identity" adds no layer). Keep the  #
         # layers in a list, in the order of the forward pass.                 #
         #######################################################################
@@ -67,7 +68,8 @@ class MLP:
     def grads(self):
         """[dW1, db1, dW2, db2, ...] from the last `backward`, matching `params()`."""
         #######################################################################
-        # TODO: Return the Linear layers' dW and db, in the order of params().#
+        # TODO: Return the Linear layers' dW and db, in the order of          #
+        # params().                                                           #
         #######################################################################
         raise NotImplementedError("MLP.grads: not implemented yet")
         #######################################################################
@@ -83,6 +85,7 @@ class MLP:
         #######################################################################
         #                           END OF YOUR CODE                          #
         #######################################################################
+
 
     def train(self, X, y, epochs, lr, batch_size, seed=None):
         """Minibatch SGD on (X, y), reshuffled every epoch.
@@ -102,12 +105,12 @@ class MLP:
         """
         #######################################################################
         # TODO: Pick the loss (CrossEntropyLoss for a softmax output, else    #
-        # MSELoss; for MSE with several outputs turn integer labels into      #
-        # one-hot rows). For every epoch: shuffle the indices, then for every #
+        # MSELoss; for MSE with several outputs turn integer labels into one- #
+        # hot rows). For every epoch: shuffle the indices, then for every     #
         # minibatch: forward, loss, backward (starting from loss.backward()), #
         # step. Record the epoch's mean loss and accuracy (predicted class =  #
-        # argmax of the output; > 0.5 when there is a single output).         #
-        # Never use an unseeded random generator.                             #
+        # argmax of the output; > 0.5 when there is a single output). Never   #
+        # use an unseeded random generator.                                   #
         #######################################################################
         raise NotImplementedError("MLP.train: not implemented yet")
         #######################################################################

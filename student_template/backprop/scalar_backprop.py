@@ -103,7 +103,6 @@ def sgd_step(params, grads, lr):
 
 def init_params(rng, n_in=2, n_hid=3, n_out=2):
     """Weights ~ N(0, 1) drawn from `rng` (W row by row, then V), biases 0."""
-    # (given) you may use this in train_synthetic
     return {
         "W": [[rng.gauss(0.0, 1.0) for _ in range(n_hid)] for _ in range(n_in)],
         "b": [0.0] * n_hid,
@@ -128,8 +127,8 @@ def train_synthetic(X, T, epochs, lr, seed):
       just before the update on that instance)
     """
     ###########################################################################
-    # TODO: Initialise the parameters with random.Random(seed) (weights       #
-    # N(0, 1), biases 0: see init_params), then for every epoch and every     #
+    # TODO: Initialise the parameters with random.Random(seed) (weights N(0,  #
+    # 1), biases 0: see init_params), then for every epoch and every          #
     # instance: forward, loss, backward, sgd_step. X and T may be numpy       #
     # arrays: convert with float() and int() first (it is also faster).       #
     ###########################################################################

@@ -6,6 +6,12 @@ indices.
 import numpy as np
 
 
+def _as_float(a):
+    """`a` as a float array; float32/float64 inputs keep their precision, anything else is float64."""
+    a = np.asarray(a)
+    return a if np.issubdtype(a.dtype, np.floating) else a.astype(np.float64)
+
+
 def softmax(o):
     """Softmax along the last axis.
 
@@ -38,7 +44,7 @@ def softmax_jacobian(o):
     """
     ###########################################################################
     # TODO: Build the C x C Jacobian of the softmax at o. Derive it on paper  #
-    # first; np.diag and np.outer give a two-line answer.                      #
+    # first; np.diag and np.outer give a two-line answer.                     #
     ###########################################################################
     raise NotImplementedError("softmax_jacobian: not implemented yet")
     ###########################################################################
@@ -58,8 +64,8 @@ def cross_entropy(o, t):
     """
     ###########################################################################
     # TODO: Compute the mean cross-entropy. Do not take the log of softmax    #
-    # probabilities (they underflow to 0 for large logits): use               #
-    # -log softmax(o)[t] = logsumexp(o) - o[t], with the row max shifted out. #
+    # probabilities (they underflow to 0 for large logits): use -log          #
+    # softmax(o)[t] = logsumexp(o) - o[t], with the row max shifted out.      #
     ###########################################################################
     raise NotImplementedError("cross_entropy: not implemented yet")
     ###########################################################################

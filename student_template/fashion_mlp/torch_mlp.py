@@ -21,7 +21,7 @@ def build_model():
     ###########################################################################
 
 
-def train(model, loader, epochs, lr, device):
+def train(model, loader, epochs, lr, device, on_epoch=None):
     """Train `model` in place.
 
     Inputs:
@@ -45,6 +45,7 @@ def train(model, loader, epochs, lr, device):
     ###########################################################################
 
 
+@torch.no_grad()
 def evaluate(model, loader):
     """Returns (loss, accuracy) of `model` on all the samples of `loader`:
     - loss: the mean cross-entropy over all samples (not the mean of the batch means: the last batch

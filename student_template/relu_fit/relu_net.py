@@ -10,6 +10,15 @@ Example: p = [-1, 1, 1, -1, 1, 1, -1, 1, 1, -1, -1, -1, 1].
 import numpy as np
 from scipy.optimize import fsolve
 
+N_HIDDEN = 4
+N_PARAMS = 3 * N_HIDDEN + 1
+
+
+def unpack(p):
+    """(w_h, b_h, w_o, b_o) from the parameter vector p of 13 entries."""
+    p = np.asarray(p, dtype=np.float64)
+    return p[0:4], p[4:8], p[8:12], p[12]
+
 
 def predict(p, x):
     """The network's output f(x).
@@ -23,7 +32,7 @@ def predict(p, x):
     """
     ###########################################################################
     # TODO: Unpack p (slices p[0:4], p[4:8], ...) and compute f for every x   #
-    # at once: the pre-activations of all points and units form an (n, 4)    #
+    # at once: the pre-activations of all points and units form an (n, 4)     #
     # array (np.outer or broadcasting with x[:, None]). np.asarray(x) and     #
     # np.ndim help to treat a float x too.                                    #
     ###########################################################################
@@ -48,7 +57,7 @@ def loss_grad(p, x, y):
     """
     ###########################################################################
     # TODO: Apply the chain rule: d(y - f)^2/df, then df/db_o, df/dw_o[i],    #
-    # df/db_h[i] and df/dw_h[i] (through ReLU'). Return the 13 entries in the  #
+    # df/db_h[i] and df/dw_h[i] (through ReLU'). Return the 13 entries in the #
     # order of p.                                                             #
     ###########################################################################
     raise NotImplementedError("loss_grad: not implemented yet")
@@ -57,7 +66,7 @@ def loss_grad(p, x, y):
     ###########################################################################
 
 
-def fit(xs, ys, seed=0):
+def fit(xs, ys, seed=0, max_restarts=2000):
     """Parameters p with predict(p, xs) == ys at every point, found with scipy.optimize.fsolve.
 
     Inputs:
@@ -68,13 +77,13 @@ def fit(xs, ys, seed=0):
     - p: array of shape (13,) that fits every point exactly (residuals ~1e-10, not ~1e-2)
     """
     ###########################################################################
-    # TODO: Solve predict(p, xs) - ys = 0 with fsolve. fsolve needs as many    #
+    # TODO: Solve predict(p, xs) - ys = 0 with fsolve. fsolve needs as many   #
     # equations as unknowns: with n < 13 points pad the residual vector up to #
     # 13 entries (for example by repeating residuals). Restart from new       #
-    # random guesses until the residuals are ~0: guesses whose kinks          #
-    # -b_h[i] / w_h[i] lie inside [min(xs), max(xs)] succeed far more often   #
-    # than plain np.random.randn(13). Draw them from                          #
-    # rng = np.random.default_rng(seed).                                      #
+    # random guesses until the residuals are ~0: guesses whose kinks -b_h[i]  #
+    # / w_h[i] lie inside [min(xs), max(xs)] succeed far more often than      #
+    # plain np.random.randn(13). Draw them from rng =                         #
+    # np.random.default_rng(seed).                                            #
     ###########################################################################
     raise NotImplementedError("fit: not implemented yet")
     ###########################################################################

@@ -1,0 +1,84 @@
+"""What each audience installs: the student edition of the grader, built from this repository.
+
+`dl-grader-student` (`grade dist student`) holds the engine, the CLI, and for every assignment its
+statement, probes, public checks and oracles. It leaves out what only instructors may have: the
+hidden checks (`hidden.py`: their inputs are generated from the assignment's seed, so their code is
+as secret as their answers), `reference/`, the template generator and this builder. The instructor
+install (`pip install -e .` of this repository) keeps everything.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from . import __version__
+
+ROOT = Path(__file__).resolve().parents[1]
+STUDENT_DIST = "dl-grader-student"
+# never in the student edition (file names, anywhere below grader/ and assignments/)
+INSTRUCTOR_ONLY = ("hidden.py", "template.py", "dist.py")
+_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", *INSTRUCTOR_ONLY)
+
+PYPROJECT = """[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "{name}"
+version = "{version}"
+description = "Autograder for deep-learning courses: student edition (public checks only)"
+requires-python = ">=3.11"
+dependencies = [
+    "numpy>=1.26,<3",
+    "scipy>=1.11",
+    "torch==2.13.0",
+    "nbformat>=5.9",
+    "click>=8.1",
+    "rich>=13",
+    "pooch>=1.8",
+    "platformdirs>=4",
+]
+
+[project.scripts]
+grade = "grader.cli:main"
+
+[tool.setuptools.packages.find]
+include = ["grader*", "assignments*"]
+
+[tool.setuptools.package-data]
+assignments = ["*/*.md"]
+grader = ["**/*.json"]
+"""
+
+
+def stage_student(dest: Path) -> Path:
+    """Lay out the student edition's source tree in `dest` (a new folder)."""
+    dest.mkdir(parents=True)
+    shutil.copytree(ROOT / "grader", dest / "grader", ignore=_IGNORE)
+    shutil.copytree(ROOT / "assignments", dest / "assignments", ignore=_IGNORE)
+    (dest / "grader" / "edition.py").write_text(
+        '"""Which edition of the grader this is (the instructor install has no such file)."""\n'
+        'EDITION = "student"\n')
+    (dest / "pyproject.toml").write_text(PYPROJECT.format(name=STUDENT_DIST, version=__version__))
+    (dest / "README.md").write_text(f"# {STUDENT_DIST}\n\nThe `grade` command for students: "
+                                    "`grade check` runs the public checks of an assignment.\n")
+    return dest
+
+
+def build_student_wheel(out_dir: Path) -> Path:
+    """Build the student edition's wheel into `out_dir`; return its path."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="grader-dist-") as tmp:
+        stage = stage_student(Path(tmp) / "src")
+        # --no-build-isolation: setuptools from this environment (no download); --no-deps: only ours
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                        "--no-build-isolation", "--wheel-dir", str(out_dir), str(stage)],
+                       check=True, capture_output=True, text=True)
+    wheels = sorted(out_dir.glob(f"{STUDENT_DIST.replace('-', '_')}-{__version__}-*.whl"))
+    if not wheels:
+        raise RuntimeError(f"no wheel of {STUDENT_DIST} was built in {out_dir}")
+    return wheels[-1]

@@ -1,0 +1,256 @@
+"""Student templates generated from the reference solutions: one source of truth.
+
+Reference files mark the student's part:
+
+* a block between `# BEGIN SOLUTION` and `# END SOLUTION` (nbgrader's `### BEGIN SOLUTION` too).
+  Inside a function it becomes a TODO banner (cs231n style) and `raise NotImplementedError` naming
+  the function; its hint is `# BEGIN SOLUTION hint="..."` or the comment lines just above the
+  BEGIN line (`# TODO: ...` and its continuation lines), which leave the template's code too.
+  At module or class level the block is removed: private helpers of the solution (`_activations`);
+  a public function or class in such a block is an error (the template would lose its signature).
+* one line ending in `# SOLUTION` (otter's convention): `x = <answer>  # SOLUTION` becomes
+  `x = ...  # TODO`; any other statement becomes `...  # TODO`.
+
+Everything outside the markers (docstrings, signatures, imports, helpers) is kept as it is. Unpaired
+or nested markers are errors naming the file and line.
+
+`generate(assignment)` writes `student_template/<assignment>/`: the task modules, the assignment
+marker `.grade.toml`, pinned requirements, a `.gitignore` and the GitHub workflow. The student
+README is written by hand (it lives in the template folder and is kept).
+"""
+from __future__ import annotations
+
+import ast
+import re
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from . import assignment as assignments
+
+BEGIN_RE = re.compile(r'^(?P<indent>\s*)#{1,3}\s*BEGIN SOLUTION(?:\s+hint\s*=\s*"(?P<hint>[^"]*)")?\s*$')
+END_RE = re.compile(r"^\s*#{1,3}\s*END SOLUTION\s*$")
+LINE_RE = re.compile(r"^(?P<code>.*\S)\s+#\s*SOLUTION\s*$")
+WIDTH = 79  # banner lines end at this column, whatever the indentation
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class TemplateError(ValueError):
+    """A reference file whose markers cannot make a template: `file:line: what`."""
+
+
+@dataclass
+class _Block:
+    begin: int  # 0-based line of BEGIN
+    end: int  # 0-based line of END
+    indent: str
+    hint: Optional[str]
+
+
+def _blocks(lines: list[str], name: str) -> list[_Block]:
+    blocks: list[_Block] = []
+    open_at: Optional[int] = None
+    for i, line in enumerate(lines):
+        m = BEGIN_RE.match(line)
+        if m:
+            if open_at is not None:
+                raise TemplateError(f"{name}:{i + 1}: BEGIN SOLUTION inside the block opened at line {open_at + 1}")
+            open_at = i
+            blocks.append(_Block(i, -1, m.group("indent"), m.group("hint")))
+        elif END_RE.match(line):
+            if open_at is None:
+                raise TemplateError(f"{name}:{i + 1}: END SOLUTION without a BEGIN SOLUTION")
+            blocks[-1].end = i
+            open_at = None
+    if open_at is not None:
+        raise TemplateError(f"{name}:{open_at + 1}: BEGIN SOLUTION without an END SOLUTION")
+    return blocks
+
+
+def _functions(tree: ast.Module) -> list[tuple[str, ast.AST]]:
+    """(qualified name, node) of every function, innermost last, for finding a block's owner."""
+    found: list[tuple[str, ast.AST]] = []
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found.append((prefix + child.name, child))
+                visit(child, prefix + child.name + ".")
+            elif isinstance(child, ast.ClassDef):
+                visit(child, prefix + child.name + ".")
+    visit(tree, "")
+    return found
+
+
+def _owner(functions: list[tuple[str, ast.AST]], line: int) -> Optional[str]:
+    """The innermost function whose body holds 1-based `line`."""
+    owner = None
+    for name, node in functions:
+        if node.lineno < line <= node.end_lineno:
+            owner = name
+    return owner
+
+
+def _hint_above(lines: list[str], begin: int, indent: str) -> tuple[int, str]:
+    """The comment lines just above BEGIN (at its indentation): (first line, their text)."""
+    start = begin
+    while start > 0 and lines[start - 1].startswith(indent + "#") and lines[start - 1].strip() != "#":
+        start -= 1
+    text = " ".join(line.strip().lstrip("#").strip() for line in lines[start:begin])
+    return start, re.sub(r"^TODO:\s*", "", text)
+
+
+def banner(hint: str, indent: str, function: str) -> list[str]:
+    """The cs231n TODO banner around `raise NotImplementedError`."""
+    width = WIDTH - len(indent)
+    rule = indent + "#" * width
+    body = textwrap.wrap("TODO: " + (hint or f"Implement {function}."), width - 4)
+    return ([rule] + [f"{indent}# {line.ljust(width - 4)} #" for line in body] + [rule]
+            + [f'{indent}raise NotImplementedError("{function}: not implemented yet")', rule,
+               f"{indent}# {'END OF YOUR CODE'.center(width - 4)} #", rule])
+
+
+def _public_definitions(source: str, name: str, first: int, last: int) -> list[str]:
+    """Public functions and classes defined between 1-based lines first..last (module or class level)."""
+    out = []
+    for node in ast.walk(ast.parse(source, filename=name)):
+        if (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                and first <= node.lineno <= last and not node.name.startswith("_")):
+            out.append(node.name)
+    return out
+
+
+def strip_solutions(source: str, name: str = "<reference>") -> str:
+    """The template of one reference module (see the module docstring)."""
+    lines = source.splitlines()
+    try:
+        tree = ast.parse(source, filename=name)
+    except SyntaxError as exc:
+        raise TemplateError(f"{name}:{exc.lineno}: the reference does not parse: {exc.msg}") from None
+    functions = _functions(tree)
+    out = list(lines)
+    for block in reversed(_blocks(lines, name)):
+        owner = _owner(functions, block.begin + 1)
+        start = block.begin
+        hint = block.hint
+        if hint is None:
+            start, hint = _hint_above(lines, block.begin, block.indent)
+        if owner is None:  # module or class level: a helper of the solution, removed
+            public = _public_definitions(source, name, block.begin + 1, block.end + 1)
+            if public:
+                raise TemplateError(f"{name}:{block.begin + 1}: {', '.join(public)} would vanish from the "
+                                    "template (a public definition inside a solution block outside a "
+                                    "function): mark its body instead")
+            out[start:block.end + 1] = []
+            continue
+        out[start:block.end + 1] = banner(hint, block.indent, owner)
+    for i, line in enumerate(out):
+        m = LINE_RE.match(line)
+        if m and not BEGIN_RE.match(line):
+            code = m.group("code")
+            indent = code[: len(code) - len(code.lstrip())]
+            target = re.match(r"^(\s*[\w.\[\], ]+?)\s*=(?!=)", code)
+            out[i] = f"{target.group(1)} = ...  # TODO" if target else f"{indent}...  # TODO"
+    text = "\n".join(out).rstrip("\n") + "\n"
+    text = re.sub(r"\n{4,}", "\n\n\n", text)  # a removed helper leaves no extra blank lines
+    try:
+        ast.parse(text, filename=name)
+    except SyntaxError as exc:
+        raise TemplateError(f"{name}: the generated template does not parse (line {exc.lineno}: "
+                            f"{exc.msg}); check the markers") from None
+    return text
+
+
+# ------------------------------------------------------------------------- the template repository
+GITIGNORE = """__pycache__/
+*.py[cod]
+.venv/
+venv/
+.ipynb_checkpoints/
+junit.xml
+report.*
+# data sets are downloaded to the platform's cache folder, never committed
+data/
+*.gz
+"""
+
+WORKFLOW = """# Runs the public checks of this assignment on every push and pull request.
+# The job succeeds when grading ran, whatever the score: the points are in the job summary and in
+# the JUnit report (test results), per check.
+name: grade
+on:
+  push:
+  pull_request:
+jobs:
+  grade:
+    runs-on: ubuntu-latest
+    timeout-minutes: 30
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - name: Install the grader (student edition) and torch (CPU)
+        run: |
+          python -m pip install --upgrade pip
+          python -m pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
+          python -m pip install -r requirements.txt
+      - name: Install bubblewrap (the sandbox)
+        run: sudo apt-get update && sudo apt-get install -y bubblewrap
+      - name: Grade
+        run: |
+          grade check --format junit --output junit.xml
+          grade check --format markdown >> "$GITHUB_STEP_SUMMARY"
+      - name: Keep the JUnit report
+        if: always()
+        uses: actions/upload-artifact@v4
+        with:
+          name: junit
+          path: junit.xml
+"""
+
+
+def requirements(version: str) -> str:
+    return (f"# what `grade check` needs: the student edition of the grader, pinned\n"
+            f"dl-grader-student=={version}\n"
+            f"# CPU build; install it first from the PyTorch index (see README.md): a bare `pip install\n"
+            f"# torch` may pull a multi-GB CUDA build\n"
+            f"torch==2.13.0\n")
+
+
+def template_files(name: str, reference: Path) -> dict[str, str]:
+    """Every generated file of `student_template/<name>/`, relative path → text."""
+    from . import __version__
+
+    asg = assignments.load(name)
+    files: dict[str, str] = {}
+    for task in asg.tasks:
+        for module in task.modules:
+            src = reference / f"{module}.py"
+            if not src.is_file():
+                raise TemplateError(f"{src}: the task {task.name} asks for {module}.py, which the "
+                                    "reference lacks")
+            files[f"{module}.py"] = strip_solutions(src.read_text(), f"reference/{name}/{module}.py")
+    files[".grade.toml"] = f'assignment = "{name}"\n'
+    files[".gitignore"] = GITIGNORE
+    files["requirements.txt"] = requirements(__version__)
+    files[".github/workflows/grade.yml"] = WORKFLOW
+    return files
+
+
+def generate(name: str, root: Path = ROOT, check: bool = False) -> list[str]:
+    """Write `student_template/<name>/` from `reference/<name>/`; return the files that changed
+    (with `check`, write nothing: the files that differ from what would be written)."""
+    files = template_files(name, root / "reference" / name)
+    dest = root / "student_template" / name
+    changed = []
+    for rel, body in files.items():
+        path = dest / rel
+        if path.is_file() and path.read_text() == body:
+            continue
+        changed.append(rel)
+        if not check:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(body)
+    return changed

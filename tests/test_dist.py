@@ -1,0 +1,107 @@
+"""The student edition (`grade dist student`): built, scanned against the reference solutions,
+installed into a new virtual environment and used there as a student would."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grader.dist import build_student_wheel
+from grader.template import BEGIN_RE, END_RE
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    return build_student_wheel(tmp_path_factory.mktemp("dist"))
+
+
+def _substantive(lines) -> list[str]:
+    """Code lines without comments and white space, short or trivial ones dropped."""
+    out = []
+    for line in lines:
+        code = re.sub(r"\s+", "", line.split("#", 1)[0])
+        if len(code) >= 12 and not code.startswith(('"""', "return", "raise", "def", "class", "import", "from")):
+            out.append(code)
+    return out
+
+
+def _solution_runs() -> dict[tuple[str, str], str]:
+    """Each pair of consecutive substantive lines inside the reference's solution blocks → where."""
+    runs = {}
+    for path in sorted((ROOT / "reference").glob("*/*.py")):
+        block: list[str] = []
+        inside = False
+        for line in path.read_text().splitlines() + [""]:
+            if BEGIN_RE.match(line):
+                inside, block = True, []
+            elif END_RE.match(line):
+                inside = False
+                code = _substantive(block)
+                for pair in zip(code, code[1:]):
+                    runs[pair] = f"{path.relative_to(ROOT)}: {pair[0]} / {pair[1]}"
+            elif inside:
+                block.append(line)
+    return runs
+
+
+def test_the_wheel_holds_no_hidden_check_and_no_solution(wheel):
+    """No hidden check, no reference file, and no two consecutive lines of any solution block
+    anywhere in the wheel (single idioms such as `rng = np.random.default_rng(seed)` may repeat)."""
+    with zipfile.ZipFile(wheel) as z:
+        names = z.namelist()
+        sources = {n: z.read(n).decode() for n in names if n.endswith(".py")}
+    assert not [n for n in names if n.endswith(("hidden.py", "template.py", "dist.py"))]
+    assert not [n for n in names if n.startswith("reference/") or "/reference/" in n]
+    assert "grader/edition.py" in names and "assignments/backprop/checks.py" in names
+    assert "assignments/backprop/statement.md" in names
+    runs = _solution_runs()
+    assert len(runs) > 100  # the scan has something to look for
+    leaked = []
+    for name, text in sources.items():
+        code = _substantive(text.splitlines())
+        leaked += [f"{name} has {runs[pair]}" for pair in zip(code, code[1:]) if pair in runs]
+    assert leaked == []
+
+
+@pytest.mark.slow
+def test_a_student_installs_it_and_grades(wheel, tmp_path):
+    """A new virtual environment with the wheel installed in it (its dependencies, numpy and torch,
+    come from this environment's site-packages through a .pth file: a venv with this repository
+    `pip install -e`'d would otherwise download them again; the editable install of this repository
+    is not visible there, since .pth files inside an added path are not processed)."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    py = venv / "bin" / "python"
+    site = Path(subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                               capture_output=True, text=True, check=True).stdout.strip())
+    (site / "deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "--quiet", "--no-deps",
+                    "--no-index", str(wheel)], check=True)
+    grade = venv / "bin" / "grade"
+    where = subprocess.run([str(py), "-c", "import grader, assignments; print(grader.__file__, assignments.__file__)"],
+                           capture_output=True, text=True, check=True, cwd=tmp_path).stdout
+    assert str(ROOT) not in where and str(site) in where
+
+    work = tmp_path / "relu_fit"
+    shutil.copytree(ROOT / "student_template" / "relu_fit", work)
+    os.chmod(tmp_path, 0o755)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    r = subprocess.run([str(grade), "check"], cwd=work, capture_output=True, text=True, env=env)
+    assert r.returncode == 0 and "Total: 0 / 35" in r.stdout, r.stdout + r.stderr
+    r = subprocess.run([str(grade), "check", "--hidden"], cwd=work, capture_output=True, text=True, env=env)
+    assert r.returncode == 2 and "hidden checks are not installed" in r.stderr
+    r = subprocess.run([str(grade), "template"], cwd=work, capture_output=True, text=True, env=env)
+    assert r.returncode == 2 and "for instructors" in r.stderr
+    for f in (ROOT / "reference" / "relu_fit").glob("*.py"):
+        shutil.copy(f, work)
+    r = subprocess.run([str(grade), "check"], cwd=work, capture_output=True, text=True, env=env)
+    assert r.returncode == 0 and "Total: 35 / 35 (100.0%)" in r.stdout, r.stdout + r.stderr

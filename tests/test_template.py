@@ -1,0 +1,107 @@
+"""Templates generated from the reference (grader/template.py): the committed templates are what the
+generator writes, markers are strict, and the generated stubs behave as a template must."""
+from __future__ import annotations
+
+import ast
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from grader import assignment
+from grader.cli import main
+from grader.template import ROOT, TemplateError, generate, strip_solutions, template_files
+
+
+@pytest.mark.parametrize("name", [n for n in assignment.available() if (ROOT / "reference" / n).is_dir()])
+def test_committed_templates_are_what_the_generator_writes(name):
+    assert generate(name, check=True) == [], f"run `grade template {name}` and commit the result"
+
+
+def test_grade_template_check_passes_on_the_repository():
+    r = CliRunner().invoke(main, ["template", "--check"])
+    assert r.exit_code == 0, r.output
+
+
+REFERENCE = '''"""A module."""
+import numpy as np
+
+
+# BEGIN SOLUTION
+def _helper(x):
+    return x * 2
+# END SOLUTION
+
+
+def double(x):
+    """Twice x.
+
+    Inputs:
+    - x: array
+    """
+    # TODO: Multiply by two; broadcasting
+    #       does the rest.
+    # BEGIN SOLUTION
+    return _helper(np.asarray(x))
+    # END SOLUTION
+
+
+class Layer:
+    def __init__(self):
+        self.cache = None
+
+    def forward(self, x):
+        ### BEGIN SOLUTION hint="Cache x, return it."
+        self.cache = x
+        return x
+        ### END SOLUTION
+
+    # BEGIN SOLUTION
+    def _private(self):
+        return 1
+    # END SOLUTION
+
+
+SCALE = 3.0  # SOLUTION
+'''
+
+
+def test_blocks_become_banners_naming_the_function():
+    out = strip_solutions(REFERENCE, "ref.py")
+    assert "_helper" not in out and "_private" not in out  # solution helpers removed
+    assert '    raise NotImplementedError("double: not implemented yet")' in out
+    assert '        raise NotImplementedError("Layer.forward: not implemented yet")' in out
+    assert "# TODO: Multiply by two; broadcasting does the rest." in out  # the hint above BEGIN
+    assert "# TODO: Cache x, return it." in out  # hint="..."
+    assert "return x * 2" not in out and "self.cache = x" not in out
+    assert '"""Twice x.' in out and "- x: array" in out  # docstrings kept
+    assert "import numpy as np" in out and "self.cache = None" in out  # code outside markers kept
+    assert "SCALE = ...  # TODO" in out
+    assert "BEGIN SOLUTION" not in out and "END SOLUTION" not in out
+    ast.parse(out)
+    for line in out.splitlines():
+        assert len(line) <= 79 or not line.lstrip().startswith("#"), line
+
+
+@pytest.mark.parametrize("source, where, what", [
+    ("def f():\n    # BEGIN SOLUTION\n    return 1\n", "ref.py:2", "without an END"),
+    ("def f():\n    return 1\n    # END SOLUTION\n", "ref.py:3", "without a BEGIN"),
+    ("def f():\n    # BEGIN SOLUTION\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION\n",
+     "ref.py:3", "inside the block"),
+    ("# BEGIN SOLUTION\ndef public(x):\n    return x\n# END SOLUTION\n", "ref.py:1", "public would vanish"),
+])
+def test_bad_markers_are_errors_with_file_and_line(source, where, what):
+    with pytest.raises(TemplateError) as exc:
+        strip_solutions(source, "ref.py")
+    assert str(exc.value).startswith(where) and what in str(exc.value), str(exc.value)
+
+
+def test_the_template_repository_files():
+    files = template_files("backprop", ROOT / "reference" / "backprop")
+    assert files[".grade.toml"] == 'assignment = "backprop"\n'
+    assert "torch==2.13.0" in files["requirements.txt"] and "dl-grader-student==" in files["requirements.txt"]
+    workflow = yaml.safe_load(files[".github/workflows/grade.yml"])
+    assert set(workflow[True]) == {"push", "pull_request"}  # YAML reads the key `on` as True
+    run = " ".join(step.get("run", "") for step in workflow["jobs"]["grade"]["steps"])
+    assert "grade check --format junit" in run and "GITHUB_STEP_SUMMARY" in run
+    assert "torch==2.13.0" in run
