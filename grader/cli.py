@@ -267,7 +267,7 @@ class _Progress:
 @click.option("--jobs", "-j", type=click.IntRange(1), help="Submissions graded at a time (default: the cores).")
 @click.option("--force", is_flag=True, help="Regrade every submission, also those up to date in the gradebook.")
 @click.option("--only", "only", multiple=True, metavar="CHECK_ID",
-              help="Regrade only this check (repeatable) of every recorded submission; keep the other results.")
+              help="Grade only this check (repeatable) of every submission; keep the other results.")
 @click.option("--timeout-per-submission", type=click.FloatRange(min=1), metavar="SECONDS",
               help="Wall-clock budget of one submission (default: its checks' limits + 60 s per module + 120 s).")
 @click.option("--scheduler", metavar="ADDRESS", help="Run on a Dask scheduler, e.g. tcp://host:8786 ('.[dask]').")

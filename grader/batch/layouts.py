@@ -49,8 +49,8 @@ class Entry:
 
 
 def slug(text: str) -> str:
-    """A student id usable as a folder name: letters, digits, `._@-`; never empty or hidden."""
-    s = re.sub(r"[^A-Za-z0-9._@-]+", "_", text.strip()).strip("._-")
+    """A student id usable as a folder name: letters (any script), digits, `._@-`; never empty or hidden."""
+    s = re.sub(r"[^\w.@-]+", "_", text.strip()).strip("._-")
     return s[:80] or "student"
 
 

@@ -5,8 +5,9 @@
 
 Resume rule: a submission whose content hash, assignment and grader version are those recorded,
 whose recorded status is final and which has a result for every check, is not graded again.
-`force` grades everything; `only` regrades just those checks of every submission already recorded
-with the same files (keeping its other results) and grades new or changed submissions in full.
+`force` grades everything. `only` grades just those checks, for every submission: one already
+recorded with the same files keeps its other results; a new or changed one has only those results
+until a run without `only` completes it (it is then not up to date: it lacks checks).
 """
 from __future__ import annotations
 
@@ -170,10 +171,10 @@ def plan(entries: list[Entry], existing: dict, asg, version: str, opts: BatchOpt
         h = content_hash(files)
         del files
         same_files = prev is not None and prev.content_hash == h and prev.assignment == asg.name
-        if opts.force or prev is None or not same_files:
+        if opts.only:  # just these checks; kept: the other results of unchanged files
+            jobs.append(_Job(e, list(opts.only), same_files and prev.status == "graded"))
+        elif opts.force or prev is None or not same_files:
             jobs.append(_Job(e, None, False))
-        elif opts.only and prev.status == "graded":
-            jobs.append(_Job(e, list(opts.only), True))
         elif prev.grader_version == version and prev.status in ("graded", "error", "timeout") and \
                 (prev.status != "graded" or all_ids <= prev.check_ids):
             skipped += 1
