@@ -266,6 +266,8 @@ class _Progress:
               help="Output folder: gradebook.sqlite, grades.csv, report.html, reports/<student>/.")
 @click.option("--jobs", "-j", type=click.IntRange(1), help="Submissions graded at a time (default: the cores).")
 @click.option("--force", is_flag=True, help="Regrade every submission, also those up to date in the gradebook.")
+@click.option("--task", "-t", "tasks", multiple=True,
+              help="Grade only this task's checks (repeatable): the batch's selection.")
 @click.option("--only", "only", multiple=True, metavar="CHECK_ID",
               help="Grade only this check (repeatable) of every submission; keep the other results.")
 @click.option("--timeout-per-submission", type=click.FloatRange(min=1), metavar="SECONDS",
@@ -277,7 +279,8 @@ class _Progress:
 @click.option("--notebook-mode", type=click.Choice(["definitions", "all"]), default="definitions", show_default=True)
 @click.option("--isolation", type=click.Choice(ISOLATION_MODES), default="auto", show_default=True)
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder with FashionMNIST.")
-def batch(submissions: Path, assignment: str, out: Path, jobs: Optional[int], force: bool, only: tuple[str, ...],
+def batch(submissions: Path, assignment: str, out: Path, jobs: Optional[int], force: bool, tasks: tuple[str, ...],
+          only: tuple[str, ...],
           timeout_per_submission: Optional[float], scheduler: Optional[str], feedback: str, quiet: bool,
           notebook_mode: str, isolation: str, data_dir: Optional[Path]) -> None:
     """Grade every submission in SUBMISSIONS (public and hidden checks), resumably.
@@ -290,6 +293,7 @@ def batch(submissions: Path, assignment: str, out: Path, jobs: Optional[int], fo
     from .batch.run import BatchOptions, run_batch
 
     asg = _load_assignment(assignment)
+    selected = _resolve_tasks(asg, tasks, [], [])
     if only:
         try:
             select_checks(asg, hidden=True, check_ids=only)
@@ -297,7 +301,7 @@ def batch(submissions: Path, assignment: str, out: Path, jobs: Optional[int], fo
             raise click.BadParameter(str(exc), param_hint="'--only'") from None
     if out.resolve() == submissions.resolve() or submissions.resolve() in out.resolve().parents:
         raise click.BadParameter("--out must not be inside SUBMISSIONS", param_hint="'--out'")
-    opts = BatchOptions(submissions=submissions, assignment=asg.name, out=out, force=force, only=only,
+    opts = BatchOptions(submissions=submissions, assignment=asg.name, out=out, force=force, only=only, tasks=selected,
                         timeout_per_submission=timeout_per_submission, scheduler=scheduler, quiet=quiet,
                         feedback=feedback, isolation=isolation, notebook_mode=notebook_mode, data_dir=data_dir)
     if jobs:
@@ -306,6 +310,10 @@ def batch(submissions: Path, assignment: str, out: Path, jobs: Optional[int], fo
         summary = run_batch(opts)
     except ValueError as exc:  # e.g. --out holds another assignment's gradebook
         raise click.UsageError(str(exc)) from None
+    except (OSError, TimeoutError) as exc:
+        if scheduler is None:
+            raise
+        raise click.ClickException(f"cannot use the Dask scheduler {scheduler}: {exc}") from None
     counts = ", ".join(f"{v} {k}" for k, v in sorted(summary.statuses.items()))
     if not quiet:
         click.echo(f"{summary.total} submissions: {summary.graded} graded now, {summary.skipped} up to date; "

@@ -59,8 +59,8 @@ def report_from_rows(sub: dict[str, Any], checks: Iterable[dict[str, Any]]) -> R
                   warnings=list(json.loads(sub.get("warnings") or "[]")))
 
 
-def student_report(sub: dict[str, Any], checks: list[dict[str, Any]], assignment, policy: str = "summary") -> Report:
-    """What the student may see, following the policy above."""
+def student_report(sub: dict[str, Any], checks: list[dict[str, Any]], columns, policy: str = "summary") -> Report:
+    """What the student may see, following the policy above; `columns`: the batch's checks (`Check`s)."""
     rows = list(checks)
     if sub["status"] != "graded" and not rows:
         # nothing ran: every check at 0 with the reason, so every format says the same thing
@@ -69,7 +69,7 @@ def student_report(sub: dict[str, Any], checks: list[dict[str, Any]], assignment
             reason = f"Your submission was not graded ({sub['status']}): {sub.get('message', '')}".strip()
         rows = [{"check_id": c.id, "task": c.task, "title": c.title, "score": 0.0, "max_score": float(c.points),
                  "status": "error", "visibility": c.visibility.value, "message": reason, "output": "",
-                 "duration": 0.0, "tolerance": c.tolerance} for c in assignment.checks(hidden=True)]
+                 "duration": 0.0, "tolerance": c.tolerance} for c in columns]
     report = report_from_rows(sub, rows)
     if policy != "full":
         for c in report.checks:

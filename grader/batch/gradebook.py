@@ -96,6 +96,7 @@ class SubmissionRow:
     check_ids: set[str]
     started_at: str
     attempts: int
+    message: str = ""
 
 
 class Gradebook:
@@ -140,7 +141,7 @@ class Gradebook:
             ids.setdefault(r["student"], set()).add(r["check_id"])
         return {r["student"]: SubmissionRow(r["student"], r["status"], r["content_hash"], r["assignment"],
                                             r["grader_version"], ids.get(r["student"], set()),
-                                            r["started_at"], r["attempts"])
+                                            r["started_at"], r["attempts"], r["message"])
                 for r in self.db.execute("SELECT * FROM submissions")}
 
     def submissions(self) -> list[dict[str, Any]]:

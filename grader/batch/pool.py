@@ -16,12 +16,26 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 STDERR_TAIL = 8000  # characters of the child's stderr kept for a crash message
+_LIVE: set[subprocess.Popen] = set()  # grading processes of this batch, killed if the batch stops
+_LIVE_LOCK = threading.Lock()
+
+
+def kill_all() -> None:
+    """Stop every grading process this batch started (Ctrl-C, an error in the batch itself)."""
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    for proc in live:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -54,9 +68,12 @@ def grade_submission(task: dict[str, Any]) -> dict[str, Any]:
         budget = float(task["budget"])
         with open(tmp / "request.json", "rb") as stdin, open(tmp / "stderr.txt", "wb") as stderr:
             env = dict(os.environ, PYTHONHASHSEED="0")
-            proc = subprocess.Popen([sys.executable, "-m", "grader.batch.child"], stdin=stdin,
+            # -P: the temporary folder (cwd) is not on sys.path; only the installed grader is imported
+            proc = subprocess.Popen([sys.executable, "-P", "-m", "grader.batch.child"], stdin=stdin,
                                     stdout=subprocess.DEVNULL, stderr=stderr, cwd=tmp, env=env,
                                     start_new_session=True)  # its own group: killed whole at the budget
+            with _LIVE_LOCK:
+                _LIVE.add(proc)
             try:
                 proc.wait(timeout=budget)
                 timed_out = False
@@ -65,6 +82,9 @@ def grade_submission(task: dict[str, Any]) -> dict[str, Any]:
             except BaseException:  # interrupted (Ctrl-C): leave nothing running
                 _kill_group(proc)
                 raise
+            finally:
+                with _LIVE_LOCK:
+                    _LIVE.discard(proc)
             if timed_out:
                 _kill_group(proc)
         result_file = tmp / "result.json"
@@ -112,6 +132,8 @@ class LocalPool:
             finally:
                 for f in pending:
                     f.cancel()
+                if pending:  # stopped early (Ctrl-C, an error recording a result): stop the grading too
+                    kill_all()
 
 
 class DaskPool:

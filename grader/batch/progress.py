@@ -16,7 +16,7 @@ class Progress:
         self.t0 = time.monotonic()
         self.quiet = quiet
         self._bar = None
-        if not quiet and self.stream.isatty() and total:
+        if not quiet and self.stream.isatty() and sys.stdout.isatty() and total:
             from rich.console import Console
             from rich.progress import (BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn,
                                        TimeElapsedColumn, TimeRemainingColumn)
@@ -26,13 +26,15 @@ class Progress:
                             TimeRemainingColumn(), console=Console(file=self.stream), transient=False)
             self._bar.start()
             self._task = self._bar.add_task("grading", total=total, counts=self._counts())
-        else:
+        elif not quiet:
             self.log(f"{total} submission(s) to grade, {skipped} up to date in the gradebook")
 
     def _counts(self) -> str:
         return f"errors {self.errors} · timeouts {self.timeouts}"
 
     def log(self, line: str) -> None:
+        if self.quiet:
+            return
         if self._bar is not None:
             self._bar.console.print(line, markup=False, highlight=False)
         else:

@@ -37,6 +37,7 @@ class BatchOptions:
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     force: bool = False
     only: Sequence[str] = ()
+    tasks: Sequence[str] = ()  # the batch's selection: these tasks' checks (default: every check)
     timeout_per_submission: Optional[float] = None  # default: default_budget(checks)
     scheduler: Any = None  # "tcp://host:port" or a distributed.Client
     quiet: bool = False
@@ -73,7 +74,7 @@ def grader_version(asg) -> str:
     root = Path(__file__).resolve().parents[1]
     h = hashlib.sha256()
     for p in sorted([*root.glob("*.py"), *root.glob("worker/*.py"), *asg.folder.glob("*.py")]):
-        if p.name == "cli.py":
+        if p.name in ("cli.py", "reports.py"):  # how results are shown does not change them
             continue
         h.update(p.name.encode() + b"\0" + p.read_bytes())
     return f"{v}+{h.hexdigest()[:12]}"
@@ -152,7 +153,7 @@ def plan(entries: list[Entry], existing: dict, asg, version: str, opts: BatchOpt
     for e in entries:
         prev = existing.get(e.student)
         if e.layout == "unrecognised":
-            if prev and prev.status == "unrecognised" and not opts.force:
+            if prev and prev.status == "unrecognised" and prev.message == e.message and not opts.force:
                 skipped += 1
             else:
                 _record_unrun(gb, e, asg.name, version, "unrecognised", e.message)
@@ -162,7 +163,7 @@ def plan(entries: list[Entry], existing: dict, asg, version: str, opts: BatchOpt
             files, _notes = read_entry(e, asg, opts.limits)
         except (ArchiveRejected, OSError) as exc:
             message = str(exc) if isinstance(exc, ArchiveRejected) else f"cannot be read: {exc}"
-            if prev and prev.status == "rejected" and not opts.force and prev.content_hash == "":
+            if prev and prev.status == "rejected" and prev.message == message and not opts.force:
                 skipped += 1
             else:
                 _record_unrun(gb, e, asg.name, version, "rejected", message)
@@ -189,11 +190,14 @@ def run_batch(opts: BatchOptions, progress_factory=None) -> BatchSummary:
 
     t0 = time.monotonic()
     asg = assignments.load(opts.assignment)
-    checks = select_checks(asg, hidden=True)
+    order = {c.id: i for i, c in enumerate(asg.checks(hidden=True))}
+    checks = select_checks(asg, hidden=True, tasks=opts.tasks or None)
     if opts.only:
         select_checks(asg, hidden=True, check_ids=opts.only)  # ValueError for an unknown id
-    order = {c.id: i for i, c in enumerate(checks)}
-    all_ids = set(order)
+        outside = sorted(set(opts.only) - {c.id for c in checks})
+        if outside:
+            raise ValueError(f"--only {', '.join(outside)}: not a check of --task {', '.join(opts.tasks)}")
+    all_ids = {c.id for c in checks}
     out = Path(opts.out)
     out.mkdir(parents=True, exist_ok=True)
     version = grader_version(asg)
@@ -204,6 +208,7 @@ def run_batch(opts: BatchOptions, progress_factory=None) -> BatchSummary:
             raise ValueError(f"{out} holds the gradebook of {recorded!r}, not {asg.name!r}: use another --out")
         gb.set_meta("assignment", asg.name)
         gb.set_meta("feedback", opts.feedback)
+        gb.set_meta("selection", json.dumps(sorted(all_ids, key=order.get)))
         entries = discover(Path(opts.submissions), asg)
         summary.total = len(entries)
         quiet_log = (lambda line: None) if opts.quiet else None
@@ -225,8 +230,10 @@ def run_batch(opts: BatchOptions, progress_factory=None) -> BatchSummary:
                 meta[job.entry.student] = (job, content_hash(files), notes)
                 sel = [c for c in checks if job.check_ids is None or c.id in job.check_ids]
                 budget = opts.timeout_per_submission or default_budget(sel)
+                ids = job.check_ids if job.check_ids is not None else (
+                    [c.id for c in checks] if opts.tasks else None)
                 return {"student": job.entry.student, "files": files, "assignment": asg.name,
-                        "check_ids": job.check_ids, "options": options, "budget": budget}
+                        "check_ids": ids, "options": options, "budget": budget}
             return make
 
         if opts.scheduler is not None:
@@ -272,17 +279,20 @@ def write_reports(out: Path, gb: Optional[Gradebook] = None, feedback: Optional[
         name = gb.get_meta("assignment")
         asg = assignments.load(name)
         policy = feedback or gb.get_meta("feedback") or "summary"
-        all_checks = asg.checks(hidden=True)
-        order = [(c.id, float(c.points)) for c in all_checks]
         subs = gb.submissions()
         rows = gb.checks()
+        # columns: the checks graded for anyone (a batch of some tasks, or --only on a new class, has
+        # fewer than the assignment), else the batch's selection
+        present = {r["check_id"] for r in rows} or set(json.loads(gb.get_meta("selection") or "[]"))
+        columns = [c for c in asg.checks(hidden=True) if c.id in present] or asg.checks(hidden=True)
+        order = [(c.id, float(c.points)) for c in columns]
         by_student: dict[str, list[dict]] = {}
         for r in rows:
             by_student.setdefault(r["student"], []).append(r)
         files = [write_grades_csv(out / "grades.csv", subs, rows, order)]
         reports = out / "reports"
         for s in subs:
-            write_feedback(reports / s["student"], student_report(s, by_student.get(s["student"], []), asg, policy))
+            write_feedback(reports / s["student"], student_report(s, by_student.get(s["student"], []), columns, policy))
         files.append(reports)
         files.append(write_html(out / "report.html", name, subs, rows, order, now()))
         files.insert(0, out / FILENAME)
