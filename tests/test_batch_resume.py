@@ -183,6 +183,14 @@ def test_budget_stops_a_hung_submission_and_others_go_on(tmp_path):
     assert got["fine"]["status"] == "graded" and got["fine"]["score"] == 3
     feedback = json.loads((tmp_path / "out" / "reports" / "hangs" / "report.json").read_text())
     assert feedback["score"] == 0 and "ran out of time" in feedback["checks"][0]["message"]
+    # a later run on the whole task completes "fine" with the checks it lacks; "hangs" is final
+    db = tmp_path / "out" / "gradebook.sqlite"
+    values = table(db, "SELECT graded_at FROM check_results WHERE student = 'fine'")
+    r = cli("batch", subs, *GRADE, "--out", tmp_path / "out", "--jobs", "2")
+    assert r.exit_code == 0 and "1 graded now, 1 up to date" in r.output, r.output
+    rows = {c["check_id"]: c for c in table(db, "SELECT * FROM check_results WHERE student = 'fine'")}
+    assert len(rows) == 8 and rows["softmax.values"]["graded_at"] == values[0]["graded_at"]
+    assert table(db, "SELECT score FROM submissions WHERE student = 'fine'") == [{"score": 27}]
 
 
 def test_a_crash_of_the_grading_is_that_submissions_error():

@@ -1,4 +1,5 @@
-"""One submission's grading, in a process of its own: `python -m grader.batch.child < request.json`.
+"""One submission's grading, in a process of its own: forked from the batch's preloaded forkserver
+(`forked_main`), or `python -m grader.batch.child < request.json` (Dask workers, `GRADER_BATCH_FORK=0`).
 
 The request (JSON on stdin) names the submission folder, the assignment, the checks and the grading
 options; the result is written as JSON to the request's `result` path (never to stdout, which the
@@ -53,9 +54,7 @@ def run(request: dict) -> dict:
     return {"ok": True, "report": report_dict(report)}
 
 
-def main() -> None:
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
-    request = json.loads(sys.stdin.read())
+def _finish(request: dict) -> None:
     try:
         result = run(request)
     except BaseException as exc:  # noqa: BLE001 - everything is this submission's error
@@ -65,6 +64,25 @@ def main() -> None:
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(result, allow_nan=True))
     os.replace(tmp, out)  # the batch reads a whole result or none
+
+
+def forked_main(request: dict, stderr_path: str) -> None:
+    """Entry point in a process forked from the preloaded forkserver (grader/batch/pool.py)."""
+    os.setsid()  # its own session and process group: the budget kills it whole
+    err = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(err, 2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    # the forkserver is our parent: it exits when the batch dies, and then so do we
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    _finish(request)
+    sys.stdout.flush()
+    os._exit(0)  # no multiprocessing atexit work: the result is on disk
+
+
+def main() -> None:
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    _finish(json.loads(sys.stdin.read()))
 
 
 if __name__ == "__main__":

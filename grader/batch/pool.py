@@ -1,8 +1,9 @@
 """Run one submission's grading with a wall-clock budget; the local pool and the Dask backend.
 
 `grade_submission(task)` is the unit of work everywhere: it writes the submission's files into a
-fresh temporary folder, starts `python -m grader.batch.child` (one engine `Session`, its sandboxed
-workers), waits at most the budget, and returns plain data: the report, or the error/timeout. It
+fresh temporary folder, starts a grading process (forked from a preloaded forkserver, or
+`python -m grader.batch.child`; one engine `Session`, its sandboxed workers), waits at most the
+budget, and returns plain data: the report, or the error/timeout. It
 runs in a thread of the local pool, or as a Dask task on a cluster worker; in both cases the grading
 happens in a child *process*, so a crash of it never takes the pool (or a Dask worker) down, and
 Dask's daemonic worker processes are fine (they start subprocesses, not multiprocessing children).
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 STDERR_TAIL = 8000  # characters of the child's stderr kept for a crash message
-_LIVE: set[subprocess.Popen] = set()  # grading processes of this batch, killed if the batch stops
+_LIVE: set[int] = set()  # process (group) ids of this batch's grading processes, killed if it stops
 _LIVE_LOCK = threading.Lock()
 
 
@@ -31,19 +32,86 @@ def kill_all() -> None:
     """Stop every grading process this batch started (Ctrl-C, an error in the batch itself)."""
     with _LIVE_LOCK:
         live = list(_LIVE)
-    for proc in live:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+    for pid in live:
+        _kill_group(pid)
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def _kill_group(pid: int) -> None:
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-    proc.wait()
+
+
+_FORK_CONTEXT: Any = None
+
+
+def fork_context():
+    """A multiprocessing forkserver that has imported the grader, torch and the assignments' checks.
+
+    Each submission's grading process is forked from it: a fresh process per submission, without
+    paying Python's start and torch's import (~1.7 s) every time. None where that is not possible:
+    no forkserver on this OS, `GRADER_BATCH_FORK=0`, or inside a daemonic process (a Dask worker),
+    which may not have multiprocessing children: there a plain subprocess is started instead.
+    """
+    global _FORK_CONTEXT
+    import multiprocessing as mp
+
+    if os.environ.get("GRADER_BATCH_FORK", "1") == "0" or mp.current_process().daemon \
+            or "forkserver" not in mp.get_all_start_methods():
+        return None
+    if _FORK_CONTEXT is None:
+        os.environ.setdefault("PYTHONHASHSEED", "0")  # the forkserver and its children: set order fixed
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["grader.batch.preload"])
+        _FORK_CONTEXT = ctx
+    return _FORK_CONTEXT
+
+
+class _Handle:
+    """A grading process, forked or spawned: wait with a timeout, kill its group, its exit code."""
+
+    def __init__(self, request: dict, tmp: Path):
+        self.proc = self.mp = None
+        ctx = fork_context()
+        if ctx is not None:
+            from .child import forked_main
+
+            self.mp = ctx.Process(target=forked_main, args=(request, str(tmp / "stderr.txt")), daemon=False)
+            self.mp.start()
+            self.pid = self.mp.pid
+        else:
+            env = dict(os.environ, PYTHONHASHSEED="0")
+            # -P: the temporary folder (cwd) is not on sys.path; only the installed grader is imported
+            with open(tmp / "request.json", "rb") as stdin, open(tmp / "stderr.txt", "wb") as stderr:
+                self.proc = subprocess.Popen([sys.executable, "-P", "-m", "grader.batch.child"], stdin=stdin,
+                                             stdout=subprocess.DEVNULL, stderr=stderr, cwd=tmp, env=env,
+                                             start_new_session=True)  # own group: killed whole at the budget
+            self.pid = self.proc.pid
+
+    def wait(self, timeout: float) -> bool:
+        """True when it ended within `timeout` seconds."""
+        if self.mp is not None:
+            self.mp.join(timeout)
+            return self.mp.exitcode is not None
+        try:
+            self.proc.wait(timeout=timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+
+    def kill(self) -> None:
+        _kill_group(self.pid)  # the forked child made itself a session leader first thing
+        if self.mp is not None:
+            self.mp.kill()
+            self.mp.join()
+        else:
+            self.proc.kill()
+            self.proc.wait()
+
+    @property
+    def returncode(self) -> int:
+        return self.mp.exitcode if self.mp is not None else self.proc.returncode
 
 
 def grade_submission(task: dict[str, Any]) -> dict[str, Any]:
@@ -66,29 +134,21 @@ def grade_submission(task: dict[str, Any]) -> dict[str, Any]:
                    "options": task.get("options") or {}, "result": str(tmp / "result.json")}
         (tmp / "request.json").write_text(json.dumps(request))
         budget = float(task["budget"])
-        with open(tmp / "request.json", "rb") as stdin, open(tmp / "stderr.txt", "wb") as stderr:
-            env = dict(os.environ, PYTHONHASHSEED="0")
-            # -P: the temporary folder (cwd) is not on sys.path; only the installed grader is imported
-            proc = subprocess.Popen([sys.executable, "-P", "-m", "grader.batch.child"], stdin=stdin,
-                                    stdout=subprocess.DEVNULL, stderr=stderr, cwd=tmp, env=env,
-                                    start_new_session=True)  # its own group: killed whole at the budget
+        handle = _Handle(request, tmp)
+        with _LIVE_LOCK:
+            _LIVE.add(handle.pid)
+        try:
+            finished = handle.wait(budget)
+        except BaseException:  # interrupted (Ctrl-C): leave nothing running
+            handle.kill()
+            raise
+        finally:
             with _LIVE_LOCK:
-                _LIVE.add(proc)
-            try:
-                proc.wait(timeout=budget)
-                timed_out = False
-            except subprocess.TimeoutExpired:
-                timed_out = True
-            except BaseException:  # interrupted (Ctrl-C): leave nothing running
-                _kill_group(proc)
-                raise
-            finally:
-                with _LIVE_LOCK:
-                    _LIVE.discard(proc)
-            if timed_out:
-                _kill_group(proc)
+                _LIVE.discard(handle.pid)
+        if not finished:
+            handle.kill()
         result_file = tmp / "result.json"
-        if timed_out:
+        if not finished:
             out = {"ok": False, "status": "timeout",
                    "message": f"the grading of this submission took longer than its budget of {budget:g} s "
                               "(--timeout-per-submission); it was stopped"}
@@ -97,9 +157,9 @@ def grade_submission(task: dict[str, Any]) -> dict[str, Any]:
             if not out.get("ok"):
                 out["status"] = "error"
         else:
-            err = (tmp / "stderr.txt").read_text(errors="replace")[-STDERR_TAIL:]
-            how = (f"was killed by signal {-proc.returncode}" if proc.returncode < 0
-                   else f"exited with code {proc.returncode}")
+            err = (tmp / "stderr.txt").read_text(errors="replace")[-STDERR_TAIL:] if (tmp / "stderr.txt").exists() else ""
+            code = handle.returncode
+            how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
             out = {"ok": False, "status": "error", "message": f"the grading process {how} without a result",
                    "traceback": err}
         return {**base, **out, "finished_at": now(), "duration": round(time.monotonic() - t0, 3)}

@@ -146,7 +146,7 @@ def record_result(gb: Gradebook, job: _Job, h: str, notes: list[str], result: di
 
 
 def plan(entries: list[Entry], existing: dict, asg, version: str, opts: BatchOptions, all_ids: set[str],
-         gb: Gradebook, log: Callable[[str], None]) -> tuple[list[_Job], int]:
+         gb: Gradebook, log: Callable[[str], None], order: dict[str, int]) -> tuple[list[_Job], int]:
     """Decide, per entry, what this run does; records unrecognised/rejected entries at once."""
     jobs: list[_Job] = []
     skipped = 0
@@ -176,9 +176,12 @@ def plan(entries: list[Entry], existing: dict, asg, version: str, opts: BatchOpt
             jobs.append(_Job(e, list(opts.only), same_files and prev.status == "graded"))
         elif opts.force or prev is None or not same_files:
             jobs.append(_Job(e, None, False))
-        elif prev.grader_version == version and prev.status in ("graded", "error", "timeout") and \
-                (prev.status != "graded" or all_ids <= prev.check_ids):
+        elif prev.grader_version == version and (prev.status != "graded" or all_ids <= prev.check_ids):
+            # final: graded on every check, or error/timeout (or a status of the engine's own)
             skipped += 1
+        elif prev.grader_version == version and prev.status == "graded":
+            # graded earlier on fewer checks (--only on a new class, another --task): add the missing ones
+            jobs.append(_Job(e, sorted(all_ids - prev.check_ids, key=order.get), True))
         else:
             jobs.append(_Job(e, None, False))
     return jobs, skipped
@@ -214,7 +217,7 @@ def run_batch(opts: BatchOptions, progress_factory=None) -> BatchSummary:
         quiet_log = (lambda line: None) if opts.quiet else None
         pre: list[str] = []
         jobs, skipped = plan(entries, gb.existing(), asg, version, opts, all_ids, gb,
-                             quiet_log or pre.append)
+                             quiet_log or pre.append, order)
         summary.skipped = skipped
         summary.gone = gb.forget_missing({e.student for e in entries})
         prog = (progress_factory or Progress)(len(jobs), skipped, quiet=opts.quiet)
