@@ -90,9 +90,11 @@ def main() -> None:
             wall, statuses = timed_batch(subs, Path(tmp) / f"out-j{jobs}", tasks, jobs=jobs)
             rows.append((f"--jobs {jobs}", jobs, wall, statuses))
         if not args.no_dask:
+            import dask
             from distributed import LocalCluster
 
-            with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+            # non-daemonic workers may fork grading processes from the preloaded forkserver (docs/batch.md)
+            with dask.config.set({"distributed.worker.daemon": False}), LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                               silence_logs=40) as cluster:
                 wall, statuses = timed_batch(subs, Path(tmp) / "out-dask", tasks, scheduler=cluster.scheduler_address)
             rows.append(("Dask LocalCluster 2x1", 2, wall, statuses))

@@ -125,6 +125,9 @@ def grade_submission(task: dict[str, Any]) -> dict[str, Any]:
 
     started, t0 = now(), time.monotonic()
     base = {"student": task["student"], "started_at": started, "host": os.uname().nodename}
+    if task.get("rejected"):  # the files could not be read when the task was made
+        return {**base, "ok": False, "status": "rejected", "message": task["rejected"], "traceback": "",
+                "finished_at": now(), "duration": 0.0}
     tmp = Path(tempfile.mkdtemp(prefix="grade-batch-"))
     try:
         sub = tmp / "submission"

@@ -229,7 +229,12 @@ def run_batch(opts: BatchOptions, progress_factory=None) -> BatchSummary:
 
         def thunk(job: _Job):
             def make() -> dict:
-                files, notes = read_entry(job.entry, asg, opts.limits)
+                meta[job.entry.student] = (job, "", [])
+                try:
+                    files, notes = read_entry(job.entry, asg, opts.limits)
+                except (ArchiveRejected, OSError) as exc:  # changed on disk since the plan
+                    return {"student": job.entry.student, "files": {}, "assignment": asg.name, "budget": 1,
+                            "rejected": str(exc) if isinstance(exc, ArchiveRejected) else f"cannot be read: {exc}"}
                 meta[job.entry.student] = (job, content_hash(files), notes)
                 sel = [c for c in checks if job.check_ids is None or c.id in job.check_ids]
                 budget = opts.timeout_per_submission or default_budget(sel)
