@@ -2,6 +2,8 @@
 
     grade check [PATH] [TASK]...   grade the submission in PATH (default: the current folder)
     grade list [--assignment A]    the assignments, or the checks of one
+    grade batch SUBMISSIONS -a A --out DIR   grade a whole class (grader/batch/, docs/batch.md)
+    grade report DIR               rebuild a batch's CSV, HTML and feedback from its gradebook
 
 `grade check` takes the folder to grade and/or task names in any order (`grade check softmax`,
 `grade check ../my-copy layers mlp`), or a module file (`grade check softmax.py`: that file's folder,
@@ -269,6 +271,85 @@ class _Progress:
 
     def stop(self) -> None:
         self._p.stop()
+
+
+@main.command(context_settings={"max_content_width": 100})
+@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--assignment", "-a", required=True, help="Assignment name, e.g. backprop.")
+@click.option("--out", "-o", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder: gradebook.sqlite, grades.csv, report.html, reports/<student>/.")
+@click.option("--jobs", "-j", type=click.IntRange(1), help="Submissions graded at a time (default: the cores).")
+@click.option("--force", is_flag=True, help="Regrade every submission, also those up to date in the gradebook.")
+@click.option("--task", "-t", "tasks", multiple=True,
+              help="Grade only this task's checks (repeatable): the batch's selection.")
+@click.option("--only", "only", multiple=True, metavar="CHECK_ID",
+              help="Grade only this check (repeatable) of every submission; keep the other results.")
+@click.option("--timeout-per-submission", type=click.FloatRange(min=1), metavar="SECONDS",
+              help="Wall-clock budget of one submission (default: its checks' limits + 60 s per module + 120 s).")
+@click.option("--scheduler", metavar="ADDRESS", help="Run on a Dask scheduler, e.g. tcp://host:8786 ('.[dask]').")
+@click.option("--feedback", type=click.Choice(["summary", "full"]), default="summary", show_default=True,
+              help="Hidden checks in student feedback: title and points only, or everything.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or log lines; only the final line.")
+@click.option("--notebook-mode", type=click.Choice(["definitions", "all"]), default="definitions", show_default=True)
+@click.option("--isolation", type=click.Choice(ISOLATION_MODES), default="auto", show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder with FashionMNIST.")
+def batch(submissions: Path, assignment: str, out: Path, jobs: Optional[int], force: bool, tasks: tuple[str, ...],
+          only: tuple[str, ...],
+          timeout_per_submission: Optional[float], scheduler: Optional[str], feedback: str, quiet: bool,
+          notebook_mode: str, isolation: str, data_dir: Optional[Path]) -> None:
+    """Grade every submission in SUBMISSIONS (public and hidden checks), resumably.
+
+    \b
+    Layouts: per-student folders, GitHub Classroom clones, one .zip per student, Canvas and Moodle
+    downloads, Gradescope exports (docs/batch.md). Re-running the command grades only what changed.
+    Exit status 0 when the batch ran (whatever the scores), 2 for usage errors.
+    """
+    from .batch.run import BatchOptions, run_batch
+
+    asg = _load_assignment(assignment)
+    selected = _resolve_tasks(asg, tasks, [], [])
+    if only:
+        try:
+            select_checks(asg, hidden=True, check_ids=only)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--only'") from None
+    if out.resolve() == submissions.resolve() or submissions.resolve() in out.resolve().parents:
+        raise click.BadParameter("--out must not be inside SUBMISSIONS", param_hint="'--out'")
+    opts = BatchOptions(submissions=submissions, assignment=asg.name, out=out, force=force, only=only, tasks=selected,
+                        timeout_per_submission=timeout_per_submission, scheduler=scheduler, quiet=quiet,
+                        feedback=feedback, isolation=isolation, notebook_mode=notebook_mode, data_dir=data_dir)
+    if jobs:
+        opts.jobs = jobs
+    try:
+        summary = run_batch(opts)
+    except ValueError as exc:  # e.g. --out holds another assignment's gradebook
+        raise click.UsageError(str(exc)) from None
+    except (OSError, TimeoutError) as exc:
+        if scheduler is None:
+            raise
+        raise click.ClickException(f"cannot use the Dask scheduler {scheduler}: {exc}") from None
+    counts = ", ".join(f"{v} {k}" for k, v in sorted(summary.statuses.items()))
+    if not quiet:
+        click.echo(f"{summary.total} submissions: {summary.graded} graded now, {summary.skipped} up to date; "
+                   f"gradebook: {counts} ({summary.elapsed:.0f} s)")
+        if summary.gone:
+            click.echo(f"kept in the gradebook, no longer in {submissions}: {', '.join(summary.gone)}")
+    click.echo(f"{out}: " + ", ".join(p.name + ("/" if p.is_dir() else "") for p in summary.files))
+
+
+@main.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="DIR")
+@click.option("--feedback", type=click.Choice(["summary", "full"]),
+              help="Hidden checks in feedback (default: as the batch was run).")
+def report(out: Path, feedback: Optional[str]) -> None:
+    """Rebuild grades.csv, report.html and reports/ of DIR from its gradebook, without grading."""
+    from .batch.run import write_reports
+
+    try:
+        files = write_reports(out, feedback=feedback)
+    except FileNotFoundError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"{out}: " + ", ".join(p.name + ("/" if p.is_dir() else "") for p in files))
 
 
 @main.command("list")

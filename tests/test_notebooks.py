@@ -60,7 +60,7 @@ NOISE = {  # what a real notebook holds besides the solution; none of it may run
                 "urllib.request.urlretrieve('http://127.0.0.1:9/fashion-mnist.npz', 'fashion-mnist.npz')",
     "load_data": "def load_data():\n    raise RuntimeError('load_data() must not run while grading')\n\n"
                  "X = load_data()\nX_train, y_train = load_data()\ndata = load_data()",
-    "plot": "import matplotlib.pyplot as plt  # not installed where the grader runs\n"
+    "plot": "import matplotlib.pyplot as plt\nimport seaborn as sns  # not installed where the grader runs\n"
             "fig, ax = plt.subplots()\nax.plot([1, 2, 3])\nplt.show()",
     "training": "# training: would take forever\nwhile True:\n    pass",
     "help": "np.dot?",
@@ -256,7 +256,7 @@ def test_notebook_source_is_parseable_python(tmp_path):
 # --------------------------------------------------------------------------- loading, in process
 def test_definitions_mode_skips_failing_statements_with_warnings(tmp_path):
     write_nb(tmp_path / "m.ipynb", [
-        "import numpy as np\nimport matplotlib.pyplot as plt\nfrom google.colab import drive",
+        "import numpy as np\nimport seaborn as sns\nfrom google.colab import drive",
         "try:\n    import tqdm\nexcept ImportError:\n    tqdm = None",
         "relu = lambda z: np.maximum(z, 0)\nrng = np.random.default_rng(0)\nCONFIG = {'lr': 0.1}",
         "BROKEN_CONSTANT = 1 / 0\n\ndef f(x):\n    return relu(x) * CONFIG['lr']",
@@ -266,8 +266,8 @@ def test_definitions_mode_skips_failing_statements_with_warnings(tmp_path):
     assert module.f(-1.0) == 0.0 and module.f(2.0) == pytest.approx(0.2)
     assert module.rng.normal() == pytest.approx(__import__("numpy").random.default_rng(0).normal())
     text = "\n".join(warnings)
-    assert "m.ipynb[cell 1], line 2: skipped `import matplotlib.pyplot as plt`" in text
-    assert "No module named 'matplotlib'" in text and "google" in text
+    assert "m.ipynb[cell 1], line 2: skipped `import seaborn as sns`" in text
+    assert "No module named 'seaborn'" in text and "google" in text
     assert "line 1: skipped `BROKEN_CONSTANT = 1 / 0`, it raised ZeroDivisionError" in text
     assert "SystemExit" in text
     assert not hasattr(module, "BROKEN_CONSTANT")
@@ -325,7 +325,7 @@ def test_definitions_mode_gives_full_marks_quickly(tmp_path, backprop):
     assert elapsed < 20, f"took {elapsed:.1f} s: did a training cell run?"
     assert "THIS IS A TOP-LEVEL PRINT" not in "".join(c.output for c in report.checks)
     warnings = "\n".join(report.warnings)
-    assert "matplotlib" in warnings and "syntax error" in warnings
+    assert "seaborn" in warnings and "syntax error" in warnings
 
 
 def test_all_mode_runs_every_cell(tmp_path, backprop):

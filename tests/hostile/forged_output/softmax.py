@@ -2,8 +2,8 @@
 
 * prints fake result frames and "PASSED" lines on stdout and stderr;
 * writes forged, well-formed frames (length-prefixed JSON with every plausible request id, claiming
-  success and full points) and raw "PASSED" bytes to every file descriptor from 1 to 20, which
-  includes the worker's private result pipe.
+  success and full points) and raw "PASSED" bytes to every open file descriptor (all those listed in
+  /proc/self/fd, else 1 to 255), which includes the worker's private result pipe whatever its number.
 softmax() itself returns wrong values.
 """
 import json
@@ -26,7 +26,11 @@ def softmax(o):
     print("PASSED", file=sys.stderr)
     sys.stdout.flush()
     forged = b"".join(_frame({"id": i, **claim}) for i in range(0, 64))
-    for fd in range(1, 21):
+    try:  # every open fd: the result pipe's number is the grader's, which varies with its open files
+        fds = sorted({int(x) for x in os.listdir("/proc/self/fd")} - {0})
+    except OSError:
+        fds = range(1, 256)
+    for fd in fds:
         for payload in (forged, b"PASSED\n" * 3):
             try:
                 os.write(fd, payload)

@@ -1,0 +1,89 @@
+"""One submission's grading, in a process of its own: forked from the batch's preloaded forkserver
+(`forked_main`), or `python -m grader.batch.child < request.json` (Dask workers, `GRADER_BATCH_FORK=0`).
+
+The request (JSON on stdin) names the submission folder, the assignment, the checks and the grading
+options; the result is written as JSON to the request's `result` path (never to stdout, which the
+engine or a library might print to). Whatever goes wrong in here — a bug in a judge, in the engine,
+a crash — stays in this process: the batch records it as this submission's error and goes on.
+
+The process exits when the batch that started it dies (SIGKILL included): a watchdog thread sees the
+parent change, and the engine's workers die with this process (PR_SET_PDEATHSIG, bwrap
+--die-with-parent).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(70)
+
+
+def report_dict(report) -> dict:
+    """`Report.to_dict()` plus the submission-level fields a newer engine may add (status, message)."""
+    d = report.to_dict()
+    for key in ("status", "message"):
+        value = getattr(report, key, None)
+        if value is not None and key not in d:
+            d[key] = getattr(value, "value", value)
+    return d
+
+
+def run(request: dict) -> dict:
+    from grader import assignment as assignments
+    from grader.runner import GradeOptions, grade
+
+    opts = request.get("options") or {}
+    data_dir = opts.get("data_dir")
+    options = GradeOptions(isolation=opts.get("isolation", "auto"),
+                           notebook_mode=opts.get("notebook_mode", "definitions"),
+                           data_dir=Path(data_dir) if data_dir else None,
+                           threads=int(opts.get("threads", 1)))
+    asg = assignments.load(request["assignment"])
+    report = grade(Path(request["submission"]), asg, hidden=True, options=options,
+                   check_ids=request.get("check_ids") or None)
+    return {"ok": True, "report": report_dict(report)}
+
+
+def _finish(request: dict) -> None:
+    try:
+        result = run(request)
+    except BaseException as exc:  # noqa: BLE001 - everything is this submission's error
+        result = {"ok": False, "message": f"the grading of this submission crashed: {type(exc).__name__}: {exc}",
+                  "traceback": traceback.format_exc()}
+    out = Path(request["result"])
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result, allow_nan=True))
+    os.replace(tmp, out)  # the batch reads a whole result or none
+
+
+def forked_main(request: dict, stderr_path: str) -> None:
+    """Entry point in a process forked from the preloaded forkserver (grader/batch/pool.py)."""
+    os.setsid()  # its own session and process group: the budget kills it whole
+    err = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(err, 2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    # the forkserver is our parent: it exits when the batch dies, and then so do we
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    _finish(request)
+    sys.stdout.flush()
+    os._exit(0)  # no multiprocessing atexit work: the result is on disk
+
+
+def main() -> None:
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    _finish(json.loads(sys.stdin.read()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Per-student feedback under `reports/<student>/`, in every format `grade check` writes.
+
+Files: report.json (the grader's JSON), results.json (Gradescope), junit.xml, report.md (Markdown),
+report.txt (the terminal table). They are built from the gradebook, so `grade report DIR` rebuilds
+them without grading.
+
+Hidden-check policy (docs/batch.md), default `--feedback summary`:
+  * public checks: everything `grade check` shows (message, accepted tolerance, the code's output);
+  * hidden checks: title, points and status only; the message, tolerance and output stay in the
+    gradebook for the instructor (a student who saw a hidden check's inputs or expected values
+    could fit them). `--feedback full` shows hidden checks like public ones.
+Always: the submission is named by its student id (no host paths), warnings holding a traceback
+and the engine's instructor-only `internal` notes are left out, and a submission that could not be
+graded says why in words (a crash's traceback stays in the gradebook).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable
+
+from grader.model import CheckResult, Report, Status, Visibility
+from grader.reports import to_gradescope, to_json, to_junit, to_markdown, to_table
+
+FEEDBACK_POLICIES = ("summary", "full")
+FILES = {"report.json": to_json, "results.json": to_gradescope, "junit.xml": to_junit,
+         "report.md": to_markdown, "report.txt": to_table}
+HIDDEN_NOTE = "hidden check: the details are kept for your instructor"
+_NOT_GRADED = {
+    "error": "Your submission could not be graded because the grader failed on it; your instructor has "
+             "the details.",
+    "timeout": "The grading of your submission ran out of time and was stopped.",
+}
+
+
+def _status(value: str) -> Status:
+    try:
+        return Status(value)
+    except ValueError:
+        return Status.ERROR
+
+
+def _visibility(value: str) -> Visibility:
+    try:
+        return Visibility(value)
+    except ValueError:
+        return Visibility.HIDDEN
+
+
+def report_from_rows(sub: dict[str, Any], checks: Iterable[dict[str, Any]]) -> Report:
+    """The instructor's full Report of one gradebook submission (every field the gradebook holds)."""
+    results = [CheckResult(id=c["check_id"], task=c["task"], title=c["title"], score=c["score"],
+                           max_score=c["max_score"], status=_status(c["status"]),
+                           visibility=_visibility(c["visibility"]), message=c["message"], output=c["output"],
+                           duration=c["duration"], tolerance=c["tolerance"]) for c in checks]
+    return Report(assignment=sub["assignment"], submission=sub["student"], checks=results,
+                  isolation=sub.get("isolation", ""), execution_time=sub.get("duration", 0.0),
+                  hidden_included=bool(sub.get("hidden_included", 1)),
+                  warnings=list(json.loads(sub.get("warnings") or "[]")))
+
+
+def student_report(sub: dict[str, Any], checks: list[dict[str, Any]], columns, policy: str = "summary") -> Report:
+    """What the student may see, following the policy above; `columns`: the batch's checks (`Check`s)."""
+    rows = list(checks)
+    if sub["status"] != "graded" and not rows:
+        # nothing ran: every check at 0 with the reason, so every format says the same thing
+        reason = _NOT_GRADED.get(sub["status"], sub.get("message") or sub["status"])
+        if sub["status"] in ("rejected", "unrecognised"):
+            reason = f"Your submission was not graded ({sub['status']}): {sub.get('message', '')}".strip()
+        rows = [{"check_id": c.id, "task": c.task, "title": c.title, "score": 0.0, "max_score": float(c.points),
+                 "status": "error", "visibility": c.visibility.value, "message": reason, "output": "",
+                 "duration": 0.0, "tolerance": c.tolerance} for c in columns]
+    report = report_from_rows(sub, rows)
+    if policy != "full":
+        for c in report.checks:
+            if c.visibility == Visibility.HIDDEN and c.status != Status.PASSED and sub["status"] == "graded":
+                c.message = HIDDEN_NOTE
+            if c.visibility == Visibility.HIDDEN:
+                c.output, c.tolerance = "", ""
+    report.warnings = [w for w in report.warnings if "Traceback" not in w and 'File "' not in w]
+    return report
+
+
+def write_feedback(folder: Path, report: Report) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, fmt in FILES.items():
+        path = folder / name
+        path.write_text(fmt(report), encoding="utf-8")
+        written.append(path)
+    return written

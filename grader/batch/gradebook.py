@@ -1,0 +1,205 @@
+"""The gradebook: one SQLite file, `gradebook.sqlite`, in the batch's output folder.
+
+Schema (docs/batch.md explains each column; open it with `sqlite3 DIR/gradebook.sqlite`):
+
+  meta(key, value)                       assignment, schema version, selection of the last run
+  submissions(student PRIMARY KEY, ...)  one row per entry of SUBMISSIONS, whatever happened to it
+  check_results(student, check_id, ...)  every field of the JSON report's check, one row per check
+
+A finished submission (its row and all its check rows) is written in one transaction: a batch
+killed at any moment, SIGKILL included, keeps every submission that had finished and none half.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+SCHEMA_VERSION = 1
+FILENAME = "gradebook.sqlite"
+
+# submission statuses: graded (the checks ran: look at them), error (the grading of this submission
+# crashed: see traceback), timeout (its wall-clock budget ran out), rejected (an archive or folder
+# refused before grading), unrecognised (an entry that fits no layout). An engine that reports a
+# submission-level status of its own (Report.status) has it recorded here instead of "graded".
+FINISHED = ("graded", "error", "timeout", "rejected", "unrecognised")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS submissions (
+    student         TEXT PRIMARY KEY,   -- unique id in the batch; folder under reports/
+    name            TEXT NOT NULL DEFAULT '',
+    email           TEXT NOT NULL DEFAULT '',
+    lms_id          TEXT NOT NULL DEFAULT '',   -- Canvas/Moodle user id, Gradescope submission id
+    layout          TEXT NOT NULL,      -- folder, classroom, zip, canvas, moodle, gradescope, unrecognised
+    source          TEXT NOT NULL,      -- path of the entry in SUBMISSIONS
+    late            INTEGER NOT NULL DEFAULT 0,  -- Canvas _LATE_
+    content_hash    TEXT NOT NULL DEFAULT '',    -- sha256 of the submission's files (paths and bytes)
+    assignment      TEXT NOT NULL,
+    grader_version  TEXT NOT NULL,
+    status          TEXT NOT NULL,      -- graded, error, timeout, rejected, unrecognised (or the engine's)
+    message         TEXT NOT NULL DEFAULT '',
+    traceback       TEXT NOT NULL DEFAULT '',    -- instructor only: why the grading crashed
+    score           REAL NOT NULL DEFAULT 0,
+    max_score       REAL NOT NULL DEFAULT 0,
+    percent         REAL NOT NULL DEFAULT 0,
+    isolation       TEXT NOT NULL DEFAULT '',
+    warnings        TEXT NOT NULL DEFAULT '[]',  -- JSON array of strings
+    hidden_included INTEGER NOT NULL DEFAULT 1,
+    started_at      TEXT NOT NULL,      -- ISO 8601 UTC
+    finished_at     TEXT NOT NULL,
+    duration        REAL NOT NULL DEFAULT 0,     -- seconds, wall clock, for this submission's grading
+    attempts        INTEGER NOT NULL DEFAULT 1   -- how many times it was graded (resume does not add)
+);
+CREATE TABLE IF NOT EXISTS check_results (
+    student     TEXT NOT NULL REFERENCES submissions(student) ON DELETE CASCADE,
+    check_id    TEXT NOT NULL,
+    position    INTEGER NOT NULL,   -- the check's place in the assignment
+    task        TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    score       REAL NOT NULL,
+    max_score   REAL NOT NULL,
+    status      TEXT NOT NULL,      -- passed, failed, error, timeout, out_of_memory, missing
+    visibility  TEXT NOT NULL,      -- public, hidden
+    message     TEXT NOT NULL DEFAULT '',
+    output      TEXT NOT NULL DEFAULT '',
+    duration    REAL NOT NULL DEFAULT 0,
+    tolerance   TEXT NOT NULL DEFAULT '',
+    internal    TEXT NOT NULL DEFAULT '',  -- instructor-only notes from the engine, never in feedback
+    graded_at   TEXT NOT NULL,
+    PRIMARY KEY (student, check_id)
+);
+CREATE INDEX IF NOT EXISTS check_results_by_check ON check_results(check_id);
+"""
+
+CHECK_COLUMNS = ("check_id", "position", "task", "title", "score", "max_score", "status", "visibility",
+                 "message", "output", "duration", "tolerance", "internal", "graded_at")
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+@dataclass
+class SubmissionRow:
+    student: str
+    status: str
+    content_hash: str
+    assignment: str
+    grader_version: str
+    check_ids: set[str]
+    started_at: str
+    attempts: int
+    message: str = ""
+
+
+class Gradebook:
+    """The SQLite gradebook of one output folder. Written from one thread (the batch's main loop)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE ... COMMIT) below
+        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.execute("PRAGMA synchronous = FULL")  # a committed submission survives a power cut
+        self.db.executescript(SCHEMA)
+        found = self.get_meta("schema_version")
+        if found is None:
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+        elif found != str(SCHEMA_VERSION):
+            raise ValueError(f"{self.path}: gradebook schema {found} is not supported (expected {SCHEMA_VERSION})")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Gradebook":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- meta ------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> Optional[str]:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row["value"]
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                        (key, value))
+
+    # --- reading ---------------------------------------------------------------------------
+    def existing(self) -> dict[str, SubmissionRow]:
+        ids: dict[str, set[str]] = {}
+        for r in self.db.execute("SELECT student, check_id FROM check_results"):
+            ids.setdefault(r["student"], set()).add(r["check_id"])
+        return {r["student"]: SubmissionRow(r["student"], r["status"], r["content_hash"], r["assignment"],
+                                            r["grader_version"], ids.get(r["student"], set()),
+                                            r["started_at"], r["attempts"], r["message"])
+                for r in self.db.execute("SELECT * FROM submissions")}
+
+    def submissions(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db.execute("SELECT * FROM submissions ORDER BY student")]
+
+    def checks(self, student: Optional[str] = None) -> list[dict[str, Any]]:
+        if student is None:
+            q = self.db.execute("SELECT * FROM check_results ORDER BY student, position, check_id")
+        else:
+            q = self.db.execute("SELECT * FROM check_results WHERE student = ? ORDER BY position, check_id",
+                                (student,))
+        return [dict(r) for r in q]
+
+    def scores(self) -> dict[str, tuple[str, float, dict[str, float]]]:
+        """{student: (status, score, {check_id: score})}: what two runs must agree on."""
+        per: dict[str, dict[str, float]] = {}
+        for r in self.db.execute("SELECT student, check_id, score FROM check_results"):
+            per.setdefault(r["student"], {})[r["check_id"]] = r["score"]
+        return {r["student"]: (r["status"], r["score"], per.get(r["student"], {}))
+                for r in self.db.execute("SELECT student, status, score FROM submissions")}
+
+    # --- writing: one transaction per finished submission -----------------------------------
+    def record(self, sub: dict[str, Any], checks: Iterable[dict[str, Any]], *, replace_checks: bool = True) -> None:
+        """Write one finished submission and its check results atomically.
+
+        replace_checks=False (a `--only` regrade) keeps the submission's other check rows and
+        replaces only those given; score, max_score and percent are recomputed from all its rows.
+        """
+        checks = list(checks)
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            old = db.execute("SELECT attempts FROM submissions WHERE student = ?", (sub["student"],)).fetchone()
+            row = {**sub, "attempts": (old["attempts"] + 1) if old else 1}
+            row["warnings"] = json.dumps(list(row.get("warnings") or []))
+            cols = list(row)
+            db.execute(f"INSERT INTO submissions ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)}) "
+                       f"ON CONFLICT(student) DO UPDATE SET "
+                       + ", ".join(f"{c} = excluded.{c}" for c in cols if c != "student"),
+                       [row[c] for c in cols])
+            if replace_checks:
+                db.execute("DELETE FROM check_results WHERE student = ?", (sub["student"],))
+            for c in checks:
+                values = [c.get(k, 0 if k in ("score", "max_score", "duration", "position") else "")
+                          for k in CHECK_COLUMNS]
+                db.execute(f"INSERT OR REPLACE INTO check_results (student, {', '.join(CHECK_COLUMNS)}) "
+                           f"VALUES (?, {', '.join('?' for _ in CHECK_COLUMNS)})", [sub["student"], *values])
+            tot = db.execute("SELECT COUNT(*) AS n, COALESCE(SUM(score), 0) AS s, COALESCE(SUM(max_score), 0) AS m "
+                             "FROM check_results WHERE student = ?", (sub["student"],)).fetchone()
+            if tot["n"]:
+                pct = 100.0 * tot["s"] / tot["m"] if tot["m"] else 0.0
+                db.execute("UPDATE submissions SET score = ?, max_score = ?, percent = ? WHERE student = ?",
+                           (round(tot["s"], 6), round(tot["m"], 6), pct, sub["student"]))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def forget_missing(self, students: set[str]) -> list[str]:
+        """Students recorded earlier whose entry is gone from SUBMISSIONS: kept, but listed."""
+        return sorted(set(self.existing()) - students)

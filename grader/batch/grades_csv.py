@@ -1,0 +1,42 @@
+"""grades.csv: one row per student, one column per check (points), total, percent, status.
+
+The first data row (student `#max`) holds each check's maximum points, for an LMS import. Text that
+a spreadsheet would run as a formula (a name starting with =, +, - or @) is prefixed with `'`.
+"""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+MAX_ROW = "#max"
+
+
+def _cell(text: Any) -> str:
+    s = "" if text is None else str(text)
+    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
+
+
+def _num(x: float) -> str:
+    return f"{x:.4f}".rstrip("0").rstrip(".") if x == x else ""
+
+
+def write_grades_csv(path: Path, submissions: list[dict], checks: list[dict], check_order: list[tuple[str, float]]) -> Path:
+    """`check_order`: (check id, points) in the assignment's order."""
+    per: dict[str, dict[str, float]] = {}
+    for c in checks:
+        per.setdefault(c["student"], {})[c["check_id"]] = c["score"]
+    ids = [cid for cid, _ in check_order]
+    total_max = sum(p for _, p in check_order)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["student", "name", "email", "lms_id", "layout", *ids, "total", "percent", "status", "late"])
+        w.writerow([MAX_ROW, "", "", "", "", *(_num(p) for _, p in check_order), _num(total_max), "100", "", ""])
+        for s in submissions:
+            mine = per.get(s["student"], {})
+            total = sum(mine.values())
+            pct = 100.0 * total / total_max if total_max else 0.0
+            w.writerow([_cell(s["student"]), _cell(s["name"]), _cell(s["email"]), _cell(s["lms_id"]), s["layout"],
+                        *(_num(mine[i]) if i in mine else "" for i in ids), _num(total), f"{pct:.2f}",
+                        s["status"], "yes" if s["late"] else ""])
+    return path
