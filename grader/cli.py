@@ -304,6 +304,8 @@ def batch(submissions: Path, assignment: str, out: Path, jobs: Optional[int], fo
     downloads, Gradescope exports (docs/batch.md). Re-running the command grades only what changed.
     Exit status 0 when the batch ran (whatever the scores), 2 for usage errors.
     """
+    if student_edition():
+        raise click.UsageError("`grade batch` is for instructors: the student edition has no hidden checks")
     from .batch.run import BatchOptions, run_batch
 
     asg = _load_assignment(assignment)
@@ -343,6 +345,8 @@ def batch(submissions: Path, assignment: str, out: Path, jobs: Optional[int], fo
               help="Hidden checks in feedback (default: as the batch was run).")
 def report(out: Path, feedback: Optional[str]) -> None:
     """Rebuild grades.csv, report.html and reports/ of DIR from its gradebook, without grading."""
+    if student_edition():
+        raise click.UsageError("`grade report` is for instructors (the student edition has no batch grading)")
     from .batch.run import write_reports
 
     try:

@@ -3,7 +3,7 @@
 `dl-grader-student` (`grade dist student`) holds the engine, the CLI, and for every assignment its
 statement, probes, public checks and oracles. It leaves out what only instructors may have: the
 hidden checks (`hidden.py`: their inputs are generated from the assignment's seed, so their code is
-as secret as their answers), `reference/`, the template generator and this builder. The instructor
+as secret as their answers), `reference/`, the template generator, batch grading and this builder. The instructor
 install (`pip install -e .` of this repository) keeps everything.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from . import __version__
 ROOT = Path(__file__).resolve().parents[1]
 STUDENT_DIST = "dl-grader-student"
 # never in the student edition (file names, anywhere below grader/ and assignments/)
-INSTRUCTOR_ONLY = ("hidden.py", "template.py", "dist.py")
+INSTRUCTOR_ONLY = ("hidden.py", "template.py", "dist.py", "batch")  # batch: the grader/batch/ package
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", *INSTRUCTOR_ONLY)
 
 PYPROJECT = """[build-system]

@@ -61,6 +61,7 @@ def test_the_wheel_holds_no_hidden_check_and_no_solution(wheel):
         sources = {n: z.read(n).decode() for n in names if n.endswith(".py")}
     assert not [n for n in names if n.endswith(("hidden.py", "template.py", "dist.py"))]
     assert not [n for n in names if n.startswith("reference/") or "/reference/" in n]
+    assert not [n for n in names if n.startswith("grader/batch/")]
     assert "grader/edition.py" in names and "assignments/backprop/checks.py" in names
     assert "assignments/backprop/statement.md" in names
     runs = _solution_runs()
