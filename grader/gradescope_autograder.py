@@ -80,6 +80,7 @@ PYTHON="${GRADER_AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
 mkdir -p "$ROOT/results"
 # the grader in this zip (also installed into the venv by setup.sh): the one that built it
 export PYTHONPATH="$ROOT/source/@SOURCE_DIR@${PYTHONPATH:+:$PYTHONPATH}"
+cd "$ROOT/source/@SOURCE_DIR@" || true  # `python -m` puts the current folder first on sys.path
 "$PYTHON" -m grader.gradescope_autograder run --assignment @ASSIGNMENT@ --root "$ROOT"
 status=$?
 if [ ! -s "$ROOT/results/results.json" ]; then
