@@ -101,6 +101,8 @@ def test_scripts_are_valid_bash(autograder_zip, tmp_path):
             assert script.startswith("#!/usr/bin/env bash\n")
             (tmp_path / name).write_text(script)
             subprocess.run(["bash", "-n", str(tmp_path / name)], check=True)
+            if shutil.which("shellcheck"):  # a linter for shell scripts, where installed
+                subprocess.run(["shellcheck", str(tmp_path / name)], check=True)
     setup = (tmp_path / "setup.sh").read_text()
     assert "python3.11" in setup and "torch==2.13.0" in setup and "--index-url" in setup
     assert "/venv/bin/grade\" list --assignment relu_fit --hidden" in setup
