@@ -4,6 +4,7 @@
     grade list [--assignment A]    the assignments, or the checks of one
     grade batch SUBMISSIONS -a A --out DIR   grade a whole class (grader/batch/, docs/batch.md)
     grade report DIR               rebuild a batch's CSV, HTML and feedback from its gradebook
+    grade gradescope A -o autograder.zip   a Gradescope autograder (grader/gradescope_autograder.py)
 
 `grade check` takes the folder to grade and/or task names in any order (`grade check softmax`,
 `grade check ../my-copy layers mlp`), or a module file (`grade check softmax.py`: that file's folder,
@@ -28,7 +29,7 @@ from .runner import GradeOptions, grade, select_checks
 from .sandbox import ISOLATION_MODES
 
 MARKER = ".grade.toml"
-FORMAT_NAMES = ("table", "json", "junit", "markdown", "gradescope")
+FORMAT_NAMES = ("table", "json", "junit", "markdown", "gradescope", "classroom")
 MODULE_SUFFIXES = (".py", ".ipynb")
 VERBOSE_OUTPUT_CHARS = 4000  # per check, in the terminal with --verbose
 
@@ -149,6 +150,9 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to this file (the table then still prints).")
+@click.option("--base64", "as_base64", is_flag=True,
+              help="Write the report base64-encoded on one line (a GitHub Actions step output; "
+                   "with --format classroom for GitHub Classroom's reporter).")
 @click.option("--fail-under", type=click.FloatRange(0, 100), help="Exit 1 if the score in percent is lower.")
 @click.option("--verbose", "-v", is_flag=True,
               help="Table: also show what your code printed during each check, and timings.")
@@ -159,8 +163,9 @@ def main() -> None:
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder with FashionMNIST (default: $GRADER_DATA, the cache, Debian's package).")
 def check(targets: tuple[str, ...], assignment: Optional[str], tasks: tuple[str, ...], hidden: bool,
-          check_ids: tuple[str, ...], fmt: str, output: Optional[Path], fail_under: Optional[float], verbose: bool, notebook_mode: str,
-          isolation: str, data_dir: Optional[Path]) -> None:
+          check_ids: tuple[str, ...], fmt: str, output: Optional[Path], as_base64: bool,
+          fail_under: Optional[float], verbose: bool, notebook_mode: str, isolation: str,
+          data_dir: Optional[Path]) -> None:
     """Grade the submission in PATH (default: the current folder).
 
     \b
@@ -170,8 +175,13 @@ def check(targets: tuple[str, ...], assignment: Optional[str], tasks: tuple[str,
       grade check softmax.py           the task of that file
       grade check ../copy -a backprop  another folder, naming the assignment
       grade check --format junit -o report.xml --fail-under 100
+      grade check --format classroom --base64   for GitHub Classroom (docs/reports.md)
     """
-    from .reports import FORMATS
+    from .reports import FORMATS, to_base64
+
+    if as_base64 and fmt == "table":
+        raise click.UsageError("--base64 encodes a machine-readable report: add --format "
+                               "(classroom, json, junit, markdown or gradescope)")
 
     if output is not None and not output.expanduser().resolve().parent.is_dir():
         raise click.BadParameter(f"{output}: no such folder {output.parent}", param_hint="'--output'")
@@ -205,13 +215,17 @@ def check(targets: tuple[str, ...], assignment: Optional[str], tasks: tuple[str,
         if progress:
             progress.stop()
 
+    def render() -> str:
+        text = FORMATS[fmt](report)
+        return to_base64(text) if as_base64 else text
+
     if output is not None:
         try:
-            output.write_text(FORMATS[fmt](report))
+            output.write_text(render())
         except OSError as exc:
             raise click.FileError(str(output), hint=str(exc.strerror or exc)) from None
     if output is None and fmt != "table":
-        text = FORMATS[fmt](report)
+        text = render()
         click.echo(text, nl=not text.endswith("\n"))
     else:  # the table, for the person at the terminal (also when the report went to a file)
         _print_table(report, verbose)
@@ -226,10 +240,11 @@ def check(targets: tuple[str, ...], assignment: Optional[str], tasks: tuple[str,
 
 
 def _print_table(report: Report, verbose: bool) -> None:
-    """The table: with colour at a terminal, plain text (100 columns) when piped or captured."""
-    from .reports import clean_text, render_table, to_table
+    """The table: with colour at a terminal (unless NO_COLOR is set), plain text (100 columns)
+    when piped or captured."""
+    from .reports import clean_text, render_table, to_table, use_colour
 
-    if sys.stdout.isatty():
+    if use_colour(sys.stdout):
         from rich.console import Console
 
         render_table(report, Console(highlight=False))
@@ -354,6 +369,29 @@ def report(out: Path, feedback: Optional[str]) -> None:
     except FileNotFoundError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"{out}: " + ", ".join(p.name + ("/" if p.is_dir() else "") for p in files))
+
+
+@main.command(context_settings={"max_content_width": 100})
+@click.argument("assignment_name", metavar="ASSIGNMENT")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=Path("autograder.zip"),
+              show_default=True, help="Where to write the zip.")
+def gradescope(assignment_name: str, output: Path) -> None:
+    """Build a Gradescope autograder zip for ASSIGNMENT (public and hidden checks; docs/gradescope.md).
+
+    \b
+    Upload the zip as the assignment's autograder ("Zip file upload", Ubuntu 22.04 base image).
+    """
+    from .gradescope_autograder import build_autograder
+
+    asg = _load_assignment(assignment_name)
+    if not output.expanduser().resolve().parent.is_dir():
+        raise click.BadParameter(f"{output}: no such folder {output.parent}", param_hint="'--output'")
+    try:
+        names = build_autograder(asg.name, output)
+    except OSError as exc:
+        raise click.FileError(str(output), hint=str(exc.strerror or exc)) from None
+    click.echo(f"{output}: Gradescope autograder for {asg.name} ({len(names)} files; "
+               f"{len(asg.checks(hidden=True))} checks, hidden included)")
 
 
 @main.command("list")

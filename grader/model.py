@@ -103,6 +103,7 @@ class CheckResult:
     output: str = ""  # the student's captured stdout/stderr during this check, truncated
     duration: float = 0.0
     tolerance: str = ""
+    module: str = ""  # the student module (file stem) the check is about; "" for none (Check.module)
     # For the instructor only (a grader traceback, what a decoding error was): never in a
     # student-facing format; in the JSON report only when asked for (docs/reports.md)
     internal: str = ""

@@ -336,7 +336,7 @@ class Session:
         t0 = time.monotonic()
         result = CheckResult(id=check.id, task=check.task, title=check.title, score=0.0,
                              max_score=float(check.points), status=Status.ERROR,
-                             visibility=check.visibility, tolerance=check.tolerance)
+                             visibility=check.visibility, tolerance=check.tolerance, module=check.module)
         since = self.worker.output_size() if self.worker is not None else 0  # output of this check only
         ctx: Optional[CheckContext] = None
         try:

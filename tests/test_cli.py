@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import main
+from report_schemas import check_json, check_junit
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "reference" / "backprop"
@@ -58,7 +59,7 @@ def test_table_full_marks():
 def test_json_format():
     r = check_softmax(REFERENCE, "--assignment", "backprop", "--format", "json")
     assert r.exit_code == 0, r.output
-    data = json.loads(r.stdout)
+    data = check_json(r.stdout)
     assert data["schema_version"] == 2 and data["assignment"] == "backprop"
     assert data["score"] == data["max_score"] == 18
     assert len(data["checks"]) == 6
@@ -66,14 +67,16 @@ def test_json_format():
         assert CHECK_FIELDS <= set(c), set(c)
         assert c["task"] == "softmax" and c["status"] == "passed" and c["visibility"] == "public"
         assert c["id"].startswith("softmax.") and c["score"] == c["max_score"] > 0
+        assert c["module"] == "softmax"
 
 
 def test_junit_format():
     r = check_softmax(REFERENCE, "-a", "backprop", "--format", "junit")
     assert r.exit_code == 0, r.output
-    root = ET.fromstring(r.stdout.encode())
+    root = ET.fromstring(check_junit(r.stdout).encode())
     cases = root.findall(".//testcase")
     assert len(cases) == 6
+    assert {c.get("classname") for c in cases} == {"softmax.py"}
     assert not root.findall(".//failure") and not root.findall(".//error")
 
 
@@ -100,6 +103,7 @@ def test_output_file_gets_the_report_and_the_table_still_prints(tmp_path):
     r = check_softmax(REFERENCE, "-a", "backprop", "--format", "junit", "--output", str(out))
     assert r.exit_code == 0, r.output
     assert len(ET.parse(out).getroot().findall(".//testcase")) == 6
+    check_junit(out.read_text())
     assert "18 / 18 (100.0%)" in r.stdout and "<testsuite" not in r.stdout
     assert f"written to {out}" in r.stderr
 
@@ -226,7 +230,7 @@ def test_list():
 def test_template_scores_zero_without_crashing():
     r = grade("check", str(TEMPLATE), "--format", "json")
     assert r.exit_code == 0, r.output
-    data = json.loads(r.stdout)
+    data = check_json(r.stdout)
     assert data["assignment"] == "backprop"  # from the template's .grade.toml
     assert data["score"] == 0 and data["max_score"] > 0
     tasks = {c["task"] for c in data["checks"]}
@@ -270,3 +274,82 @@ def test_check_option_rejects_unknown_and_hidden_ids_without_hidden():
     assert result.exit_code == 2 and "unknown check 'softmax.nope'" in result.output
     result = grade("check", str(REFERENCE), "-a", "backprop", "--check", "softmax.rows_scale")
     assert result.exit_code == 2 and "add --hidden" in result.output
+
+
+def test_no_color_turns_colour_off_at_a_terminal(monkeypatch):
+    import io
+    import sys
+
+    from grader.cli import _print_table
+    from grader.model import CheckResult, Report, Status, Visibility
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setattr(sys, "stdout", Terminal())
+    report = Report("backprop", "here", [CheckResult("softmax.values", "softmax", "softmax values", 0, 3,
+                                                     Status.FAILED, Visibility.PUBLIC, "wrong")])
+    _print_table(report, verbose=False)
+    out = sys.stdout.getvalue()
+    assert "softmax values" in out and "\x1b[" not in out
+
+
+# ------------------------------------------------------------------- what a student reads last
+def test_last_line_names_the_first_failing_check_and_what_to_do():
+    r = check_softmax(TEMPLATE)
+    assert r.exit_code == 0, r.output
+    last = " ".join(r.stdout[r.stdout.rindex("\nNext: ") + 1:].split())  # the last line (wrapped at 100)
+    assert r.stdout.rstrip().endswith(last.split()[-1])
+    assert last.startswith("Next: ") and "in softmax.py" in last
+    assert "not implemented yet" in last and "Re-run it with: grade check --check softmax." in last
+    first_failing = check_json(check_softmax(TEMPLATE, "--format", "json").stdout)["checks"][0]
+    assert first_failing["title"] in last and first_failing["id"] in last
+
+
+def test_table_times_each_check():
+    r = check_softmax(REFERENCE, "-a", "backprop")
+    header = next(line for line in r.stdout.splitlines() if "Check" in line and "Status" in line)
+    assert "Time" in header
+    assert r.stdout.rstrip().splitlines()[-1] == "All 6 checks passed."
+
+
+def test_note_when_bubblewrap_is_missing(monkeypatch):
+    """Without bubblewrap (macOS), `--isolation auto` grades with resource limits only and says so."""
+    from grader import sandbox
+
+    monkeypatch.setattr(sandbox, "bwrap_works", lambda: False)
+    monkeypatch.delenv("GRADER_ISOLATION", raising=False)
+    r = check_softmax(REFERENCE, "-a", "backprop")
+    assert r.exit_code == 0, r.output
+    # (as root with Python under a 0700 home, the rlimits-only worker cannot run at all: the checks
+    # then say so; the score is not what this test is about)
+    text = " ".join(r.stdout.split())
+    assert "Total:" in text
+    assert "Isolation: rlimits only" in text
+    assert "Note: bubblewrap is not available here" in text and "could read your files" in text
+
+
+# --------------------------------------------------------------------------- GitHub Classroom
+def test_classroom_base64_as_a_workflow_step_writes_it():
+    """The workflow step `echo "result=$(grade check --format classroom --base64)" >> $GITHUB_OUTPUT`."""
+    import base64
+
+    r = check_softmax(TEMPLATE, "--format", "classroom", "--base64")
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert len(lines) == 1  # nothing else on stdout: the whole output is the step's value
+    results = json.loads(base64.b64decode(lines[0]))  # what the reporter does with GRADE_RESULTS
+    assert results["status"] == "fail" and results["max_score"] == 18
+    assert [t["score"] for t in results["tests"]] == [0] * 6
+    assert all(t["filename"] == "softmax.py" and t["status"] == "fail" for t in results["tests"])
+    solved = json.loads(base64.b64decode(check_softmax(REFERENCE, "-a", "backprop", "--format",
+                                                       "classroom", "--base64").stdout))
+    assert solved["status"] == "pass" and sum(t["score"] for t in solved["tests"]) == 18
+
+
+def test_base64_needs_a_machine_readable_format():
+    r = check_softmax(REFERENCE, "-a", "backprop", "--base64")
+    assert r.exit_code == 2 and "--base64" in r.output

@@ -25,6 +25,7 @@ from grader import fs, reports, runner, text
 from grader.assignment import Assignment, load
 from grader.model import Check, Limits, Status, Visibility
 from grader.runner import GradeOptions, grade
+from report_schemas import check_json, check_junit
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = Path(__file__).parent / "hostile_grader"
@@ -82,7 +83,11 @@ def run(path: Path, ids=SOFTMAX, **options):
 
 
 def student_facing(report) -> dict[str, str]:
-    return {fmt: fn(report) for fmt, fn in reports.FORMATS.items()} | {"json": reports.to_json(report)}
+    bodies = {fmt: fn(report) for fmt, fn in reports.FORMATS.items()} | {"json": reports.to_json(report)}
+    check_junit(bodies["junit"])  # hostile reports stay valid for their consumers too
+    check_json(bodies["json"])
+    check_json(reports.to_json(report, internal=True))
+    return bodies
 
 
 def assert_clean(report, *secrets: str) -> None:

@@ -1,4 +1,5 @@
-"""Report formats: JSON (own schema), Gradescope results.json, JUnit XML, Markdown, terminal table."""
+"""Report formats: JSON (own schema), Gradescope results.json, JUnit XML, Markdown, GitHub Classroom,
+terminal table. Every JSON and JUnit report made here is validated against its schema."""
 from __future__ import annotations
 
 import io
@@ -11,6 +12,9 @@ from rich.console import Console
 from grader.model import REPORT_SCHEMA_VERSION, CheckResult, Report, Status, Visibility
 from grader.reports import (
     FORMATS,
+    classroom_results,
+    to_base64,
+    to_classroom,
     clean_text,
     render_table,
     report_from_json,
@@ -20,6 +24,7 @@ from grader.reports import (
     to_markdown,
     to_table,
 )
+from report_schemas import check_json, check_junit
 
 HOSTILE_OUTPUT = "before\x00\x1b[31mred<script>&alert(1)</script>\x07\x1b]0;title\x07 after\n"
 
@@ -36,6 +41,7 @@ def make_report() -> Report:
             visibility=Visibility.PUBLIC,
             duration=0.12,
             tolerance="atol 1e-6",
+            module="softmax",
         ),
         CheckResult(
             id="1.1-ce-grad",
@@ -48,6 +54,7 @@ def make_report() -> Report:
             message="dL/do: max abs error 3.2e-02 at [4, 7]\nexpected 0.1, got 0.132\n```python\nx = 1\n```",
             duration=0.25,
             tolerance="rtol 1e-6, atol 1e-8",
+            module="softmax",
         ),
         CheckResult(
             id="1.2-forward",
@@ -60,6 +67,7 @@ def make_report() -> Report:
             message="ZeroDivisionError: division by zero [bold]not markup[/bold]",
             output=HOSTILE_OUTPUT,
             duration=0.2,
+            module="scalar_backprop",
         ),
         CheckResult(
             id="1.3-train",
@@ -71,6 +79,7 @@ def make_report() -> Report:
             visibility=Visibility.PUBLIC,
             message="the check exceeded its 20 s limit",
             duration=20.0,
+            module="mlp",
         ),
         CheckResult(
             id="1.3-hidden-inputs",
@@ -104,7 +113,7 @@ def report() -> Report:
 
 def test_json_schema_fields_and_round_trip(report):
     text = to_json(report)
-    data = json.loads(text)
+    data = check_json(text)
     assert data == json.loads(json.dumps(report.to_dict()))
     assert list(data) == [
         "schema_version", "assignment", "submission", "status", "message", "score", "max_score",
@@ -117,7 +126,7 @@ def test_json_schema_fields_and_round_trip(report):
     for c in data["checks"]:
         assert set(c) == {
             "id", "task", "title", "score", "max_score", "status", "visibility",
-            "message", "output", "duration", "tolerance",
+            "message", "output", "duration", "tolerance", "module",
         }
         assert c["status"] in {s.value for s in Status}
         assert c["visibility"] in {"public", "hidden"}
@@ -140,6 +149,7 @@ def test_json_is_strict_even_with_non_finite_numbers(report):
     report.checks[0].duration = float("nan")
     data = json.loads(to_json(report), parse_constant=lambda c: pytest.fail(f"non-standard JSON {c}"))
     assert data["checks"][0]["duration"] is None
+    check_json(data)
 
 
 # ----------------------------------------------------------------------------------- Gradescope
@@ -186,9 +196,10 @@ def test_gradescope_output_has_message_status_and_clean_student_output(report):
 
 
 def test_junit_parses_and_counts(report):
-    text = to_junit(report)
+    text = check_junit(to_junit(report))
     root = ET.fromstring(text.encode("utf-8"))
     assert root.tag == "testsuites"
+    assert "skipped" not in root.attrib  # junit-10.xsd allows it on <testsuite> only
     (suite,) = root.findall("testsuite")
     assert suite.get("name") == "backprop"
     assert suite.get("tests") == "5"
@@ -202,7 +213,9 @@ def test_junit_parses_and_counts(report):
 
     cases = suite.findall("testcase")
     assert [c.get("name") for c in cases] == [f"{c.id}: {c.title}" for c in report.checks]
-    assert [c.get("classname") for c in cases] == [f"backprop.{c.task}" for c in report.checks]
+    # the student's file, so that annotations land on it; the task for a check of no module
+    assert [c.get("classname") for c in cases] == ["softmax.py", "softmax.py", "scalar_backprop.py",
+                                                   "mlp.py", "1.3"]
     assert len(suite.findall("testcase/failure")) == 1
     assert len(suite.findall("testcase/error")) == 2
     failure = cases[1].find("failure")
@@ -214,7 +227,7 @@ def test_junit_parses_and_counts(report):
 
 def test_junit_strips_illegal_characters_and_escapes(report):
     report.checks[2].message += "\x00\x0b\ufffe"
-    text = to_junit(report)
+    text = check_junit(to_junit(report))
     for ch in ("\x00", "\x1b", "\x07", "\x0b", "\ufffe"):
         assert ch not in text
     root = ET.fromstring(text.encode("utf-8"))
@@ -228,7 +241,7 @@ def test_junit_all_error_statuses(report):
     for status in (Status.OUT_OF_MEMORY, Status.MISSING):
         report.checks[0].status = status
         report.checks[0].score = 0.0
-        suite = ET.fromstring(to_junit(report)).find("testsuite")
+        suite = ET.fromstring(check_junit(to_junit(report))).find("testsuite")
         assert suite.get("errors") == "3"
         assert suite.find("testcase[1]/error").get("type") == status.value
 
@@ -304,10 +317,15 @@ def test_every_format_handles_an_empty_report(fmt):
     empty = Report(assignment="relu_fit", submission="", checks=[])
     text = FORMATS[fmt](empty)
     assert isinstance(text, str) and text
+    if fmt == "json":
+        check_json(text)
+    if fmt == "junit":
+        check_junit(text)
 
 
 def test_formats_keys():
-    assert set(FORMATS) == {"table", "json", "junit", "markdown", "gradescope"}
+    assert set(FORMATS) == {"table", "json", "junit", "markdown", "gradescope", "classroom"}
+    assert FORMATS["classroom"] is to_classroom
     assert FORMATS["junit"] is to_junit
     assert FORMATS["markdown"] is to_markdown and FORMATS["gradescope"] is to_gradescope
     assert FORMATS["table"] is to_table
@@ -331,3 +349,137 @@ def test_table_shows_what_a_passed_check_measured():
     text = to_table(Report(assignment="a", submission="s", checks=[c, quiet]))
     assert "test accuracy 0.8913" in text
     assert "silent pass:" not in text
+
+
+# ------------------------------------------------------------------------------------- schemas
+
+
+def test_json_schema_rejects_what_the_docs_forbid(report):
+    """The shipped schema can fail: a wrong status, a missing field, an unknown key."""
+    import jsonschema
+
+    good = json.loads(to_json(report))
+    for mutate in (
+        lambda d: d["checks"][0].update(status="ok"),
+        lambda d: d["checks"][0].pop("title"),
+        lambda d: d.update(surprise=1),
+        lambda d: d.pop("status"),  # required from schema_version 2 on
+        lambda d: d["checks"][1].update(score=-1),
+    ):
+        bad = json.loads(json.dumps(good))
+        mutate(bad)
+        with pytest.raises(jsonschema.ValidationError):
+            check_json(bad)
+    v1 = json.loads(json.dumps(good))
+    v1["schema_version"] = 1
+    for key in ("status", "message"):
+        v1.pop(key)
+    check_json(v1)  # version 1 reports still validate (and load)
+    assert report_from_json(json.dumps(v1)).status == "graded"
+
+
+def test_junit_schema_rejects_the_old_testsuites_skipped_attribute(report):
+    import xmlschema
+
+    text = to_junit(report).replace("<testsuites ", '<testsuites skipped="0" ', 1)
+    with pytest.raises(xmlschema.XMLSchemaValidationError):
+        check_junit(text)
+
+
+def test_reports_of_a_rejected_submission_validate():
+    rejected = Report(assignment="backprop", submission="big", checks=[], status="rejected",
+                      message="the submission is over its budget of 5000 files")
+    data = check_json(to_json(rejected))
+    assert data["status"] == "rejected"
+    root = ET.fromstring(check_junit(to_junit(rejected)))
+    props = {p.get("name"): p.get("value") for p in root.find("testsuite/properties")}
+    assert props["status"] == "rejected" and "5000 files" in props["message"]
+    assert classroom_results(rejected)["status"] == "error"
+    assert "Not graded: the submission is over its budget" in to_table(rejected)
+
+
+def test_module_round_trips_through_json(report):
+    again = report_from_json(to_json(report))
+    assert [c.module for c in again.checks] == ["softmax", "softmax", "scalar_backprop", "mlp", ""]
+
+
+# -------------------------------------------------------------------------- GitHub Classroom
+
+
+def decode_as_the_reporter_does(env_value: str) -> dict:
+    """classroom-resources/autograding-grading-reporter: `<RUNNER>_RESULTS` is base64 of JSON."""
+    import base64
+
+    return json.loads(base64.b64decode(env_value).decode("utf-8"))
+
+
+def test_classroom_format_is_what_the_reporter_reads(report):
+    encoded = to_base64(to_classroom(report))
+    assert encoded.endswith("\n") and "\n" not in encoded.rstrip("\n")
+    results = decode_as_the_reporter_does(encoded.strip())
+    assert results == classroom_results(report)
+    assert results["version"] == 1
+    assert results["status"] == "fail"  # the reporter fails the job on "fail" or "error"
+    assert results["max_score"] == pytest.approx(12)
+    tests = results["tests"]
+    assert len(tests) == len(report.checks)
+    for t in tests:
+        assert set(t) == {"name", "status", "score", "message", "test_code", "filename", "line_no", "duration"}
+        assert t["status"] in {"pass", "fail", "error"}
+        assert t["line_no"] == 0  # the reporter then prints no " - line N"
+    assert [t["status"] for t in tests] == ["pass", "fail", "error", "error", "pass"]
+    assert [t["filename"] for t in tests] == ["softmax.py", "softmax.py", "scalar_backprop.py", "mlp.py", "1.3"]
+    # the points Classroom records: the sum of the tests' scores (partial credit kept)
+    assert sum(t["score"] for t in tests) == pytest.approx(report.score)
+    assert tests[1]["message"].startswith("cross_entropy_grad | matches autograd (failed): dL/do")
+    assert "Accepted: rtol 1e-6" in tests[1]["message"]
+    assert tests[3]["message"].startswith("MLP reaches the accuracy threshold (timed out)")
+    assert tests[1]["test_code"] == "grade check --check 1.1-ce-grad"
+    assert tests[4]["test_code"].endswith("--hidden") and tests[4]["name"].endswith("(hidden)")
+    assert "\x1b" not in json.dumps(results) and "\\u001b" not in json.dumps(results)
+
+
+def test_classroom_status_pass_only_when_everything_passed(report):
+    report.checks = [c for c in report.checks if c.status == Status.PASSED]
+    assert classroom_results(report)["status"] == "pass"
+    assert classroom_results(Report(assignment="a", submission="", checks=[]))["max_score"] == 0
+
+
+# ------------------------------------------------------------------------- the student's table
+
+
+def test_table_has_time_per_check_and_the_next_step(report):
+    text = to_table(report)
+    header = next(line for line in text.splitlines() if "Check" in line and "Status" in line)
+    assert "Time" in header
+    assert "20.0 s" in text and "0.1 s" in text
+    last = " ".join(text.rstrip().splitlines()[-2:])
+    assert last.startswith("Next: cross_entropy_grad | matches autograd in softmax.py [failed]: "
+                           "dL/do: max abs error 3.2e-02 at [4, 7]")
+    assert "(2 more below it)" in last and "grade check --check 1.1-ce-grad" in last
+
+
+def test_table_last_line_when_all_passed(report):
+    report.checks = [c for c in report.checks if c.status == Status.PASSED]
+    assert to_table(report).rstrip().splitlines()[-1] == "All 2 checks passed."
+
+
+def test_table_notes_weaker_isolation(report):
+    assert "bubblewrap is not available" not in to_table(report)
+    report.isolation = "rlimits only (bubblewrap unavailable): own process group, rlimits, as the current user"
+    text = to_table(report)
+    assert "Note: bubblewrap is not available here" in text and "resource limits only" in text
+
+
+def test_use_colour_only_on_a_terminal_and_never_with_no_color():
+    from grader.reports import use_colour
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    assert use_colour(Tty(), environ={})
+    assert not use_colour(io.StringIO(), environ={})
+    assert not use_colour(Tty(), environ={"NO_COLOR": "1"})
+    assert use_colour(Tty(), environ={"NO_COLOR": ""})  # no-color.org: set and non-empty
+    assert not use_colour(Tty(), environ={"TERM": "dumb"})

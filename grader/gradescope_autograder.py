@@ -1,0 +1,254 @@
+"""Build a Gradescope autograder zip for one assignment, and run it inside Gradescope.
+
+    grade gradescope backprop -o autograder.zip        (the CLI calls `build_autograder`)
+
+The zip holds, at its root, `setup.sh` (run once when Gradescope builds the image) and
+`run_autograder` (run for every submission), and under `dl-grader/` the grader's source: the
+`grader` package, the one assignment (public and hidden checks), `pyproject.toml` and the README.
+Never `reference/`, the templates or the tests. Entries are sorted, relative, with fixed timestamps
+and modes: the same tree gives the same bytes.
+
+`run_autograder` calls `python -m grader.gradescope_autograder run`, which grades
+`<root>/submission` with the hidden checks and writes `<root>/results/results.json` in our Gradescope
+format (`grader.reports.gradescope`). `<root>` is `/autograder`, or `$GRADER_AUTOGRADER_ROOT` (tests).
+Whatever goes wrong, a results.json is written. docs/gradescope.md has the details and the
+visibility rules.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import stat
+import sys
+import traceback
+import zipfile
+from pathlib import Path
+from typing import Iterable, Optional
+
+from . import assignment as assignments_mod
+
+ROOT_ENV = "GRADER_AUTOGRADER_ROOT"
+DEFAULT_ROOT = Path("/autograder")
+SOURCE_DIR = "dl-grader"  # where the grader's source sits inside the zip (and in /autograder/source)
+TORCH_VERSION = "2.13.0"
+# Fixed timestamp of every zip entry (zip's epoch is 1980): the zip depends only on the files.
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ipynb_checkpoints"}
+SKIP_SUFFIXES = (".pyc", ".pyo")
+
+SETUP_SH = r"""#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder image (Ubuntu 22.04 by default).
+# dl-grader needs Python >= 3.11: Ubuntu 22.04 ships 3.10 as python3, and python3.11 in its own
+# universe repository; the deadsnakes PPA is the fallback. See docs/gradescope.md.
+set -euxo pipefail
+export DEBIAN_FRONTEND=noninteractive
+SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$SOURCE")"
+
+apt-get update -q
+if ! apt-get install -y -q python3.11 python3.11-venv; then
+    apt-get install -y -q software-properties-common
+    add-apt-repository -y ppa:deadsnakes/ppa
+    apt-get update -q
+    apt-get install -y -q python3.11 python3.11-venv
+fi
+# bubblewrap: the full sandbox where the container allows user namespaces (else resource limits only)
+apt-get install -y -q bubblewrap || true
+@DATA_APT@
+python3.11 -m venv "$ROOT/venv"
+"$ROOT/venv/bin/pip" install -q --upgrade pip
+# the CPU build of torch (a plain `pip install torch` pulls the multi-GB CUDA build)
+"$ROOT/venv/bin/pip" install -q --index-url "${TORCH_INDEX_URL:-https://download.pytorch.org/whl/cpu}" "torch==@TORCH@"
+"$ROOT/venv/bin/pip" install -q "$SOURCE/@SOURCE_DIR@"
+@DATA_FETCH@
+"$ROOT/venv/bin/grade" list --assignment @ASSIGNMENT@ --hidden
+"""
+
+DATA_APT = """# FashionMNIST: Debian's/Ubuntu's package where it exists; otherwise downloaded just below
+apt-get install -y -q dataset-fashion-mnist || true"""
+DATA_FETCH = """# fetch (and verify) FashionMNIST now, once, rather than for every submission
+"$ROOT/venv/bin/python" -c "from grader.data import find_fashion_mnist; print(find_fashion_mnist())\""""
+
+RUN_AUTOGRADER = r"""#!/usr/bin/env bash
+# Gradescope runs this for every submission: the student's files are in $ROOT/submission, the
+# results go to $ROOT/results/results.json. $GRADER_AUTOGRADER_ROOT overrides /autograder (tests);
+# $GRADER_AUTOGRADER_PYTHON overrides the Python that setup.sh installed.
+set -uo pipefail
+ROOT="${GRADER_AUTOGRADER_ROOT:-/autograder}"
+PYTHON="${GRADER_AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
+mkdir -p "$ROOT/results"
+# the grader in this zip (also installed into the venv by setup.sh): the one that built it
+export PYTHONPATH="$ROOT/source/@SOURCE_DIR@${PYTHONPATH:+:$PYTHONPATH}"
+cd "$ROOT/source/@SOURCE_DIR@" || true  # `python -m` puts the current folder first on sys.path
+"$PYTHON" -m grader.gradescope_autograder run --assignment @ASSIGNMENT@ --root "$ROOT"
+status=$?
+if [ ! -s "$ROOT/results/results.json" ]; then
+    # the grader could not even start: still give Gradescope a result it can show
+    printf '%s\n' '{"score": 0, "output": "The autograder failed to start (exit status '"$status"'); please tell your instructor.", "visibility": "visible", "stdout_visibility": "visible", "tests": []}' > "$ROOT/results/results.json"
+fi
+exit 0
+"""
+
+
+# ------------------------------------------------------------------------------------------ build
+
+
+def project_root() -> Path:
+    """The folder holding `grader/`, `assignments/` and pyproject.toml (this source tree)."""
+    return Path(__file__).resolve().parent.parent
+
+
+def _files_under(folder: Path) -> Iterable[Path]:
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if any(part in SKIP_DIRS or part.startswith(".") for part in rel.parts):
+            continue
+        if path.is_file() and not path.is_symlink() and not path.name.endswith(SKIP_SUFFIXES):
+            yield path
+
+
+def autograder_files(assignment: str, root: Optional[Path] = None) -> dict[str, bytes]:
+    """Every entry of the zip, by its relative name: scripts at the root, the source under dl-grader/."""
+    root = root or project_root()
+    asg = assignments_mod.load(assignment)  # KeyError for an unknown assignment
+    needs_data = any(c.needs_data for c in asg.checks(hidden=True))
+    fill = {
+        "@ASSIGNMENT@": asg.name,
+        "@SOURCE_DIR@": SOURCE_DIR,
+        "@TORCH@": TORCH_VERSION,
+        "@DATA_APT@": DATA_APT if needs_data else "",
+        "@DATA_FETCH@": DATA_FETCH if needs_data else "",
+    }
+    setup, run = SETUP_SH, RUN_AUTOGRADER
+    for key, value in fill.items():
+        setup, run = setup.replace(key, value), run.replace(key, value)
+    files: dict[str, bytes] = {"setup.sh": setup.encode(), "run_autograder": run.encode()}
+    for name in ("pyproject.toml", "README.md"):
+        files[f"{SOURCE_DIR}/{name}"] = (root / name).read_bytes()
+    for path in _files_under(root / "grader"):
+        files[f"{SOURCE_DIR}/{path.relative_to(root).as_posix()}"] = path.read_bytes()
+    files[f"{SOURCE_DIR}/assignments/__init__.py"] = (root / "assignments" / "__init__.py").read_bytes()
+    for path in _files_under(root / "assignments" / asg.name):
+        files[f"{SOURCE_DIR}/{path.relative_to(root).as_posix()}"] = path.read_bytes()
+    for name in files:  # a name that could escape the folder it is unpacked into is a bug here
+        parts = name.split("/")
+        if name.startswith("/") or ".." in parts or "reference" in parts or "\\" in name:
+            raise ValueError(f"refusing to put {name!r} into the autograder zip")
+    return files
+
+
+EXECUTABLES = {"setup.sh", "run_autograder"}
+
+
+def build_autograder(assignment: str, out: Path, root: Optional[Path] = None) -> list[str]:
+    """Write the autograder zip for `assignment` to `out`; returns the entry names, in zip order."""
+    files = autograder_files(assignment, root)
+    out = Path(out)
+    tmp = out.with_name(out.name + ".part")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            mode = 0o755 if name in EXECUTABLES else 0o644
+            info.external_attr = (stat.S_IFREG | mode) << 16
+            info.create_system = 3  # Unix: the modes above are honoured by unzip
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, files[name])
+    os.replace(tmp, out)
+    return sorted(files)
+
+
+# -------------------------------------------------------------------------------------------- run
+
+
+def autograder_root() -> Path:
+    return Path(os.environ.get(ROOT_ENV) or DEFAULT_ROOT)
+
+
+def find_submission_folder(submission: Path, modules: Iterable[str], max_depth: int = 3) -> Path:
+    """The folder of the submission that holds the student's modules.
+
+    Gradescope puts the uploaded files (or a GitHub repository's contents) in `submission/`; a
+    student who uploads a zipped folder gets them one level down. Prefer the top level; else the
+    shallowest folder holding the most module files (`softmax.py` or `softmax.ipynb`).
+    """
+    wanted = {f"{m}{ext}" for m in modules for ext in (".py", ".ipynb")}
+
+    def hits(folder: Path) -> int:
+        try:
+            return sum(1 for p in folder.iterdir() if p.name in wanted and p.is_file())
+        except OSError:
+            return 0
+
+    if hits(submission):
+        return submission
+    best, best_hits, best_depth = submission, 0, 0
+    frontier = [submission]
+    for depth in range(1, max_depth + 1):
+        nxt = []
+        for folder in frontier:
+            try:
+                children = sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink()
+                                  and p.name not in SKIP_DIRS and not p.name.startswith(("."  , "__MACOSX")))
+            except OSError:
+                continue
+            for child in children:
+                n = hits(child)
+                if n > best_hits:
+                    best, best_hits, best_depth = child, n, depth
+                nxt.append(child)
+        frontier = nxt[:200]  # bounded: a submission with thousands of folders is not searched whole
+    return best
+
+
+def _failure_results(message: str) -> dict:
+    return {"score": 0, "output": message, "output_format": "text", "visibility": "visible",
+            "stdout_visibility": "hidden", "tests": []}
+
+
+def run(assignment: str, root: Optional[Path] = None) -> dict:
+    """Grade `<root>/submission` (public and hidden checks); write `<root>/results/results.json`."""
+    from .reports import gradescope_results
+    from .runner import grade
+
+    root = Path(root) if root is not None else autograder_root()
+    results_file = root / "results" / "results.json"
+    results_file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        asg = assignments_mod.load(assignment)
+        submission = root / "submission"
+        if not submission.is_dir():
+            results = _failure_results(f"No submission found (expected the folder {submission}).")
+        else:
+            modules = sorted({m for t in asg.tasks for m in t.modules})
+            folder = find_submission_folder(submission, modules)
+            report = grade(folder, asg, hidden=True)
+            report.submission = folder.relative_to(root).as_posix()  # no host paths in what students see
+            results = gradescope_results(report)
+            # the instructor's log (Gradescope keeps stdout, hidden from students): internal errors
+            for detail in report.internal:
+                print(detail, file=sys.stderr)
+    except Exception:  # a bug of ours: the student still gets a result, the instructor the traceback
+        traceback.print_exc()
+        results = _failure_results("The autograder could not grade this submission (an internal "
+                                   "error); your instructor can see the details.")
+    tmp = results_file.with_name("results.json.part")
+    tmp.write_text(json.dumps(results, indent=2, ensure_ascii=True, allow_nan=False) + "\n")
+    os.replace(tmp, results_file)
+    return results
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m grader.gradescope_autograder")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_run = sub.add_parser("run", help="grade <root>/submission, write <root>/results/results.json")
+    p_run.add_argument("--assignment", required=True)
+    p_run.add_argument("--root", type=Path, default=None, help=f"default: ${ROOT_ENV} or /autograder")
+    args = parser.parse_args(argv)
+    results = run(args.assignment, args.root)
+    print(results.get("output", ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
