@@ -12,7 +12,8 @@ Prints
    or from a fresh run with --retrain (minutes; it writes its weights to a temporary file);
 2. the reference linear classifier with the grader's settings: full batch on 10,000 images (seconds
    to 0.70 and 0.72 test accuracy) and minibatches of 200 on 60,000 (accuracy and time per pass);
-3. evaluating a cnn.pt: the grader's own float64 forward pass on the 10,000 test images alone, and
+3. evaluating a cnn.pt: the grader's own forward pass (float32, as the check; and float64) on the
+   10,000 test images alone, and
    the whole `cnn.weights` check through the engine (sandboxed worker start, torch import in it,
    torch.load(..., weights_only=True), 10 arrays back, evaluation), cold and warm.
 The figures in docs/regularised_cnn.md come from this script.
@@ -101,14 +102,16 @@ def bench_eval(repeat: int) -> None:
     d = load_fashion_mnist()
     sd = torch.load(REF / "cnn.pt", map_location="cpu", weights_only=True)
     state = {"keys": list(sd), "arrays": [v.numpy() for v in sd.values()]}
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        params = oracle.match_cnn_state("cnn.pt", state)
-        _, acc = oracle.cnn_loss_acc(params, d.x_test, d.y_test)
-        times.append(time.perf_counter() - t)
-    print(f"grader-side evaluation of cnn.pt on 10,000 test images (float64, {torch.get_num_threads()} threads): "
-          f"{min(times):.2f} s (best of {repeat}), accuracy {acc:.4f}")
+    for dtype in (oracle.WEIGHTS_DTYPE, "float64"):
+        times = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            params = oracle.match_cnn_state("cnn.pt", state)
+            _, acc = oracle.cnn_loss_acc(params, d.x_test, d.y_test, dtype=dtype)
+            times.append(time.perf_counter() - t)
+        used = " (what cnn.weights uses)" if dtype == oracle.WEIGHTS_DTYPE else ""
+        print(f"grader-side evaluation of cnn.pt on 10,000 test images, {dtype}{used}, {torch.get_num_threads()} "
+              f"threads: {min(times):.2f} s (best of {repeat}), accuracy {acc:.4f}")
     a4 = assignment.load("regularised_cnn")
     check = next(c for c in a4.checks(hidden=False) if c.id == "cnn.weights")
     session = Session(REF, a4, GradeOptions())
