@@ -1,0 +1,156 @@
+"""Wrong A4 submissions, each made by one edit of the reference solution, with the checks that must catch it.
+
+Every check of the assignment appears in some `catches` set (tests/test_regularised_cnn_checks.py asserts
+it): a check that no wrong submission fails would be a defect. The `cnn.weights` check is caught by
+wrong weight files (WEIGHT_FILES below), built in the test from the reference's cnn.pt.
+"""
+from __future__ import annotations
+
+from fashion_mlp_mutants import Mutant as BaseMutant
+
+METRICS, PEN, LIN, DROP, OPT, CNN = "metrics.py", "penalties.py", "linear.py", "dropout.py", "optim.py", "cnn.py"
+
+NEEDS_DATA = frozenset({"linear.fashion_full_batch", "linear.fashion_minibatch", "linear.reg_shrinks", "cnn.train",
+                        "cnn.train_contract", "cnn.weights"})
+
+
+class Mutant(BaseMutant):
+    @property
+    def needs_data(self) -> bool:
+        return bool(self.catches & NEEDS_DATA)
+
+
+ACC = "return 100.0 * float(np.mean(np.argmax(probs, axis=1) == np.argmax(labels_onehot, axis=1)))"
+LIN_GRADS = "dW = 2.0 * (X.T @ diff) / n + 2.0 * reg * W\n    db = 2.0 * np.sum(diff, axis=0) / n"
+LIN_LOSS = "loss = float(np.sum(diff * diff) / n + reg * np.sum(W * W))"
+FULL_STEP = "W = W - lr * dW\n            b = b - lr * db\n        else:"
+ADAM_RETURN = 'return param - (lr / bias1) * m / denom, {"exp_avg": m, "exp_avg_sq": v, "step": step}'
+ADAM_WD = ("g = grad + weight_decay * param if weight_decay != 0 else np.array(grad, dtype=float)\n"
+           "    return _adam(param, g, state, lr, betas, eps)")
+ADAMW = "decayed = param * (1.0 - lr * weight_decay)\n    return _adam(decayed, np.array(grad, dtype=float), state, lr, betas, eps)"
+SGD_RETURN = 'return param - lr * buf, {"momentum_buffer": buf, "step": state.get("step", 0) + 1}'
+RMS_V = 'v = state.get("square_avg", np.zeros_like(g))\n    v = alpha * v + (1.0 - alpha) * g * g'
+
+MUTANTS = [
+    # 4.1 metrics.py
+    Mutant("accuracy_rounding_elementwise", METRICS, ACC, "return 100.0 * float(np.mean(np.round(probs) == labels_onehot))",
+           {"metrics.accuracy", "metrics.accuracy_rounding"}),
+    Mutant("accuracy_rounding_rowwise", METRICS, ACC,
+           "return 100.0 * float(np.mean(np.all(np.round(probs) == labels_onehot, axis=1)))",
+           {"metrics.accuracy_rounding"}),
+    Mutant("accuracy_fraction", METRICS, ACC, ACC.replace("100.0 * ", ""), {"metrics.accuracy", "metrics.accuracy_rounding"}),
+    # 4.2 penalties.py
+    Mutant("l1_sign_zero_is_one", PEN, "[lam * np.sign(w) for w in weights]",
+           "[lam * np.where(np.asarray(w) >= 0, 1.0, -1.0) for w in weights]", {"penalties.grads", "penalties.hidden"}),
+    Mutant("l2_with_half", PEN, "return float(lam * sum(np.sum(np.square(w)) for w in weights))",
+           "return float(0.5 * lam * sum(np.sum(np.square(w)) for w in weights))",
+           {"penalties.values", "penalties.regularised_ce", "penalties.hidden"}),
+    Mutant("l2_without_square", PEN, "return float(lam * sum(np.sum(np.square(w)) for w in weights))",
+           "return float(lam * sum(np.sum(w) for w in weights))",
+           {"penalties.values", "penalties.regularised_ce", "penalties.hidden"}),
+    Mutant("l2_grad_without_2", PEN, "[2.0 * lam * np.asarray(w) for w in weights]", "[lam * np.asarray(w) for w in weights]",
+           {"penalties.grads", "penalties.hidden"}),
+    Mutant("l1_without_abs", PEN, "np.sum(np.abs(w))", "np.sum(w)", {"penalties.values", "penalties.regularised_ce"}),
+    Mutant("ce_sums_the_data_term", PEN, "data = -np.mean(", "data = -np.sum(", {"penalties.regularised_ce", "penalties.hidden"}),
+    Mutant("ce_no_value_error", PEN, "raise ValueError(f\"kind must be 'l1' or 'l2', got {kind!r}\")", "penalty = 0.0",
+           {"penalties.regularised_ce"}),
+    # 4.3 linear.py
+    Mutant("linear_grads_without_2", LIN, LIN_GRADS, "dW = (X.T @ diff) / n + 2.0 * reg * W\n    db = np.sum(diff, axis=0) / n",
+           {"linear.loss_and_grads", "linear.train_steps", "linear.hidden"}),
+    Mutant("linear_l2_grad_without_2", LIN, "+ 2.0 * reg * W", "+ reg * W",
+           {"linear.loss_and_grads", "linear.train_steps", "linear.hidden"}),
+    Mutant("linear_penalises_biases", LIN, LIN_LOSS + "\n    " + LIN_GRADS,
+           "loss = float(np.sum(diff * diff) / n + reg * (np.sum(W * W) + np.sum(b * b)))\n    " +
+           LIN_GRADS + " + 2.0 * reg * b", {"linear.loss_and_grads", "linear.hidden"}),
+    Mutant("linear_loss_not_averaged", LIN, LIN_LOSS, "loss = float(np.sum(diff * diff) + reg * np.sum(W * W))",
+           {"linear.loss_and_grads", "linear.train_steps", "linear.hidden"}),
+    Mutant("lr_decay_applied_to_nothing", LIN, "        lr *= lr_decay\n", "        next_lr = lr * lr_decay\n",
+           {"linear.train_steps"}),
+    Mutant("lr_decay_before_first_step", LIN, '    history = {"loss": [], "lr": []}\n',
+           '    history = {"loss": [], "lr": []}\n    lr *= lr_decay\n', {"linear.train_steps"}),
+    Mutant("train_ignores_reg", LIN, "loss, dW, db = loss_and_grads(X, Y, W, b, reg)",
+           "loss, dW, db = loss_and_grads(X, Y, W, b, 0.0)", {"linear.train_steps", "linear.reg_shrinks"}),
+    Mutant("train_never_steps", LIN, FULL_STEP, "pass\n        else:", {"linear.train_steps", "linear.fashion_full_batch"}),
+    Mutant("train_one_minibatch_per_pass", LIN, "for start in range(0, n, int(batch_size)):",
+           "for start in range(0, int(batch_size), int(batch_size)):", {"linear.fashion_minibatch"}),
+    Mutant("train_large_init", LIN, "W = 1e-3 * rng.standard_normal", "W = 0.1 * rng.standard_normal",
+           {"linear.train_steps", "linear.hidden"}),
+    # 4.4 dropout.py
+    Mutant("dropout_no_rescaling", DROP, "self.mask = keep / (1.0 - self.p)", "self.mask = keep * 1.0",
+           {"dropout.train_mode", "dropout.hidden"}),
+    Mutant("dropout_rescales_by_p", DROP, "self.mask = keep / (1.0 - self.p)", "self.mask = keep / self.p",
+           {"dropout.train_mode", "dropout.hidden"}),
+    Mutant("dropout_keeps_with_p", DROP, "keep = rng.random(X.shape) >= self.p", "keep = rng.random(X.shape) < self.p",
+           {"dropout.train_mode", "dropout.hidden"}),
+    Mutant("dropout_active_in_eval", DROP, "if not train or self.p == 0.0:", "if self.p == 0.0:", {"dropout.eval_mode"}),
+    Mutant("dropout_fresh_mask_in_backward", DROP, "return dY * self.mask",
+           "return dY * (np.random.default_rng(1).random(dY.shape) >= self.p) / (1.0 - self.p)",
+           {"dropout.train_mode", "dropout.hidden"}),
+    Mutant("dropout_ignores_rng", DROP, "if rng is None:\n            rng = np.random.default_rng(0)",
+           "rng = np.random.default_rng(0)", {"dropout.hidden"}),
+    # 4.5 optim.py
+    Mutant("momentum_applied_after_step", OPT, SGD_RETURN,
+           'return param - lr * state.get("momentum_buffer", g), {"momentum_buffer": buf, "step": 1}',
+           {"optim.sgd_momentum", "optim.hidden"}),
+    Mutant("momentum_with_dampening", OPT, 'buf = momentum * state["momentum_buffer"] + g',
+           'buf = momentum * state["momentum_buffer"] + (1 - momentum) * g', {"optim.sgd_momentum", "optim.hidden"}),
+    Mutant("sgd_param_in_place", OPT, SGD_RETURN,
+           'param -= lr * buf\n    return param, {"momentum_buffer": buf, "step": 1}', {"optim.sgd_momentum"}),
+    Mutant("rmsprop_eps_inside_root", OPT, "param - lr * g / (np.sqrt(v) + eps)", "param - lr * g / np.sqrt(v + eps)",
+           {"optim.rmsprop", "optim.hidden"}),
+    Mutant("rmsprop_no_root", OPT, "param - lr * g / (np.sqrt(v) + eps)", "param - lr * g / (v + eps)",
+           {"optim.rmsprop", "optim.hidden"}),
+    Mutant("rmsprop_state_in_place", OPT, RMS_V,
+           'v = state.setdefault("square_avg", np.zeros_like(g))\n    v *= alpha\n    v += (1.0 - alpha) * g * g',
+           {"optim.rmsprop", "optim.hidden"}),
+    Mutant("adam_no_bias_correction", OPT, "bias1 = 1.0 - beta1 ** step\n    bias2 = 1.0 - beta2 ** step",
+           "bias1 = 1.0\n    bias2 = 1.0", {"optim.adam", "optim.adamw", "optim.hidden"}),
+    Mutant("adam_eps_inside_root", OPT, "denom = np.sqrt(v) / np.sqrt(bias2) + eps", "denom = np.sqrt(v / bias2 + eps)",
+           {"optim.adam", "optim.adamw", "optim.hidden"}),
+    Mutant("adam_with_decoupled_decay", OPT, ADAM_WD,
+           "return _adam(param * (1.0 - lr * weight_decay), np.array(grad, dtype=float), state, lr, betas, eps)",
+           {"optim.adam", "optim.hidden"}),
+    Mutant("adamw_with_coupled_decay", OPT, ADAMW, "return _adam(param, grad + weight_decay * param, state, lr, betas, eps)",
+           {"optim.adamw", "optim.hidden"}),
+    Mutant("adam_state_in_place", OPT, ADAM_RETURN,
+           "state.update(exp_avg=m, exp_avg_sq=v, step=step)\n    return param - (lr / bias1) * m / denom, state",
+           {"optim.adam", "optim.adamw", "optim.hidden"}),
+    # 4.6 cnn.py
+    Mutant("cnn_without_dropout", CNN, "nn.Linear(576, 64), nn.ReLU(), nn.Dropout(dropout),", "nn.Linear(576, 64), nn.ReLU(),",
+           {"cnn.dropout"}),
+    Mutant("cnn_dropout_hard_coded", CNN, "nn.Dropout(dropout)", "nn.Dropout(0.3)", {"cnn.dropout"}),
+    Mutant("cnn_wrong_parameter_count", CNN, "nn.Conv2d(64, 64, kernel_size=3, padding=1)",
+           "nn.Conv2d(64, 64, kernel_size=3, padding=1, bias=False)", {"cnn.architecture"}),
+    Mutant("cnn_softmax_output", CNN, "nn.Linear(64, 10),\n    )", "nn.Linear(64, 10), nn.Softmax(dim=1),\n    )",
+           {"cnn.architecture"}),
+    Mutant("cnn_average_pooling", CNN, "nn.Conv2d(1, 32, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2),",
+           "nn.Conv2d(1, 32, kernel_size=3, padding=1), nn.ReLU(), nn.AvgPool2d(2),", {"cnn.architecture"}),
+    Mutant("optimizer_without_weight_decay", CNN, "torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)",
+           "torch.optim.Adam(model.parameters(), lr=lr)", {"cnn.optimizer", "cnn.optimizer_args"}),
+    Mutant("optimizer_hard_coded", CNN, "lr=lr, weight_decay=weight_decay)", "lr=1e-3, weight_decay=1e-4)",
+           {"cnn.optimizer", "cnn.optimizer_args"}),
+    Mutant("train_no_step", CNN, "optimizer.step()", "pass", {"cnn.train"}),
+    Mutant("train_own_optimizer", CNN, "loss_fn = nn.CrossEntropyLoss()\n    losses = []",
+           "loss_fn = nn.CrossEntropyLoss()\n    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)\n    losses = []",
+           {"cnn.train_contract"}),
+    Mutant("train_reports_last_batch", CNN, "losses.append(total / count)", "losses.append(loss.item())",
+           {"cnn.train_contract"}),
+    Mutant("train_one_epoch", CNN, "for _ in range(int(epochs)):", "for _ in range(1):", {"cnn.train", "cnn.train_contract"}),
+    Mutant("evaluate_in_train_mode", CNN, "    model.eval()\n    loss_fn", "    loss_fn", {"cnn.evaluate", "cnn.evaluate_hidden"}),
+    Mutant("evaluate_percent", CNN, "return total / count, correct / count", "return total / count, 100.0 * correct / count",
+           {"cnn.evaluate", "cnn.evaluate_hidden"}),
+    Mutant("evaluate_mean_of_batch_means", CNN, 'nn.CrossEntropyLoss(reduction="sum")\n    total',
+           'nn.CrossEntropyLoss()\n    total', {"cnn.evaluate", "cnn.evaluate_hidden"}),
+    Mutant("evaluate_nominal_batch_size", CNN, "total += loss_fn(logits, y).item()",
+           "total += loss_fn(logits, y).item() / len(y) * loader.batch_size", {"cnn.evaluate_hidden"}),
+]
+
+# Wrong cnn.pt files (built by tests/test_regularised_cnn_checks.py) and what the message must say.
+WEIGHT_FILES = {
+    "missing": "torch.save(model.state_dict()",
+    "garbage": "could not be loaded",
+    "pickled_model": "could not be loaded",
+    "other_architecture": "does not hold the CNN",
+    "tensor_list": "not a state_dict",
+    "untrained": "test accuracy",
+}
