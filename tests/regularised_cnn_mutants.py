@@ -31,7 +31,20 @@ ADAMW = "decayed = param * (1.0 - lr * weight_decay)\n    return _adam(decayed, 
 SGD_RETURN = 'return param - lr * buf, {"momentum_buffer": buf, "step": state.get("step", 0) + 1}'
 RMS_V = 'v = state.get("square_avg", np.zeros_like(g))\n    v = alpha * v + (1.0 - alpha) * g * g'
 
+TORCH = '__import__("tor" + "ch")'  # imported lazily, by a computed name: caught at run time
 MUTANTS = [
+    Mutant("accuracy_by_torch", METRICS, ACC,
+           f"t = {TORCH}\n    return 100.0 * float((t.tensor(probs).argmax(1) == t.tensor(labels_onehot).argmax(1))"
+           ".double().mean())", {"metrics.by_hand"}),
+    Mutant("l1_penalty_by_torch", PEN, "return float(lam * sum(np.sum(np.abs(w)) for w in weights))",
+           f"return float(lam * sum({TORCH}.tensor(w).abs().sum() for w in weights))", {"penalties.by_hand"}),
+    Mutant("loss_by_torch", LIN, LIN_LOSS,
+           f"exec('import torch', globals())\n    loss = float(torch.tensor(diff).pow(2).sum() / n + reg * np.sum(W * W))",
+           {"linear.by_hand"}),
+    Mutant("dropout_mask_by_torch", DROP, "self.mask = keep / (1.0 - self.p)",
+           f"self.mask = {TORCH}.from_numpy(keep / (1.0 - self.p)).numpy()", {"dropout.by_hand"}),
+    Mutant("adam_root_by_torch", OPT, "denom = np.sqrt(v) / np.sqrt(bias2) + eps",
+           f"denom = {TORCH}.from_numpy(v).sqrt().numpy() / np.sqrt(bias2) + eps", {"optim.by_hand"}),
     # 4.1 metrics.py
     Mutant("accuracy_rounding_elementwise", METRICS, ACC, "return 100.0 * float(np.mean(np.round(probs) == labels_onehot))",
            {"metrics.accuracy", "metrics.accuracy_rounding"}),

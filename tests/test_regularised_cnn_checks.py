@@ -148,7 +148,7 @@ def test_variant_gets_full_marks(submission):
 @pytest.mark.parametrize("seed", [1, 2])
 def test_other_seeds_pass_the_seeded_checks(seed, submission):
     """The reference with other default seeds (dropout's default generator, linear's init stream)."""
-    path = submission(REF, [("dropout.py", "np.random.default_rng(0)", f"np.random.default_rng({seed})"),
+    path = submission(REF, [("dropout.py", "rng = np.random.default_rng(0)", f"rng = np.random.default_rng({seed})"),
                             ("linear.py", "rng = np.random.default_rng(seed)", f"rng = np.random.default_rng(seed + {seed})")])
     ids = {"dropout.train_mode", "dropout.eval_mode", "dropout.hidden", "linear.train_steps", "linear.hidden"}
     assert failures(grade_checks(path, ids)) == {}

@@ -319,3 +319,21 @@ def cnn_weights(ctx):
         f"test accuracy of the weights in {oracle.WEIGHTS_FILE}: {acc:.4f} (measured by the grader on the 10,000 "
         f"test images, (N, 1, 28, 28) with pixels scaled to [0, 1]: no other normalisation); full marks at "
         f"≥ {oracle.WEIGHTS_FULL:.2f}, none below {oracle.WEIGHTS_ZERO:.2f}")
+
+
+# ---------------------------------------------------------------------------------------------
+# by hand: the numpy tasks never import or call torch, jax, tensorflow or autograd (recorded at
+# run time in the worker: docs/security.md); each reuses a public check's probes and oracles
+# ---------------------------------------------------------------------------------------------
+def _by_hand(task: str, run_judge) -> None:
+    by_hand = CHECKS.task(task, module=task)
+
+    @by_hand("by_hand", f"{task}.py computes by hand, with numpy: no torch, jax, tensorflow or autograd", 1,
+             tolerance=judge.BY_HAND_TOL)
+    def check_by_hand(ctx):
+        judge.require_by_hand(ctx, [task], f"{task}.py", lambda: run_judge(ctx))
+
+
+for _task, _judge in (("metrics", accuracy), ("penalties", penalty_values), ("linear", loss_and_grads),
+                      ("dropout", dropout_train), ("optim", adam)):
+    _by_hand(_task, _judge)

@@ -1,23 +1,33 @@
-"""4.4 Inverted dropout (numpy).
-
-Training: each unit is dropped (set to 0) with probability p and the kept ones are scaled by
-1/(1 − p), so that the expected output equals the input and nothing changes at test time.
-"""
+"""4.4 Inverted dropout (numpy)."""
 import numpy as np
 
 
 class Dropout:
-    """p: the probability of dropping a unit (as in torch.nn.Dropout), 0 ≤ p < 1."""
+    """Inverted dropout with drop probability p (0 ≤ p < 1), as torch.nn.Dropout(p).
+
+    In training, each entry is set to 0 with probability p and the kept entries are scaled by
+    1/(1 − p), so that nothing needs to change at test time. With train=False (or p = 0) the layer
+    is the identity.
+    """
 
     def __init__(self, p):
         self.p = float(p)
         self.mask = None  # the scaled mask of the last forward pass: 0 or 1/(1 − p) per entry
 
     def forward(self, X, train=True, rng=None):
-        """X: any shape -> same shape. train=False (or p = 0): the identity.
+        """X: any shape -> same shape.
 
-        rng: a numpy.random.Generator for the mask; a seeded one (default_rng(0)) when None.
+        - rng: a numpy.random.Generator to draw the mask from (e.g. rng.random(X.shape));
+          when None, use a seeded one (np.random.default_rng(0)).
+        - Keep the mask for backward.
         """
+        # TODO: Identity when not training or p == 0; otherwise draw a mask
+        #       (keep with probability 1 − p), scale the kept entries by 1/(1 −
+        #       p).
+        # BEGIN SOLUTION
+        # X: any shape -> same shape. train=False (or p = 0): the identity.
+        #
+        # rng: a numpy.random.Generator for the mask; a seeded one (default_rng(0)) when None.
         X = np.asarray(X)
         if not train or self.p == 0.0:
             self.mask = None
@@ -27,10 +37,16 @@ class Dropout:
         keep = rng.random(X.shape) >= self.p  # kept with probability 1 − p
         self.mask = keep / (1.0 - self.p)
         return X * self.mask
+        # END SOLUTION
 
     def backward(self, dY):
-        """dY: gradient w.r.t. the output -> gradient w.r.t. the input, through the same mask."""
+        """dY: the gradient w.r.t. the output -> the gradient w.r.t. the input, through the SAME
+        mask (and scaling) as the last forward pass; dY itself after an identity forward."""
+        # TODO: Reuse the forward pass's mask: do not draw a new one.
+        # BEGIN SOLUTION
+        # dY: gradient w.r.t. the output -> gradient w.r.t. the input, through the same mask.
         dY = np.asarray(dY)
         if self.mask is None:
             return dY
         return dY * self.mask
+        # END SOLUTION

@@ -53,6 +53,7 @@ def train(model, loader, optimizer, epochs, device="cpu"):
     ###########################################################################
 
 
+@torch.no_grad()
 def evaluate(model, loader):
     """Returns (loss, accuracy) of `model` on all samples of `loader`, in eval mode (dropout off)
     and without gradients: the mean cross-entropy over all samples (not the mean of the batch

@@ -11,8 +11,8 @@ class Dropout:
     """
 
     def __init__(self, p):
-        self.p = p
-        self.mask = None
+        self.p = float(p)
+        self.mask = None  # the scaled mask of the last forward pass: 0 or 1/(1 − p) per entry
 
     def forward(self, X, train=True, rng=None):
         """X: any shape -> same shape.
@@ -27,7 +27,7 @@ class Dropout:
         #######################################################################
         raise NotImplementedError("Dropout.forward: not implemented yet")
         #######################################################################
-        #                             END OF YOUR CODE                        #
+        #                           END OF YOUR CODE                          #
         #######################################################################
 
     def backward(self, dY):
@@ -38,5 +38,5 @@ class Dropout:
         #######################################################################
         raise NotImplementedError("Dropout.backward: not implemented yet")
         #######################################################################
-        #                             END OF YOUR CODE                        #
+        #                           END OF YOUR CODE                          #
         #######################################################################

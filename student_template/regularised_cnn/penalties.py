@@ -62,8 +62,8 @@ def regularised_cross_entropy(probs, labels, weights, lam, kind):
     Returns (1/N) Σ_i −log probs[i, labels[i]] + penalty (a float).
     """
     ###########################################################################
-    # TODO: Average (not sum) the data term over the rows; add the penalty    #
-    # of the kind asked; raise ValueError for an unknown kind.                #
+    # TODO: Average (not sum) the data term over the rows; add the penalty of #
+    # the kind asked; raise ValueError for an unknown kind.                   #
     ###########################################################################
     raise NotImplementedError("regularised_cross_entropy: not implemented yet")
     ###########################################################################
