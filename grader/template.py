@@ -15,7 +15,8 @@ Everything outside the markers (docstrings, signatures, imports, helpers) is kep
 or nested markers are errors naming the file and line.
 
 `generate(assignment)` writes `student_template/<assignment>/`: the task modules, the assignment
-marker `.grade.toml`, pinned requirements, a `.gitignore` and the GitHub workflow. The student
+marker `.grade.toml`, pinned requirements, a `.gitignore` and the GitHub workflows (`grade.yml`:
+JUnit and job summary; `classroom.yml`: GitHub Classroom's autograding reporter). The student
 README is written by hand (it lives in the template folder and is kept).
 """
 from __future__ import annotations
@@ -211,6 +212,41 @@ jobs:
 """
 
 
+CLASSROOM_WORKFLOW = """# GitHub Classroom autograding: points per check in Classroom (docs/reports.md, --format classroom).
+# The job name run-autograding-tests is the one Classroom looks for.
+name: Autograding Tests
+on: [push, workflow_dispatch, repository_dispatch]
+permissions:
+  checks: write
+  actions: read
+  contents: read
+jobs:
+  run-autograding-tests:
+    runs-on: ubuntu-latest
+    timeout-minutes: 30
+    if: github.actor != 'github-classroom[bot]'
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - name: Install the grader (student edition) and torch (CPU)
+        run: |
+          python -m pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
+          python -m pip install -r requirements.txt
+          sudo apt-get update && sudo apt-get install -y bubblewrap
+      - name: Grade
+        id: grade
+        run: echo "result=$(grade check --format classroom --base64)" >> "$GITHUB_OUTPUT"
+      - name: Autograding Reporter
+        uses: classroom-resources/autograding-grading-reporter@v1
+        env:
+          GRADE_RESULTS: "${{ steps.grade.outputs.result }}"
+        with:
+          runners: grade
+"""
+
+
 def requirements(version: str) -> str:
     return (f"# what `grade check` needs: the student edition of the grader, pinned\n"
             f"dl-grader-student=={version}\n"
@@ -236,6 +272,7 @@ def template_files(name: str, reference: Path) -> dict[str, str]:
     files[".gitignore"] = GITIGNORE
     files["requirements.txt"] = requirements(__version__)
     files[".github/workflows/grade.yml"] = WORKFLOW
+    files[".github/workflows/classroom.yml"] = CLASSROOM_WORKFLOW
     return files
 
 

@@ -105,3 +105,9 @@ def test_the_template_repository_files():
     run = " ".join(step.get("run", "") for step in workflow["jobs"]["grade"]["steps"])
     assert "grade check --format junit" in run and "GITHUB_STEP_SUMMARY" in run
     assert "torch==2.13.0" in run
+    classroom = yaml.safe_load(files[".github/workflows/classroom.yml"])
+    steps = classroom["jobs"]["run-autograding-tests"]["steps"]
+    grade = next(s for s in steps if s.get("id") == "grade")
+    assert "grade check --format classroom --base64" in grade["run"] and "GITHUB_OUTPUT" in grade["run"]
+    reporter = next(s for s in steps if "autograding-grading-reporter" in s.get("uses", ""))
+    assert reporter["with"]["runners"] == "grade" and "steps.grade.outputs.result" in reporter["env"]["GRADE_RESULTS"]
