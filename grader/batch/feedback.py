@@ -52,7 +52,8 @@ def report_from_rows(sub: dict[str, Any], checks: Iterable[dict[str, Any]]) -> R
     results = [CheckResult(id=c["check_id"], task=c["task"], title=c["title"], score=c["score"],
                            max_score=c["max_score"], status=_status(c["status"]),
                            visibility=_visibility(c["visibility"]), message=c["message"], output=c["output"],
-                           duration=c["duration"], tolerance=c["tolerance"]) for c in checks]
+                           duration=c["duration"], tolerance=c["tolerance"],
+                           module=c.get("module", "") or "") for c in checks]
     return Report(assignment=sub["assignment"], submission=sub["student"], checks=results,
                   isolation=sub.get("isolation", ""), execution_time=sub.get("duration", 0.0),
                   hidden_included=bool(sub.get("hidden_included", 1)),

@@ -62,6 +62,7 @@ CREATE TABLE IF NOT EXISTS check_results (
     check_id    TEXT NOT NULL,
     position    INTEGER NOT NULL,   -- the check's place in the assignment
     task        TEXT NOT NULL,
+    module      TEXT NOT NULL DEFAULT '',  -- the student's module (file stem) the check imports
     title       TEXT NOT NULL,
     score       REAL NOT NULL,
     max_score   REAL NOT NULL,
@@ -78,7 +79,7 @@ CREATE TABLE IF NOT EXISTS check_results (
 CREATE INDEX IF NOT EXISTS check_results_by_check ON check_results(check_id);
 """
 
-CHECK_COLUMNS = ("check_id", "position", "task", "title", "score", "max_score", "status", "visibility",
+CHECK_COLUMNS = ("check_id", "position", "task", "module", "title", "score", "max_score", "status", "visibility",
                  "message", "output", "duration", "tolerance", "internal", "graded_at")
 
 
@@ -110,6 +111,9 @@ class Gradebook:
         self.db.execute("PRAGMA foreign_keys = ON")
         self.db.execute("PRAGMA synchronous = FULL")  # a committed submission survives a power cut
         self.db.executescript(SCHEMA)
+        columns = {r["name"] for r in self.db.execute("PRAGMA table_info(check_results)")}
+        if "module" not in columns:  # a gradebook written before checks carried their module
+            self.db.execute("ALTER TABLE check_results ADD COLUMN module TEXT NOT NULL DEFAULT ''")
         found = self.get_meta("schema_version")
         if found is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
