@@ -33,10 +33,10 @@ def record_probes(ref: Path, asg, tasks, hidden: bool) -> tuple[float, list[dict
     original_cleanup = Runtime.cleanup
     runtimes: list[Path] = []
 
-    def spy(self, message, timeout):
+    def spy(self, message, timeout, **kwargs):
         if message.get("op") in ("probe", "import"):
             sent.append(dict(message))
-        return original(self, message, timeout)
+        return original(self, message, timeout, **kwargs)
 
     Worker.request = spy
     Runtime.cleanup = lambda self: runtimes.append(self.folder)
