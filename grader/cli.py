@@ -394,6 +394,29 @@ def gradescope(assignment_name: str, output: Path) -> None:
                f"{len(asg.checks(hidden=True))} checks, hidden included)")
 
 
+@main.command()
+@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--assignment", "-a", required=True, help="Assignment name, e.g. backprop.")
+@click.option("--out", "-o", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder: similarity.csv, similarity.html.")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=None,
+              help="Flag pairs sharing at least this share of their fingerprints (default 0.5).")
+def similarity(submissions: Path, assignment: str, out: Path, threshold: Optional[float]) -> None:
+    """Screen a class for copies: pairwise similarity of the students' code, the template's lines
+    discounted (copydetect's winnowing). Same layouts as `grade batch`. See docs/similarity.md."""
+    if student_edition():
+        raise click.UsageError("`grade similarity` is for instructors")
+    from .similarity import DEFAULT_THRESHOLD, screen
+
+    asg = _load_assignment(assignment)
+    pairs = screen(submissions, asg.name, out, DEFAULT_THRESHOLD if threshold is None else threshold)
+    for p in pairs[:20]:
+        click.echo(f"{p.similarity:6.1%}  {p.student_a} ~ {p.student_b}  ({p.module}.py, {p.overlap} tokens)")
+    if len(pairs) > 20:
+        click.echo(f"(+{len(pairs) - 20} more in similarity.csv)")
+    click.echo(f"{len(pairs)} flagged pair(s); {out}: similarity.csv, similarity.html")
+
+
 @main.command("list")
 @click.option("--assignment", "-a", help="Show the checks of this assignment.")
 @click.option("--hidden", is_flag=True, help="Include hidden checks.")
