@@ -143,3 +143,30 @@ def require_by_hand(ctx, modules: Sequence[str], what: str, run: Callable[[], No
         raise CheckFailed(f"{rule}: " + "; ".join(bad[:6]) + more)
     if failure is not None:
         raise CheckFailed("the points are for correct values computed by hand: " + failure.message)
+
+
+def require_loss_drop(what: str, losses: Any, epochs: int, l0: float, l1: float, full_ratio: float,
+                      hint: str) -> Outcome:
+    """A training check's verdict: `losses` must be `epochs` per-epoch numbers, and the loss the
+    grader measured must fall from `l0` to at most `full_ratio`·`l0` (linear credit from no drop);
+    `hint` says what to look at when it does not."""
+    problems, fraction = [], 1.0
+    if not isinstance(losses, list) or len(losses) != epochs:
+        n_got = f"{len(losses)} values" if isinstance(losses, list) else f"a {type(losses).__name__}"
+        problems.append(f"{what} must return a list of {epochs} per-epoch losses, got {n_got}")
+        fraction -= 0.3
+    else:
+        vals = [as_array(f"the loss of epoch {i + 1} returned by train", v) for i, v in enumerate(losses)]
+        if any(v.size != 1 for v in vals):
+            problems.append("each per-epoch loss returned by train must be one number")
+            fraction -= 0.3
+    credit = partial_credit(l0 - l1, 0.0, (1 - full_ratio) * l0)
+    if credit < 1:
+        problems.append(f"{what}: the mean cross-entropy on those images (measured by the grader) went from "
+                        f"{l0:.4f} to {l1:.4f}; full marks when it falls to ≤ {full_ratio:g}× the start "
+                        f"({full_ratio * l0:.4f}). {hint}")
+        fraction -= 0.7 * (1 - credit)
+    if problems:
+        raise CheckFailed("\n".join(problems), fraction=max(0.0, fraction))
+    return Outcome(1.0, f"{what}: the grader's mean cross-entropy on those images went from {l0:.4f} to "
+                        f"{l1:.4f} ({l1 / l0:.2f}× the start; full marks at ≤ {full_ratio:g}×)")

@@ -218,7 +218,7 @@ class Session:
         os.chmod(self._shared, 0o755)
         try:
             self.snapshot = fs.snapshot_copy(submission, self._snap_parent / "submission", options.budget)
-            self.warnings += [f"{note}" for note in self.snapshot.left_out]
+            self.warnings += self.snapshot.left_out
         except fs.OverBudget as exc:
             self.rejected = f"submission rejected: {exc}"
         except OSError as exc:

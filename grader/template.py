@@ -112,10 +112,10 @@ def banner(hint: str, indent: str, function: str) -> list[str]:
                f"{indent}# {'END OF YOUR CODE'.center(width - 4)} #", rule])
 
 
-def _public_definitions(source: str, name: str, first: int, last: int) -> list[str]:
+def _public_definitions(tree: ast.Module, first: int, last: int) -> list[str]:
     """Public functions and classes defined between 1-based lines first..last (module or class level)."""
     out = []
-    for node in ast.walk(ast.parse(source, filename=name)):
+    for node in ast.walk(tree):
         if (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
                 and first <= node.lineno <= last and not node.name.startswith("_")):
             out.append(node.name)
@@ -138,7 +138,7 @@ def strip_solutions(source: str, name: str = "<reference>") -> str:
         if hint is None:
             start, hint = _hint_above(lines, block.begin, block.indent)
         if owner is None:  # module or class level: a helper of the solution, removed
-            public = _public_definitions(source, name, block.begin + 1, block.end + 1)
+            public = _public_definitions(tree, block.begin + 1, block.end + 1)
             if public:
                 raise TemplateError(f"{name}:{block.begin + 1}: {', '.join(public)} would vanish from the "
                                     "template (a public definition inside a solution block outside a "

@@ -11,7 +11,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from grader.judge import partial_credit, require_at_least as require_accuracy, f32_exact as f32  # shared helpers
+from grader.judge import require_at_least as require_accuracy, f32_exact as f32  # shared helpers
 from grader import judge
 from grader.model import CheckFailed, Outcome
 from grader.oracles import autograd, t64, torch
@@ -392,24 +392,5 @@ def judge_train(ctx, n: int, batch_size: int, epochs: int, lr: float, full_ratio
     l1, _ = torch_loss_acc(after, X, y)
     what = (f"train(model, loader, epochs={epochs}, lr={lr}, device='cpu') on {n} training images "
             f"in batches of {batch_size}")
-    problems, fraction = [], 1.0
-    losses = got["losses"]
-    if not isinstance(losses, list) or len(losses) != epochs:
-        n_got = f"{len(losses)} values" if isinstance(losses, list) else f"a {type(losses).__name__}"
-        problems.append(f"{what} must return a list of {epochs} per-epoch losses, got {n_got}")
-        fraction -= 0.3
-    else:
-        vals = [judge.as_array(f"the loss of epoch {i + 1} returned by train", v) for i, v in enumerate(losses)]
-        if any(v.size != 1 for v in vals):
-            problems.append("each per-epoch loss returned by train must be one number")
-            fraction -= 0.3
-    credit = partial_credit(l0 - l1, 0.0, (1 - full_ratio) * l0)
-    if credit < 1:
-        problems.append(f"{what}: the mean cross-entropy on those images (measured by the grader) went from "
-                        f"{l0:.4f} to {l1:.4f}; full marks when it falls to ≤ {full_ratio:g}× the start "
-                        f"({full_ratio * l0:.4f}). Does train call optimizer.step() every batch, with the lr given?")
-        fraction -= 0.7 * (1 - credit)
-    if problems:
-        raise CheckFailed("\n".join(problems), fraction=max(0.0, fraction))
-    return Outcome(1.0, f"{what}: the grader's mean cross-entropy on those images went from {l0:.4f} to "
-                        f"{l1:.4f} ({l1 / l0:.2f}× the start; full marks at ≤ {full_ratio:g}×)")
+    return judge.require_loss_drop(what, got["losses"], epochs, l0, l1, full_ratio,
+                                   "Does train call optimizer.step() every batch, with the lr given?")

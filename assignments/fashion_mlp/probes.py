@@ -3,9 +3,9 @@
 Runs inside the sandbox. Holds no expected values: judging happens in checks.py / hidden.py.
 Torch is imported inside the probes that need it (the student's torch_mlp imports it anyway).
 """
-import os
 
 import numpy as np
+from gradeworker.weights import load_state_file, plain_state
 
 WEIGHTS_FILE = "fashion_mlp.pt"
 MAX_WEIGHTS_MB = 50  # the 242,762 float32 parameters take ~1 MB; anything far larger is not them
@@ -52,19 +52,6 @@ def train_epoch(sub, weights, biases, X, y, lr, epochs=None, order_seed=0):
 
 
 # --- 3.2 torch_mlp ------------------------------------------------------------------------------
-def _state(module_or_dict):
-    """A state_dict as ordered plain data: {"keys": [...], "arrays": [...]} (non-tensors skipped)."""
-    import torch
-
-    sd = module_or_dict.state_dict() if isinstance(module_or_dict, torch.nn.Module) else module_or_dict
-    keys, arrays = [], []
-    for k, v in sd.items():
-        if isinstance(v, torch.Tensor):
-            keys.append(str(k))
-            arrays.append(v.detach().cpu())
-    return {"keys": keys, "arrays": arrays}
-
-
 def grader_model(params=None):
     """The grader's own 784-256-128-64-10 ReLU network (the probes hand it to the student's
     train/evaluate, so those are checked independently of build_model); params in layer order."""
@@ -91,7 +78,7 @@ def build_model(sub, X):
     with torch.no_grad():
         out = model(torch.as_tensor(np.asarray(X), dtype=torch.float32))
     return {"is_module": True, "n_params": int(sum(p.numel() for p in model.parameters())),
-            "state": _state(model), "out": out}
+            "state": plain_state(model), "out": out}
 
 
 def load_weights(sub):
@@ -99,34 +86,7 @@ def load_weights(sub):
 
     Returns {"state": ...} or {"problem": what, "detail": text}; never raises for a bad file.
     """
-    import torch
-
-    path = sub.folder / WEIGHTS_FILE
-    if not path.is_file():
-        others = sorted(p.name for p in sub.folder.iterdir()
-                        if p.is_file() and p.suffix in (".pt", ".pth", ".ckpt", ".bin"))
-        return {"problem": "missing", "detail": ", ".join(others)}
-    size = os.path.getsize(path)
-    if size > MAX_WEIGHTS_MB * 2**20:
-        return {"problem": "too_big", "detail": f"{size / 2**20:.1f} MB"}
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # not a torch file, a pickled model, custom classes: all refused
-        return {"problem": "unloadable", "detail": f"{type(exc).__name__}: {str(exc)[:400]}"}
-    nested = None
-    if isinstance(obj, dict) and not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        # a training checkpoint {"model_state_dict": ..., "optimizer": ...}: take the model's part
-        for key in ("state_dict", "model_state_dict", "model"):
-            inner = obj.get(key)
-            if isinstance(inner, dict) and inner and all(isinstance(v, torch.Tensor) for v in inner.values()):
-                obj, nested = inner, key
-                break
-    if not isinstance(obj, dict) or not obj or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        kind = type(obj).__name__
-        if isinstance(obj, dict):
-            kind += " with keys " + ", ".join(repr(str(k)) for k in list(obj)[:8])
-        return {"problem": "not_state_dict", "detail": kind}
-    return {"state": _state(obj), "nested": nested}
+    return load_state_file(sub.folder, WEIGHTS_FILE, MAX_WEIGHTS_MB)
 
 
 def _loader(X, y, batch_size, shuffle, seed):

@@ -728,28 +728,9 @@ def judge_train(ctx, n, batch_size, epochs, lr, wd, dropout, full_ratio) -> Outc
     l1, _ = cnn_loss_acc(after, X, y)
     what = (f"train(model, loader, optimizer, epochs={epochs}, device='cpu') with AdamW(lr={lr:g}, "
             f"weight_decay={wd:g}) on {n:,} training images in batches of {batch_size}")
-    problems, fraction = [], 1.0
-    losses = got["losses"]
-    if not isinstance(losses, list) or len(losses) != epochs:
-        n_got = f"{len(losses)} values" if isinstance(losses, list) else f"a {type(losses).__name__}"
-        problems.append(f"{what} must return a list of {epochs} per-epoch losses, got {n_got}")
-        fraction -= 0.3
-    else:
-        vals = [judge.as_array(f"the loss of epoch {i + 1} returned by train", v) for i, v in enumerate(losses)]
-        if any(v.size != 1 for v in vals):
-            problems.append("each per-epoch loss returned by train must be one number")
-            fraction -= 0.3
-    credit = partial_credit(l0 - l1, 0.0, (1 - full_ratio) * l0)
-    if credit < 1:
-        problems.append(f"{what}: the mean cross-entropy on those images (measured by the grader) went from "
-                        f"{l0:.4f} to {l1:.4f}; full marks when it falls to ≤ {full_ratio:g}× the start "
-                        f"({full_ratio * l0:.4f}). Does train call optimizer.zero_grad(), loss.backward() and "
-                        "optimizer.step() for every batch?")
-        fraction -= 0.7 * (1 - credit)
-    if problems:
-        raise CheckFailed("\n".join(problems), fraction=max(0.0, fraction))
-    return Outcome(1.0, f"{what}: the grader's mean cross-entropy on those images went from {l0:.4f} to "
-                        f"{l1:.4f} ({l1 / l0:.2f}× the start; full marks at ≤ {full_ratio:g}×)")
+    return judge.require_loss_drop(what, got["losses"], epochs, l0, l1, full_ratio,
+                                   "Does train call optimizer.zero_grad(), loss.backward() and "
+                                   "optimizer.step() for every batch?")
 
 
 def judge_make_optimizer(ctx, lr: float, wd: float) -> None:

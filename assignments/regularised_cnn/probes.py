@@ -5,9 +5,9 @@ optimiser trajectories, accuracies and losses are computed there). Torch is impo
 probes that need it.
 """
 import copy
-import os
 
 import numpy as np
+from gradeworker.weights import load_state_file, plain_state
 
 WEIGHTS_FILE = "cnn.pt"
 MAX_WEIGHTS_MB = 20  # the 93,322 float32 parameters take ~0.4 MB; anything far larger is not them
@@ -113,19 +113,6 @@ def optim_run(sub, name, param, grads, kwargs, watch_steps=(0, 1, 2)):
 
 
 # --- 4.6 cnn ---------------------------------------------------------------------------------------
-def _state(module_or_dict):
-    """A state_dict as ordered plain data: {"keys": [...], "arrays": [...]} (non-tensors skipped)."""
-    import torch
-
-    sd = module_or_dict.state_dict() if isinstance(module_or_dict, torch.nn.Module) else module_or_dict
-    keys, arrays = [], []
-    for k, v in sd.items():
-        if isinstance(v, torch.Tensor):
-            keys.append(str(k))
-            arrays.append(v.detach().cpu())
-    return {"keys": keys, "arrays": arrays}
-
-
 def grader_cnn(params=None, dropout=0.0):
     """The grader's own CNN of the statement (handed to the student's train/evaluate/make_optimizer,
     so those are checked independently of build_cnn); params in layer order."""
@@ -161,7 +148,7 @@ def build_cnn(sub, X, dropout=None):
         model.train()
         outs["train"] = [model(x), model(x)]
     return {"is_module": True, "n_params": int(sum(p.numel() for p in model.parameters())),
-            "state": _state(model), "out": outs}
+            "state": plain_state(model), "out": outs}
 
 
 def make_optimizer(sub, lr, weight_decay, seed=0):
@@ -194,33 +181,7 @@ def load_weights(sub):
 
     Returns {"state": ...} or {"problem": what, "detail": text}; never raises for a bad file.
     """
-    import torch
-
-    path = sub.folder / WEIGHTS_FILE
-    if not path.is_file():
-        others = sorted(p.name for p in sub.folder.iterdir()
-                        if p.is_file() and p.suffix in (".pt", ".pth", ".ckpt", ".bin"))
-        return {"problem": "missing", "detail": ", ".join(others)}
-    size = os.path.getsize(path)
-    if size > MAX_WEIGHTS_MB * 2**20:
-        return {"problem": "too_big", "detail": f"{size / 2**20:.1f} MB"}
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # not a torch file, a pickled model, custom classes: all refused
-        return {"problem": "unloadable", "detail": f"{type(exc).__name__}: {str(exc)[:400]}"}
-    nested = None
-    if isinstance(obj, dict) and not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        for key in ("state_dict", "model_state_dict", "model"):
-            inner = obj.get(key)
-            if isinstance(inner, dict) and inner and all(isinstance(v, torch.Tensor) for v in inner.values()):
-                obj, nested = inner, key
-                break
-    if not isinstance(obj, dict) or not obj or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        kind = type(obj).__name__
-        if isinstance(obj, dict):
-            kind += " with keys " + ", ".join(repr(str(k)) for k in list(obj)[:8])
-        return {"problem": "not_state_dict", "detail": kind}
-    return {"state": _state(obj), "nested": nested}
+    return load_state_file(sub.folder, WEIGHTS_FILE, MAX_WEIGHTS_MB)
 
 
 def _loader(X, y, batch_size, shuffle, seed):
