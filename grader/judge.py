@@ -170,3 +170,22 @@ def require_loss_drop(what: str, losses: Any, epochs: int, l0: float, l1: float,
         raise CheckFailed("\n".join(problems), fraction=max(0.0, fraction))
     return Outcome(1.0, f"{what}: the grader's mean cross-entropy on those images went from {l0:.4f} to "
                         f"{l1:.4f} ({l1 / l0:.2f}× the start; full marks at ≤ {full_ratio:g}×)")
+
+
+def submitted_state(got: Any, filename: str, save_hint: str, expected: str) -> Any:
+    """The state of a weights file as the worker's `gradeworker.weights.load_state_file` reported
+    it, or CheckFailed saying what is wrong with the file and how to save it (`save_hint`);
+    `expected` describes the right file's size ("the ~1 MB of the network's weights")."""
+    got = got if isinstance(got, dict) else {}
+    problem, detail = got.get("problem"), got.get("detail", "")
+    if problem == "missing":
+        other = f" (found {detail}: rename it?)" if detail else ""
+        raise CheckFailed(f"{filename} is not in the submission{other}: {save_hint}")
+    if problem == "too_big":
+        raise CheckFailed(f"{filename} is {detail}, far more than {expected}: {save_hint}")
+    if problem == "unloadable":
+        raise CheckFailed(f"{filename} could not be loaded as a state_dict with torch.load(..., "
+                          f"weights_only=True): {detail}\nSave only the weights, not the model object: {save_hint}")
+    if problem == "not_state_dict":
+        raise CheckFailed(f"{filename} holds a {detail}, not a state_dict (a dict of tensors): {save_hint}")
+    return got.get("state")

@@ -134,22 +134,9 @@ def torch_evaluate(ctx):
                  f"images: full marks at ≥ {oracle.WEIGHTS_FULL:.2f}, linear partial credit from "
                  f"{oracle.WEIGHTS_ZERO:.2f}")
 def torch_weights(ctx):
-    got = ctx.probe("load_weights")
-    problem, detail = got.get("problem"), got.get("detail", "")
-    if problem == "missing":
-        other = f" (found {detail}: rename it?)" if detail else ""
-        raise CheckFailed(f"{oracle.WEIGHTS_FILE} is not in the submission{other}: {oracle.SAVE_HINT}")
-    if problem == "too_big":
-        raise CheckFailed(f"{oracle.WEIGHTS_FILE} is {detail}, far more than the ~1 MB of the network's weights: "
-                          f"{oracle.SAVE_HINT}")
-    if problem == "unloadable":
-        raise CheckFailed(f"{oracle.WEIGHTS_FILE} could not be loaded as a state_dict with "
-                          f"torch.load(..., weights_only=True): {detail}\nSave only the weights, not the model "
-                          f"object: {oracle.SAVE_HINT}")
-    if problem == "not_state_dict":
-        raise CheckFailed(f"{oracle.WEIGHTS_FILE} holds a {detail}, not a state_dict (a dict of tensors): "
-                          f"{oracle.SAVE_HINT}")
-    params = oracle.match_state(f"the state_dict in {oracle.WEIGHTS_FILE}", got.get("state"))
+    state = judge.submitted_state(ctx.probe("load_weights"), oracle.WEIGHTS_FILE, oracle.SAVE_HINT,
+                                  "the ~1 MB of the network's weights")
+    params = oracle.match_state(f"the state_dict in {oracle.WEIGHTS_FILE}", state)
     data = ctx.data()
     _, acc = oracle.torch_loss_acc(params, data.x_test, data.y_test)
     return oracle.require_accuracy(

@@ -296,22 +296,9 @@ def cnn_evaluate(ctx):
        tolerance=f"accuracy of the grader's own CNN with your weights on the 10,000 test images: full marks at "
                  f"≥ {oracle.WEIGHTS_FULL:.2f}, linear partial credit from {oracle.WEIGHTS_ZERO:.2f}")
 def cnn_weights(ctx):
-    got = ctx.probe("load_weights")
-    problem, detail = got.get("problem"), got.get("detail", "")
-    if problem == "missing":
-        other = f" (found {detail}: rename it?)" if detail else ""
-        raise CheckFailed(f"{oracle.WEIGHTS_FILE} is not in the submission{other}: {oracle.SAVE_HINT}")
-    if problem == "too_big":
-        raise CheckFailed(f"{oracle.WEIGHTS_FILE} is {detail}, far more than the ~0.4 MB of the CNN's weights: "
-                          f"{oracle.SAVE_HINT}")
-    if problem == "unloadable":
-        raise CheckFailed(f"{oracle.WEIGHTS_FILE} could not be loaded as a state_dict with "
-                          f"torch.load(..., weights_only=True): {detail}\nSave only the weights, not the model "
-                          f"object: {oracle.SAVE_HINT}")
-    if problem == "not_state_dict":
-        raise CheckFailed(f"{oracle.WEIGHTS_FILE} holds a {detail}, not a state_dict (a dict of tensors): "
-                          f"{oracle.SAVE_HINT}")
-    params = oracle.match_cnn_state(f"the state_dict in {oracle.WEIGHTS_FILE}", got.get("state"))
+    state = judge.submitted_state(ctx.probe("load_weights"), oracle.WEIGHTS_FILE, oracle.SAVE_HINT,
+                                  "the ~0.4 MB of the CNN's weights")
+    params = oracle.match_cnn_state(f"the state_dict in {oracle.WEIGHTS_FILE}", state)
     data = ctx.data()
     _, acc = oracle.cnn_loss_acc(params, data.x_test, data.y_test, dtype=oracle.WEIGHTS_DTYPE)
     return oracle.require_at_least(
