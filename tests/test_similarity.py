@@ -92,3 +92,20 @@ def test_grade_similarity_cli(klass, tmp_path):
     assert r.exit_code == 0, r.output
     assert "alice ~ dave" in r.output and "flagged pair(s)" in r.output
     assert (tmp_path / "s" / "similarity.csv").is_file()
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+def test_similarity_html_in_headless_chromium(klass, tmp_path):
+    """The report loads with no console error (offline: its CDN stylesheet is refused by the network,
+    which Chromium does not log as a page error), shows both plots and the shared regions highlighted."""
+    from test_batch import chromium
+
+    screen(klass, "relu_fit", tmp_path)
+    dom, console = chromium(tmp_path / "similarity.html", "--dump-dom")
+    assert [c for c in console if "cdn.jsdelivr.net" not in c] == [], console
+    assert dom.count('src="data:image/png;base64') >= 2  # similarity matrix, score distribution
+    assert "highlight-red" in dom and "highlight-green" in dom  # the copied regions, side by side
+    assert "alice" in dom and "dave" in dom
