@@ -1,7 +1,7 @@
 """Benchmark: `grade batch` throughput (submissions per minute) against the bare per-submission time.
 
 A class of N (default 20) A1 `backprop` submissions — the reference and wrong submissions made from
-tests/backprop_mutants.py, one folder each — graded with public and hidden checks:
+assignments/backprop/cases.py, one folder each — graded with public and hidden checks:
   * --jobs 1, --jobs 2 (the local pool), and a Dask LocalCluster of 2 worker processes;
   * beside the bare time of one submission as bench_grade_check.py measures it (a fresh Python
     importing the modules and making exactly the grader's calls, no sandbox, no judging).

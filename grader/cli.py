@@ -5,6 +5,7 @@
     grade batch SUBMISSIONS -a A --out DIR   grade a whole class (grader/batch/, docs/batch.md)
     grade report DIR               rebuild a batch's CSV, HTML and feedback from its gradebook
     grade gradescope A -o autograder.zip   a Gradescope autograder (grader/gradescope_autograder.py)
+    grade selftest A               prove A's checks on known and mutated submissions (grader/selftest/)
 
 `grade check` takes the folder to grade and/or task names in any order (`grade check softmax`,
 `grade check ../my-copy layers mlp`), or a module file (`grade check softmax.py`: that file's folder,
@@ -16,6 +17,7 @@ Exit status: 0 when grading ran (whatever the score); 1 only with --fail-under a
 """
 from __future__ import annotations
 
+import json
 import sys
 import tomllib
 from pathlib import Path
@@ -415,6 +417,97 @@ def similarity(submissions: Path, assignment: str, out: Path, threshold: Optiona
     if len(pairs) > 20:
         click.echo(f"(+{len(pairs) - 20} more in similarity.csv)")
     click.echo(f"{len(pairs)} flagged pair(s); {out}: similarity.csv, similarity.html")
+
+
+def _mutant_count(value: str) -> Optional[int]:
+    if value == "all":
+        return None
+    if value == "none":
+        return 0
+    try:
+        n = int(value)
+    except ValueError:
+        raise click.BadParameter("all, none or a number") from None
+    if n < 0:
+        raise click.BadParameter("all, none or a number of at least 0")
+    return n
+
+
+@main.command()
+@click.argument("assignment_name", metavar="ASSIGNMENT")
+@click.option("--jobs", "-j", type=click.IntRange(1), help="Cases graded at a time (default: the cores).")
+@click.option("--mutants", "mutants", default="all", show_default=True, metavar="all|none|N",
+              help="Automatic mutants to grade: all, none, or a seeded sample of N spread over files and operators.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the --mutants sample.")
+@click.option("--operator", "operators", multiple=True, metavar="NAME",
+              help="Only these mutation operators (repeatable; docs/selftest.md lists them).")
+@click.option("--task", "-t", "tasks", multiple=True, help="Only this task's checks and cases (repeatable).")
+@click.option("--only", "only", multiple=True, metavar="CASE",
+              help="Only this registered wrong submission or variant (repeatable).")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(["reference", "template", "wrong", "variant", "mutant"]),
+              help="Only these kinds of case (repeatable; default: all).")
+@click.option("--no-data", is_flag=True, help="Leave out the checks that need FashionMNIST (fast).")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the whole result as JSON (every case, every surviving mutant's diff).")
+@click.option("--diffs", type=click.IntRange(0), default=20, show_default=True,
+              help="Surviving mutants shown with their diff in the terminal.")
+@click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PERCENT",
+              help="Also exit 1 when a task's mutation score is lower than this.")
+@click.option("--reference", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The reference solution (default: reference/ASSIGNMENT of this checkout).")
+@click.option("--isolation", type=click.Choice(ISOLATION_MODES), default="auto", show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder with FashionMNIST.")
+def selftest(assignment_name: str, jobs: Optional[int], mutants: str, seed: int, operators: tuple[str, ...],
+             tasks: tuple[str, ...], only: tuple[str, ...], kinds: tuple[str, ...], no_data: bool,
+             json_out: Optional[Path], diffs: int, fail_under: Optional[float], reference: Optional[Path],
+             isolation: str, data_dir: Optional[Path]) -> None:
+    """Prove an assignment's checks: grade the reference (full marks), the template (0, no crash),
+    the registered wrong submissions (each caught by its checks) and correct variants (full marks),
+    and automatic mutants of the reference's marked code (mutation score, survivors with diffs).
+    Exit 1 on any problem. For assignment authors; see docs/selftest.md."""
+    if student_edition():
+        raise click.UsageError("`grade selftest` is for assignment authors: the student edition has no reference")
+    from rich.console import Console
+
+    from .selftest import SelftestOptions, selftest as run_selftest
+    from .selftest.mutate import OPERATORS
+    from .selftest.output import render, to_json
+
+    asg = _load_assignment(assignment_name)
+    unknown = sorted(set(tasks) - {t.name for t in asg.tasks})
+    if unknown:
+        raise click.BadParameter(f"{', '.join(unknown)}; tasks of {asg.name}: {', '.join(t.name for t in asg.tasks)}",
+                                 param_hint="'--task'")
+    bad_ops = sorted(set(operators) - set(OPERATORS))
+    if bad_ops:
+        raise click.BadParameter(f"{', '.join(bad_ops)}; known: {', '.join(OPERATORS)}", param_hint="'--operator'")
+    opts = SelftestOptions(mutants=_mutant_count(mutants), seed=seed, operators=tuple(operators) or OPERATORS,
+                           tasks=tasks, data=False if no_data else None, only=only,
+                           kinds=kinds or SelftestOptions().kinds, reference=reference, isolation=isolation,
+                           data_dir=data_dir)
+    if jobs:
+        opts.jobs = jobs
+    console = Console(stderr=False)
+    quiet = not console.is_terminal
+
+    def progress(case, done: int, total: int) -> None:
+        if not quiet:
+            console.print(f"[{done}/{total}] {case.kind} {case.name}: "
+                          f"{case.verdict or ('problem' if case.problems else case.status)}", highlight=False)
+
+    try:
+        result = run_selftest(asg.name, opts, progress=progress)
+    except FileNotFoundError as exc:
+        raise click.UsageError(str(exc)) from None
+    render(result, console, diffs=diffs)
+    if json_out is not None:
+        json_out.write_text(json.dumps(to_json(result), indent=2), encoding="utf-8")
+        console.print(f"wrote {json_out}")
+    low = [t for t, row in result.mutation_scores().items() if fail_under is not None and 100 * row["score"] < fail_under]
+    if low:
+        console.print(f"mutation score under {fail_under:g}% for: {', '.join(low)}")
+    if not result.ok or low:
+        sys.exit(1)
 
 
 @main.command("list")

@@ -3,7 +3,8 @@
 `dl-grader-student` (`grade dist student`) holds the engine, the CLI, and for every assignment its
 statement, probes, public checks and oracles. It leaves out what only instructors may have: the
 hidden checks (`hidden.py`: their inputs are generated from the assignment's seed, so their code is
-as secret as their answers), `reference/`, the template generator, batch grading and this builder. The instructor
+as secret as their answers), `reference/`, the registered cases (`cases.py`, `variants/`: pieces of
+the solution), the template generator, batch grading, `grade selftest` and this builder. The instructor
 install (`pip install -e .` of this repository) keeps everything.
 """
 from __future__ import annotations
@@ -19,7 +20,8 @@ from . import __version__
 ROOT = Path(__file__).resolve().parents[1]
 STUDENT_DIST = "dl-grader-student"
 # never in the student edition (file names, anywhere below grader/ and assignments/)
-INSTRUCTOR_ONLY = ("hidden.py", "template.py", "dist.py", "batch", "similarity.py")  # batch: the grader/batch/ package
+# batch, selftest: packages; cases.py and variants/: an assignment's known (wrong and correct) solutions
+INSTRUCTOR_ONLY = ("hidden.py", "template.py", "dist.py", "batch", "similarity.py", "selftest", "cases.py", "variants")
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", *INSTRUCTOR_ONLY)
 
 PYPROJECT = """[build-system]

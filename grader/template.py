@@ -122,6 +122,15 @@ def _public_definitions(tree: ast.Module, first: int, last: int) -> list[str]:
     return out
 
 
+def solution_lines(source: str, name: str = "<reference>") -> set[int]:
+    """The 1-based line numbers of the student's part of a reference module: the lines inside
+    BEGIN/END SOLUTION blocks and the one-line `# SOLUTION` lines (what `grade selftest` mutates)."""
+    lines = source.splitlines()
+    marked = {i + 1 for b in _blocks(lines, name) for i in range(b.begin + 1, b.end)}
+    marked |= {i + 1 for i, line in enumerate(lines) if LINE_RE.match(line) and not BEGIN_RE.match(line)}
+    return marked
+
+
 def strip_solutions(source: str, name: str = "<reference>") -> str:
     """The template of one reference module (see the module docstring)."""
     lines = source.splitlines()

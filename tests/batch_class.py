@@ -2,7 +2,7 @@
 
 Each builder returns {student id: folder holding exactly the files `grade check` should grade}, so a
 test can grade those folders itself and compare with the gradebook. Wrong submissions come from the
-mutants of tests/backprop_mutants.py, attacks from tests/hostile/, plus a notebook, the unsolved
+wrong submissions of assignments/backprop/cases.py, attacks from tests/hostile/, plus a notebook, the unsolved
 template and malicious or malformed zips (expected: status `rejected`).
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ import nbformat
 import yaml
 from nbformat.v4 import new_code_cell, new_notebook
 
-from backprop_mutants import MUTANTS
+from assignments.backprop.cases import WRONG as MUTANTS
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -41,7 +41,7 @@ def _files_of(kind: str, store: Path) -> Path:
     elif kind == "softmax_only":
         shutil.copy(REF / "softmax.py", dest / "softmax.py")
     elif kind == "loops":
-        shutil.copytree(TESTS / "submissions" / "backprop_loops", dest, dirs_exist_ok=True)
+        shutil.copytree(ROOT / "assignments" / "backprop" / "variants" / "loops", dest, dirs_exist_ok=True)
     elif kind == "template":
         for p in (ROOT / "student_template" / "backprop").glob("*.py"):
             shutil.copy(p, dest / p.name)

@@ -1,6 +1,7 @@
 """Shared helpers: build submissions from the reference by edits, and grade them."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -9,11 +10,12 @@ import pytest
 from grader import assignment
 from grader.model import Report
 from grader.runner import GradeOptions, grade
+from grader.selftest.cases import Variant, Wrong, load_cases, read_folder, variant_files, wrong_files, write
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "reference"
 TEMPLATE = ROOT / "student_template"
-SUBMISSIONS = Path(__file__).parent / "submissions"
+HAVE_FASHION = Path("/usr/share/datasets/fashion-mnist").is_dir() or bool(os.environ.get("GRADER_DATA"))
 
 
 def make_submission(dest: Path, source: Path, edits=(), extra: Path | None = None) -> Path:
@@ -43,3 +45,26 @@ def submission(tmp_path):
     def build(source: Path, edits=(), extra: Path | None = None) -> Path:
         return make_submission(tmp_path / "submission", source, edits, extra)
     return build
+
+
+# --- the assignments' registered cases (assignments/<name>/cases.py) --------------------------------
+def needs_data(name: str) -> frozenset[str]:
+    """The checks of assignment `name` that read FashionMNIST."""
+    return frozenset(c.id for c in assignment.load(name).checks(hidden=True) if c.needs_data)
+
+
+def case_submission(dest: Path, name: str, case: Wrong | Variant) -> Path:
+    """A registered wrong submission or variant of assignment `name`, written into `dest`."""
+    reference = read_folder(REFERENCE / name)
+    if isinstance(case, Variant):
+        files = variant_files(reference, case, load_cases(assignment.load(name)))
+    else:
+        files = wrong_files(reference, case)
+    return write(files, dest)
+
+
+def variant_checks(name: str, variant: Variant, data: bool = HAVE_FASHION) -> list[str]:
+    """The checks a variant is graded on: its tasks', less `skip` (and the data checks without data)."""
+    left_out = variant.skip | (frozenset() if data else needs_data(name))
+    return [c.id for c in assignment.load(name).checks(hidden=True)
+            if (not variant.tasks or c.task in variant.tasks) and c.id not in left_out]

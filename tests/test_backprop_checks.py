@@ -2,22 +2,22 @@
 correct variants (float32, loops), and the unsolved template scores 0 without crashing."""
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from grader import assignment
 from grader.model import Status
+from grader.runner import grade
 
-from backprop_mutants import FASHION_MUTANT, MUTANTS
-from conftest import REFERENCE, SUBMISSIONS, TEMPLATE, by_id, run_grade
+from assignments.backprop.cases import VARIANTS, WRONG
+from conftest import HAVE_FASHION, REFERENCE, TEMPLATE, by_id, case_submission, run_grade, variant_checks
 
-HAVE_FASHION = os.path.isdir("/usr/share/datasets/fashion-mnist") or bool(os.environ.get("GRADER_DATA"))
+MUTANTS = [m for m in WRONG if m.name != "mlp_step_no_update"]
+FASHION_MUTANT = next(m for m in WRONG if m.name == "mlp_step_no_update")  # trains: slow
 ALL_IDS = {c.id for c in assignment.load("backprop").checks(hidden=True)}
 
 
 def test_every_check_has_a_mutant_that_it_catches():
-    caught = set().union(*(m.catches for m in MUTANTS + [FASHION_MUTANT]))
+    caught = set().union(*(m.catches for m in WRONG))
     assert ALL_IDS - caught == set(), "checks that no wrong submission fails"
     assert caught - ALL_IDS == set(), "mutants name checks that do not exist"
 
@@ -61,31 +61,13 @@ def test_fashion_mutant_is_caught(submission):
     assert "test accuracy" in results["mlp.train_fashion"].message
 
 
-FLOAT32 = [
-    ("softmax.py", "return a if np.issubdtype(a.dtype, np.floating) else a.astype(np.float64)",
-     "return a.astype(np.float32)"),
-    ("layers.py", "return a if np.issubdtype(a.dtype, np.floating) else a.astype(np.float64)",
-     "return a.astype(np.float32)"),
-]
-
-
-def test_float32_variant_gets_full_marks(submission):
-    path = submission(REFERENCE / "backprop", FLOAT32)
-    report = run_grade(path, "backprop", tasks=["softmax", "layers"])
-    assert {c.id: c.message for c in report.checks if c.status != Status.PASSED} == {}
-
-
-def test_float32_mlp_gets_full_marks(submission):
-    path = submission(REFERENCE / "backprop", FLOAT32)
-    report = run_grade(path, "backprop", tasks=["mlp"])
-    bad = {c.id: c.message for c in report.checks if c.status != Status.PASSED and c.id != "mlp.train_fashion"}
-    assert bad == {}
-
-
-def test_loops_variant_gets_full_marks(submission):
-    path = submission(REFERENCE / "backprop", extra=SUBMISSIONS / "backprop_loops")
-    report = run_grade(path, "backprop", tasks=["softmax"])
-    assert {c.id: c.message for c in report.checks if c.status != Status.PASSED} == {}
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.name)
+def test_variant_gets_full_marks(variant, tmp_path):
+    """The registered correct variants (assignments/backprop/cases.py): full marks on every check
+    they are graded on."""
+    path = case_submission(tmp_path / "variant", "backprop", variant)
+    report = grade(path, assignment.load("backprop"), hidden=True, check_ids=variant_checks("backprop", variant))
+    assert {c.id: (str(c.status), c.message) for c in report.checks if c.status != Status.PASSED} == {}
 
 
 def test_template_scores_zero_and_says_not_implemented():

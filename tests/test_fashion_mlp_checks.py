@@ -20,13 +20,15 @@ from grader import assignment
 from grader.model import Status
 from grader.runner import grade
 
-from conftest import REFERENCE, SUBMISSIONS, TEMPLATE, by_id, make_submission, run_grade
-from fashion_mlp_mutants import MUTANTS, NEEDS_DATA, WEIGHT_FILES
+from assignments.fashion_mlp.cases import VARIANTS, WEIGHT_FILES, WRONG
+from conftest import (HAVE_FASHION, REFERENCE, TEMPLATE, by_id, case_submission, make_submission, needs_data, run_grade,
+                      variant_checks)
 
-HAVE_FASHION = os.path.isdir("/usr/share/datasets/fashion-mnist") or bool(os.environ.get("GRADER_DATA"))
 needs_fashion = pytest.mark.skipif(not HAVE_FASHION, reason="FashionMNIST not installed")
 A3 = assignment.load("fashion_mlp")
 ALL_IDS = {c.id for c in A3.checks(hidden=True)}
+NEEDS_DATA = needs_data("fashion_mlp")
+MUTANTS = [m for m in WRONG if m.build is None]  # edits of the code; WEIGHT_FILES: wrong fashion_mlp.pt files
 REF = REFERENCE / "fashion_mlp"
 FAST_IDS = ALL_IDS - NEEDS_DATA
 NP, TORCH = "numpy_mlp.py", "torch_mlp.py"
@@ -43,7 +45,7 @@ def failures(results: dict) -> dict:
 
 # ------------------------------------------------------------------------------------------ meta
 def test_every_check_has_a_mutant_that_it_catches():
-    caught = set().union(*(m.catches for m in MUTANTS)) | {"torch_mlp.weights"}  # weights: WEIGHT_FILES
+    caught = set().union(*(m.catches for m in WRONG))
     assert ALL_IDS - caught == set(), "checks that no wrong submission fails"
     assert caught - ALL_IDS == set(), "mutants name checks that do not exist"
 
@@ -80,7 +82,7 @@ def test_reference_scores_full_marks_everything():
 # ------------------------------------------------------------------------------------------ mutants
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
 def test_mutant_is_caught(mutant, submission):
-    if mutant.needs_data and not HAVE_FASHION:
+    if mutant.catches & NEEDS_DATA and not HAVE_FASHION:
         pytest.skip("FashionMNIST not installed")
     path = submission(REF, [(mutant.file, mutant.old, mutant.new)])
     results = grade_checks(path, mutant.catches)
@@ -101,32 +103,12 @@ def test_messages_say_what_was_wrong(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------ correct variants
-FLOAT32 = [
-    (NP, "    acts = [x]\n", "    acts = [np.asarray(x, dtype=np.float32)]\n"
-                           "    weights = [np.asarray(W, dtype=np.float32) for W in weights]\n"
-                           "    biases = [np.asarray(b, dtype=np.float32) for b in biases]\n"),
-    (NP, "weights = [np.array(W, dtype=np.float64) for W in weights]",
-     "weights = [np.array(W, dtype=np.float32) for W in weights]"),
-    (NP, "biases = [np.array(b, dtype=np.float64) for b in biases]",
-     "biases = [np.array(b, dtype=np.float32) for b in biases]"),
-    (NP, "weights.append(rng.normal(0.0, np.sqrt(1.0 / max(n_in, n_out)), size=(n_in, n_out)))",
-     "weights.append(rng.normal(0.0, np.sqrt(1.0 / max(n_in, n_out)), size=(n_in, n_out)).astype(np.float32))"),
-]
-
-
-def test_float32_numpy_variant_gets_full_marks(submission):
-    path = submission(REF, FLOAT32)
-    ids = {i for i in FAST_IDS if i.startswith("numpy_mlp.")}
-    assert failures(grade_checks(path, ids)) == {}
-
-
-@needs_fashion
-def test_other_style_variant_gets_full_marks(submission):
-    """numpy: loops over units, float32, scipy's expit; torch: a custom nn.Module (fc1…out, F.relu, view),
-    losses returned as tensors, evaluate averaging per-sample losses. All correct: full marks (the
-    reference checkpoint, keys 1.weight …, is matched by shape whatever build_model's names)."""
-    path = submission(REF, extra=SUBMISSIONS / "fashion_mlp_variant")
-    assert failures(grade_checks(path, ALL_IDS - {"numpy_mlp.train_fashion"})) == {}
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.name)
+def test_variant_gets_full_marks(variant, tmp_path):
+    """The registered correct variants (assignments/fashion_mlp/cases.py): full marks on every check
+    they are graded on (the FashionMNIST checks only where the data is installed)."""
+    path = case_submission(tmp_path / "variant", "fashion_mlp", variant)
+    assert failures(grade_checks(path, variant_checks("fashion_mlp", variant))) == {}
 
 
 class _FakeContext:
@@ -190,66 +172,17 @@ def _state():
     return torch.load(REF / "fashion_mlp.pt", map_location="cpu", weights_only=True)
 
 
-class _Evil:
-    def __reduce__(self):
-        return (os.system, ("echo pwned > /tmp/fashion_mlp_pwned",))
-
-
-def write_weights(kind: str, dest: Path) -> None:
-    pt = dest / "fashion_mlp.pt"
-    sd = _state()
-    if kind == "missing":
-        pt.unlink()
-        torch.save(sd, dest / "model.pth")  # the message names it
-    elif kind == "garbage":
-        pt.write_bytes(b"this is not a torch file\x00" * 10)
-    elif kind == "pickled_model":
-        import sys
-        sys.path.insert(0, str(REF))
-        try:
-            from torch_mlp import build_model  # the reference, imported here only to pickle a model
-        finally:
-            sys.path.remove(str(REF))
-        model = build_model()
-        model.load_state_dict(sd)
-        torch.save(model, pt)
-    elif kind == "malicious_pickle":
-        torch.save({"1.weight": _Evil()}, pt)
-    elif kind == "tensor_list":
-        torch.save(list(sd.values()), pt)
-    elif kind == "wrong_architecture":
-        torch.save({"0.weight": torch.zeros(100, 784), "0.bias": torch.zeros(100),
-                    "2.weight": torch.zeros(10, 100), "2.bias": torch.zeros(10)}, pt)
-    elif kind == "transposed":
-        torch.save({k: (v.T.contiguous() if v.ndim == 2 else v) for k, v in sd.items()}, pt)
-    elif kind == "untrained":
-        g = torch.Generator().manual_seed(0)
-        torch.save({k: torch.randn(v.shape, generator=g) * 0.05 for k, v in sd.items()}, pt)
-    elif kind == "normalised_inputs":
-        # what a model trained on (x − 0.286)/0.353 looks like to the grader's inputs in [0, 1]
-        # (the same function of the raw pixels x as the reference: W' = W·0.353, b' = b + 0.286·ΣW)
-        sd = dict(sd)
-        w = sd["1.weight"]
-        sd["1.weight"], sd["1.bias"] = w * 0.353, sd["1.bias"] + 0.286 * w.sum(1)
-        torch.save(sd, pt)
-    else:
-        raise ValueError(kind)
-
-
 @needs_fashion
-@pytest.mark.parametrize("kind", sorted(WEIGHT_FILES))
-def test_wrong_weight_file_costs_only_its_check(kind, submission):
-    path = submission(REF)
-    write_weights(kind, path)
+@pytest.mark.parametrize("case", WEIGHT_FILES, ids=lambda c: c.name)
+def test_wrong_weight_file_costs_only_its_check(case, tmp_path):
+    path = case_submission(tmp_path / "submission", "fashion_mlp", case)
     results = grade_checks(path, ["torch_mlp.weights", "torch_mlp.architecture"])
     r = results["torch_mlp.weights"]
     assert r.score < r.max_score and r.status == Status.FAILED, (r.status, r.message)
-    assert WEIGHT_FILES[kind] in r.message, r.message
+    assert case.says in r.message, r.message
     assert results["torch_mlp.architecture"].status == Status.PASSED
-    if kind == "missing":
+    if case.name == "weights_missing":
         assert "model.pth" in r.message
-    if kind == "malicious_pickle":
-        assert not Path("/tmp/fashion_mlp_pwned").exists()
 
 
 @needs_fashion

@@ -21,13 +21,15 @@ from grader import assignment
 from grader.model import Status
 from grader.runner import grade
 
-from conftest import REFERENCE, SUBMISSIONS, TEMPLATE, by_id, run_grade
-from regularised_cnn_mutants import MUTANTS, NEEDS_DATA, WEIGHT_FILES
+from assignments.regularised_cnn.cases import VARIANTS, WEIGHT_FILES, WRONG
+from conftest import (HAVE_FASHION, REFERENCE, TEMPLATE, by_id, case_submission, needs_data, run_grade,
+                      variant_checks)
 
-HAVE_FASHION = os.path.isdir("/usr/share/datasets/fashion-mnist") or bool(os.environ.get("GRADER_DATA"))
 needs_fashion = pytest.mark.skipif(not HAVE_FASHION, reason="FashionMNIST not installed")
 A4 = assignment.load("regularised_cnn")
 ALL_IDS = {c.id for c in A4.checks(hidden=True)}
+NEEDS_DATA = needs_data("regularised_cnn")
+MUTANTS = [m for m in WRONG if m.build is None]  # edits of the code; WEIGHT_FILES: wrong cnn.pt files
 REF = REFERENCE / "regularised_cnn"
 FAST_IDS = ALL_IDS - NEEDS_DATA
 
@@ -43,7 +45,7 @@ def failures(results: dict) -> dict:
 
 # ------------------------------------------------------------------------------------------ meta
 def test_every_check_has_a_mutant_that_it_catches():
-    caught = set().union(*(m.catches for m in MUTANTS)) | {"cnn.weights"}  # weights: WEIGHT_FILES
+    caught = set().union(*(m.catches for m in WRONG))
     assert ALL_IDS - caught == set(), "checks that no wrong submission fails"
     assert caught - ALL_IDS == set(), "mutants name checks that do not exist"
 
@@ -98,7 +100,7 @@ def test_rounds_hold_every_mutant_once():
 @pytest.mark.parametrize("mutants", ROUNDS, ids=lambda r: "+".join(m.name for m in r))
 def test_mutants_are_caught(mutants, submission):
     if not HAVE_FASHION:
-        mutants = [m for m in mutants if not m.needs_data]
+        mutants = [m for m in mutants if not m.catches & NEEDS_DATA]
     path = submission(REF, [(m.file, m.old, m.new) for m in mutants])
     results = grade_checks(path, set().union(*(m.catches for m in mutants)))
     for m in mutants:
@@ -135,23 +137,12 @@ def test_messages_say_what_was_wrong(name, check, words, submission):
 
 
 # ------------------------------------------------------------------------------------------ correct variants
-def test_variant_gets_full_marks(submission):
-    """Loops, float32, other state keys and initialisation, rng.binomial masks, a custom nn.Module whose
-    layers are named and registered differently (matched by shape and module), coupled Adam weight
-    decay, tensors returned: every check of the code passes (cnn.weights, the reference's file, is
-    left out: test_checkpoint_with_named_layers_accepted covers other names and orders)."""
-    path = submission(REF, extra=SUBMISSIONS / "regularised_cnn_variant")
-    ids = (ALL_IDS if HAVE_FASHION else FAST_IDS) - {"cnn.weights"}
-    assert failures(grade_checks(path, ids)) == {}
-
-
-@pytest.mark.parametrize("seed", [1, 2])
-def test_other_seeds_pass_the_seeded_checks(seed, submission):
-    """The reference with other default seeds (dropout's default generator, linear's init stream)."""
-    path = submission(REF, [("dropout.py", "rng = np.random.default_rng(0)", f"rng = np.random.default_rng({seed})"),
-                            ("linear.py", "rng = np.random.default_rng(seed)", f"rng = np.random.default_rng(seed + {seed})")])
-    ids = {"dropout.train_mode", "dropout.eval_mode", "dropout.hidden", "linear.train_steps", "linear.hidden"}
-    assert failures(grade_checks(path, ids)) == {}
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.name)
+def test_variant_gets_full_marks(variant, tmp_path):
+    """The registered correct variants (assignments/regularised_cnn/cases.py): full marks on every check
+    they are graded on (the FashionMNIST checks only where the data is installed)."""
+    path = case_submission(tmp_path / "variant", "regularised_cnn", variant)
+    assert failures(grade_checks(path, variant_checks("regularised_cnn", variant))) == {}
 
 
 def _split(source: str) -> list[str]:
@@ -207,46 +198,16 @@ def _state():
     return torch.load(REF / "cnn.pt", map_location="cpu", weights_only=True)
 
 
-def write_weights(kind: str, dest: Path) -> None:
-    pt = dest / "cnn.pt"
-    sd = _state()
-    if kind == "missing":
-        pt.unlink()
-        torch.save(sd, dest / "model.pth")  # the message names it
-    elif kind == "garbage":
-        pt.write_bytes(b"not a torch file\x00" * 10)
-    elif kind == "pickled_model":
-        import sys
-        sys.path.insert(0, str(REF))
-        try:
-            from cnn import build_cnn  # the reference, imported here only to pickle a model
-        finally:
-            sys.path.remove(str(REF))
-        model = build_cnn()
-        model.load_state_dict(sd)
-        torch.save(model, pt)
-    elif kind == "other_architecture":  # A3's MLP weights handed in as cnn.pt
-        pt.write_bytes((REFERENCE / "fashion_mlp" / "fashion_mlp.pt").read_bytes())
-    elif kind == "tensor_list":
-        torch.save(list(sd.values()), pt)
-    elif kind == "untrained":
-        g = torch.Generator().manual_seed(0)
-        torch.save({k: torch.randn(v.shape, generator=g) * 0.05 for k, v in sd.items()}, pt)
-    else:
-        raise ValueError(kind)
-
-
 @needs_fashion
-@pytest.mark.parametrize("kind", sorted(WEIGHT_FILES))
-def test_wrong_weight_file_costs_only_its_check(kind, submission):
-    path = submission(REF)
-    write_weights(kind, path)
+@pytest.mark.parametrize("case", WEIGHT_FILES, ids=lambda c: c.name)
+def test_wrong_weight_file_costs_only_its_check(case, tmp_path):
+    path = case_submission(tmp_path / "submission", "regularised_cnn", case)
     results = grade_checks(path, ["cnn.weights", "cnn.architecture"])
     r = results["cnn.weights"]
     assert r.score < r.max_score and r.status == Status.FAILED, (r.status, r.message)
-    assert WEIGHT_FILES[kind] in r.message, r.message
+    assert case.says in r.message, r.message
     assert results["cnn.architecture"].status == Status.PASSED
-    if kind == "missing":
+    if case.name == "weights_missing":
         assert "model.pth" in r.message
 
 

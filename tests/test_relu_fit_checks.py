@@ -10,9 +10,10 @@ import pytest
 
 from grader import assignment
 from grader.model import Status
+from grader.runner import grade
 
-from conftest import REFERENCE, SUBMISSIONS, TEMPLATE, by_id, make_submission, run_grade
-from relu_fit_mutants import MUTANTS
+from assignments.relu_fit.cases import VARIANTS, WRONG as MUTANTS
+from conftest import REFERENCE, TEMPLATE, by_id, case_submission, make_submission, run_grade, variant_checks
 
 from assignments.relu_fit import hidden, oracle
 
@@ -48,52 +49,16 @@ def test_mutant_is_caught(mutant, submission):
 
 
 # --- correct variants ------------------------------------------------------------------------------
-FLOAT32 = [
-    ("warmup.py", "return 2 * np.asarray(x)", "return 2 * np.asarray(x, dtype=np.float32)"),
-    ("warmup.py", "return np.mean(np.asarray(X), axis=0)", "return np.mean(np.asarray(X, dtype=np.float32), axis=0)"),
-    ("warmup.py", "return float(np.sum(np.abs(np.asarray(X) @ np.asarray(w) - np.asarray(y))))",
-     "return float(np.sum(np.abs(np.float32(X) @ np.float32(w) - np.float32(y))))"),
-    ("warmup.py", "X = np.asarray(X)\n", "X = np.asarray(X, dtype=np.float32)\n"),
-    ("relu_net.py", "p = np.asarray(p, dtype=np.float64)", "p = np.asarray(p, dtype=np.float32)"),
-    ("relu_net.py", "xa = np.asarray(x, dtype=np.float64)", "xa = np.asarray(x, dtype=np.float32)"),
-    ("relu_net.py", "x = float(x)", "x, y = np.float32(x), np.float32(y)"),
-]
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.name)
+def test_variant_gets_full_marks(variant, tmp_path):
+    """The registered correct variants (assignments/relu_fit/cases.py): full marks on every check
+    they are graded on."""
+    path = case_submission(tmp_path / "variant", "relu_fit", variant)
+    report = grade(path, assignment.load("relu_fit"), hidden=True, check_ids=variant_checks("relu_fit", variant))
+    assert {c.id: (str(c.status), c.message) for c in report.checks if c.status != Status.PASSED} == {}
 
 
-def test_float32_variant_gets_full_marks(submission):
-    path = submission(REFERENCE / "relu_fit", FLOAT32)
-    assert not_passed(run_grade(path, "relu_fit", tasks=["warmup", "relu_net"])) == {}
-
-
-def test_loops_and_plain_fsolve_variant_gets_full_marks(submission):
-    """Loops everywhere, lists returned, and a plain fit (finite differences, zero padding, other
-    initial guesses): another valid fit of every data set, hidden ones included."""
-    path = submission(REFERENCE / "relu_fit", extra=SUBMISSIONS / "relu_fit_loops")
-    assert not_passed(run_grade(path, "relu_fit")) == {}
-
-
-OTHER_FITS = {
-    # a permutation of the four hidden units is another exact fit
-    "units_permuted": "return p[np.r_[[2, 0, 3, 1], [6, 4, 7, 5], [10, 8, 11, 9], 12]]",
-    # unit 1 scaled by 8 (w_h, b_h) and 1/8 (w_o): the same function; printed to 8 significant digits
-    "rescaled_printed_8_digits":
-        'return np.array([float(f"{v:.7e}") for v in p * np.r_[8, 1, 1, 1, 8, 1, 1, 1, 0.125, 1, 1, 1, 1]])',
-    "float32_parameters": "return p.astype(np.float32)",
-}
 # (9 digits, 8 digits and float32 on every data set and several seeds: in process, further down)
-
-
-@pytest.mark.parametrize("name", sorted(OTHER_FITS))
-def test_other_valid_fits_get_full_marks(name, submission):
-    path = submission(REFERENCE / "relu_fit", [("relu_net.py", "            return p\n",
-                                                 f"            {OTHER_FITS[name]}\n")])
-    assert not_passed(run_grade(path, "relu_fit", tasks=["fit"])) == {}
-
-
-def test_another_seed_stream_gets_full_marks(submission):
-    path = submission(REFERENCE / "relu_fit", [("relu_net.py", "rng = np.random.default_rng(seed)",
-                                                "rng = np.random.default_rng(seed + 12345)")])
-    assert not_passed(run_grade(path, "relu_fit", tasks=["fit"])) == {}
 
 
 # --- the template ---------------------------------------------------------------------------------

@@ -55,9 +55,9 @@ def klass(tmp_path_factory) -> Path:
     for f in ("warmup.py", "relu_net.py"):
         shutil.copy(REFERENCE / f, root / "alice" / f)  # the reference
         (root / "dave" / f).write_text(disguised((REFERENCE / f).read_text()))  # a disguised copy of it
-    shutil.copytree(ROOT / "tests" / "submissions" / "relu_fit_loops", root / "bob")  # independent
+    shutil.copytree(ROOT / "assignments" / "relu_fit" / "variants" / "loops", root / "bob")  # independent
     shutil.copytree(ROOT / "student_template" / "relu_fit", root / "carol")  # nothing done
-    shutil.copy(ROOT / "tests" / "submissions" / "relu_fit_loops" / "warmup.py", root / "erin" / "warmup.py")
+    shutil.copy(ROOT / "assignments" / "relu_fit" / "variants" / "loops" / "warmup.py", root / "erin" / "warmup.py")
     notebook(root / "erin" / "relu_net.ipynb", disguised((REFERENCE / "relu_net.py").read_text()))
     return root
 

@@ -20,7 +20,7 @@ t = t64
 
 # |got − expected| ≤ atol + rtol·|expected|. float32 arithmetic is off by ~1e-7 relative per operation
 # and ~1e-6 after the few hundred multiply-adds of a 784-input layer; summation order changes the
-# same low bits. Every wrong formula in tests/fashion_mlp_mutants.py misses by more than 1e-3.
+# same low bits. Every wrong formula in assignments/fashion_mlp/cases.py misses by more than 1e-3.
 GRAD = dict(rtol=1e-4, atol=1e-6)
 GRAD_TOL = "|got − expected| ≤ 1e-6 + 1e-4·|expected| (float32 and any summation order pass)"
 

@@ -21,7 +21,7 @@ t = t64
 
 # |got − expected| ≤ atol + rtol·|expected|: float32 arithmetic is off by ~1e-7 relative per
 # operation, ~1e-6 after a few hundred multiply-adds or 30 optimiser steps; summation order changes
-# the same low bits. Every wrong formula in tests/regularised_cnn_mutants.py fails these bounds
+# the same low bits. Every wrong formula in assignments/regularised_cnn/cases.py fails these bounds
 # (the tests check it).
 GRAD = dict(rtol=1e-4, atol=1e-6)
 GRAD_TOL = "|got − expected| ≤ 1e-6 + 1e-4·|expected| (float32 and any summation order pass)"

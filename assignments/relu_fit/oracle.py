@@ -19,7 +19,7 @@ ORDER = "[w_h1..w_h4, b_h1..b_h4, w_o1..w_o4, b_o]"
 
 # Gradients and the warm-up: |got − expected| ≤ 1e-6 + 1e-4·|expected|. float32 arithmetic (relative
 # rounding ≈ 6e-8, a few operations deep) and any order of summation pass with a wide margin; every
-# wrong formula in tests/relu_fit_mutants.py misses by more than 1e-2.
+# wrong formula in assignments/relu_fit/cases.py misses by more than 1e-2.
 GRAD = dict(rtol=1e-4, atol=1e-6)
 GRAD_TOL = "|got − expected| ≤ 1e-6 + 1e-4·|expected| (float32 passes)"
 

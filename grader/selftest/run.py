@@ -1,0 +1,381 @@
+"""Grade an assignment's known and generated submissions, and judge its checks by the results.
+
+Cases, each graded in its own grading process by the batch's pool (grader/batch/pool.py: a
+preloaded forkserver, a budget per submission, `jobs` at a time):
+
+  reference   every check must give full marks
+  template    every check must give 0, and none may crash (status error or timeout)
+  wrong       each registered wrong submission must lose points on every check in its `catches`
+              (and, where it says so, the message must contain its `says` words)
+  variant     each registered correct variant must keep full marks on every check it is graded on
+  mutant      each automatic mutant of the marked reference code (mutate.py) is killed when any
+              check of its task loses points; a survivor is listed with its diff unless the
+              assignment marks it as equivalent (`EQUIVALENT` in cases.py)
+
+Then: the checks that no registered wrong submission fails (a check that cannot fail is a defect,
+SPEC), the matrix of which check catches which wrong submission, and the mutation score per task.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Optional
+
+from grader import assignment as assignments
+from grader.assignment import Assignment
+from grader.batch.run import default_budget
+from grader.model import Check, Status
+
+from . import mutate
+from .cases import CaseError, Cases, Files, load_cases, read_folder, variant_files, wrong_files
+
+ROOT = Path(__file__).resolve().parents[2]
+KINDS = ("reference", "template", "wrong", "variant", "mutant")
+
+
+@dataclass
+class SelftestOptions:
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    mutants: Optional[int] = None  # None: every automatic mutant; 0: none; N: a seeded sample of N
+    seed: int = 0
+    operators: tuple[str, ...] = mutate.OPERATORS
+    tasks: tuple[str, ...] = ()  # only these tasks' checks and cases (default: all)
+    data: Optional[bool] = None  # the FashionMNIST checks: None = where the data is installed
+    kinds: tuple[str, ...] = KINDS  # which kinds of case to grade
+    only: tuple[str, ...] = ()  # only the wrong submissions / variants with these names
+    reference: Optional[Path] = None  # default: reference/<assignment>/ of this checkout
+    template: Optional[Path] = None  # default: student_template/<assignment>/
+    isolation: str = "auto"
+    data_dir: Optional[Path] = None
+    timeout: Optional[float] = None  # seconds per case (default: its checks' limits, as in a batch)
+
+
+@dataclass
+class CheckOutcome:
+    id: str
+    score: float
+    max_score: float
+    status: str
+    message: str
+
+    @property
+    def full(self) -> bool:
+        return self.score >= self.max_score and self.status == Status.PASSED.value
+
+    @property
+    def lost(self) -> bool:
+        return self.score < self.max_score
+
+
+@dataclass
+class CaseResult:
+    kind: str  # one of KINDS
+    name: str
+    checks: dict[str, CheckOutcome] = field(default_factory=dict)
+    expect: list[str] = field(default_factory=list)  # wrong: the checks that must catch it
+    status: str = "graded"  # graded, or the batch's error / timeout / skipped
+    message: str = ""  # why it was not graded, or what was wrong
+    problems: list[str] = field(default_factory=list)  # what this case says is wrong with the checks
+    duration: float = 0.0
+    # automatic mutants only
+    mutant: Optional[mutate.Mutant] = None
+    verdict: str = ""  # killed / survived / equivalent
+    equivalent_reason: str = ""
+
+    @property
+    def lost(self) -> list[str]:
+        return [cid for cid, c in self.checks.items() if c.lost]
+
+
+@dataclass
+class SelftestResult:
+    assignment: str
+    checks: list[Check]
+    cases: list[CaseResult]
+    mutants_found: int = 0  # automatic mutants before sampling
+    warnings: list[str] = field(default_factory=list)
+    uncaught: list[str] = field(default_factory=list)  # checks no registered wrong submission fails
+    duration: float = 0.0
+    data: bool = False
+    sources: dict[str, str] = field(default_factory=dict, repr=False)  # the reference's modules (for diffs)
+
+    def of(self, kind: str) -> list[CaseResult]:
+        return [c for c in self.cases if c.kind == kind]
+
+    @property
+    def problems(self) -> list[str]:
+        out = [p for c in self.cases for p in c.problems]
+        out += [f"check {cid}: no registered wrong submission fails it (a check that cannot fail is a defect)"
+                for cid in self.uncaught]
+        return out
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def catchers(self) -> dict[str, list[str]]:
+        """check id -> the registered wrong submissions it takes points from."""
+        out: dict[str, list[str]] = {c.id: [] for c in self.checks}
+        for case in self.of("wrong"):
+            for cid in case.lost:
+                out.setdefault(cid, []).append(case.name)
+        return out
+
+    def mutation_scores(self) -> dict[str, dict[str, float]]:
+        """task -> {killed, survived, equivalent, total, score (killed / (total − equivalent))}."""
+        out: dict[str, dict[str, float]] = {}
+        for m in self.of("mutant"):
+            for task in _mutant_tasks(m):
+                row = out.setdefault(task, {"killed": 0, "survived": 0, "equivalent": 0, "total": 0})
+                row["total"] += 1
+                row[m.verdict] = row.get(m.verdict, 0) + 1
+        for row in out.values():
+            counted = row["total"] - row["equivalent"]
+            row["score"] = round(row["killed"] / counted, 4) if counted else 1.0
+        return out
+
+
+def _mutant_tasks(case: CaseResult) -> list[str]:
+    return sorted({cid.split(".")[0] for cid in case.expect}) or ["?"]
+
+
+# ------------------------------------------------------------------------------------------ planning
+@dataclass
+class _Job:
+    case: CaseResult
+    files: Files
+    check_ids: list[str]
+
+
+def _default_path(kind: str, name: str) -> Path:
+    return ROOT / kind / name
+
+
+def _data_available(opts: SelftestOptions) -> bool:
+    if opts.data is not None:
+        return opts.data
+    try:
+        from grader.data import find_fashion_mnist
+
+        find_fashion_mnist(opts.data_dir, download=False)
+        return True
+    except Exception:
+        return False
+
+
+def plan(asg: Assignment, cases: Cases, opts: SelftestOptions, data: bool
+         ) -> tuple[list[_Job], list[CaseResult], int, Files]:
+    """The jobs to grade, the cases decided without grading (skipped, unbuildable), how many
+    automatic mutants there are before sampling, and the reference's files."""
+    checks = [c for c in asg.checks(hidden=True) if not opts.tasks or c.task in opts.tasks]
+    usable = [c for c in checks if data or not c.needs_data]
+    by_task: dict[str, list[str]] = {}
+    for c in usable:
+        by_task.setdefault(c.task, []).append(c.id)
+    all_ids = [c.id for c in usable]
+    ref_dir = opts.reference or _default_path("reference", asg.name)
+    if not ref_dir.is_dir():
+        raise FileNotFoundError(f"no reference solution at {ref_dir}: `grade selftest` runs in the course "
+                                "repository (reference/ beside assignments/) or with --reference")
+    reference = read_folder(ref_dir)
+    jobs: list[_Job] = []
+    decided: list[CaseResult] = []
+    want = set(opts.kinds)
+
+    def ids_of(tasks: Iterable[str]) -> list[str]:
+        return [cid for t in tasks for cid in by_task.get(t, [])]
+
+    if "reference" in want:
+        jobs.append(_Job(CaseResult("reference", "reference"), reference, all_ids))
+    if "template" in want:
+        tpl_dir = opts.template or _default_path("student_template", asg.name)
+        if tpl_dir.is_dir():
+            jobs.append(_Job(CaseResult("template", "template"), read_folder(tpl_dir), all_ids))
+        else:
+            decided.append(CaseResult("template", "template", status="skipped", message=f"no template at {tpl_dir}"))
+    selected = (lambda name: not opts.only or name in opts.only)
+    if "wrong" in want:
+        for w in cases.wrong:
+            if not selected(w.name):
+                continue
+            case = CaseResult("wrong", w.name, expect=[c for c in sorted(w.catches) if c in all_ids])
+            tasks = [t for t in w.tasks if t in by_task]
+            if not case.expect:
+                why = "its checks need FashionMNIST" if any(c in {x.id for x in checks} for c in w.catches) \
+                    else "none of its checks is selected"
+                case.status, case.message = "skipped", why
+                decided.append(case)
+                continue
+            try:
+                files = wrong_files(reference, w)
+            except (CaseError, OSError, ValueError, KeyError) as exc:
+                case.status, case.message = "error", f"cannot be built: {exc}"
+                case.problems.append(f"wrong submission {w.name}: {case.message}")
+                decided.append(case)
+                continue
+            jobs.append(_Job(case, files, ids_of(tasks)))
+    if "variant" in want:
+        for v in cases.variants:
+            if not selected(v.name):
+                continue
+            case = CaseResult("variant", v.name)
+            ids = [cid for cid in ids_of(v.tasks or by_task) if cid not in v.skip]
+            if not ids:
+                case.status, case.message = "skipped", "none of its checks is selected"
+                decided.append(case)
+                continue
+            try:
+                files = variant_files(reference, v, cases)
+            except (CaseError, OSError) as exc:
+                case.status, case.message = "error", f"cannot be built: {exc}"
+                case.problems.append(f"variant {v.name}: {case.message}")
+                decided.append(case)
+                continue
+            jobs.append(_Job(case, files, ids))
+    found = 0
+    if "mutant" in want and opts.mutants != 0:
+        # a mutant of a module is graded on the selected tasks that use that module
+        stems = {t.name: set(t.modules) for t in asg.tasks if t.name in by_task}
+        generated: list[mutate.Mutant] = []
+        for rel in sorted(reference):
+            if rel.endswith(".py") and "/" not in rel and any(Path(rel).stem in s for s in stems.values()):
+                generated += mutate.mutants(reference[rel].decode("utf-8"), rel, opts.operators)
+        found = len(generated)
+        for m in mutate.sample(generated, opts.mutants, opts.seed):
+            ids = ids_of(t for t, mods in stems.items() if Path(m.file).stem in mods)
+            case = CaseResult("mutant", m.id, expect=ids, mutant=m)
+            jobs.append(_Job(case, {**reference, m.file: m.source.encode("utf-8")}, ids))
+    return jobs, decided, found, reference
+
+
+# ------------------------------------------------------------------------------------------ judging
+def _judge(case: CaseResult, cases: Cases, wrong_by_name: dict, variant_by_name: dict) -> None:
+    graded = case.status == "graded"
+    if case.kind == "reference":
+        if not graded:
+            case.problems.append(f"reference: not graded ({case.status}): {case.message}")
+        for c in case.checks.values():
+            if not c.full:
+                case.problems.append(f"reference: {c.id} gave {c.score:g}/{c.max_score:g} ({c.status}): "
+                                     f"{_first_line(c.message)}")
+    elif case.kind == "template":
+        if not graded:
+            case.problems.append(f"template: the grading crashed ({case.status}): {case.message}")
+        for c in case.checks.values():
+            if c.score > 0:
+                case.problems.append(f"template: {c.id} gave {c.score:g}/{c.max_score:g} to the unsolved template")
+            elif c.status in (Status.ERROR.value, Status.TIMEOUT.value, Status.OUT_OF_MEMORY.value):
+                case.problems.append(f"template: {c.id} crashed ({c.status}): {_first_line(c.message)}")
+    elif case.kind == "wrong":
+        w = wrong_by_name[case.name]
+        if not graded:
+            # the whole grading failed: every check at 0 for a student, so it is caught, but say so
+            case.message = case.message or case.status
+            return
+        for cid in case.expect:
+            c = case.checks.get(cid)
+            if c is None:
+                case.problems.append(f"wrong submission {case.name}: {cid} did not run")
+            elif not c.lost:
+                case.problems.append(f"wrong submission {case.name}: {cid} gave it full marks")
+            elif not c.message.strip():
+                case.problems.append(f"wrong submission {case.name}: {cid} failed it without saying why")
+            elif w.says and w.says not in c.message:
+                case.problems.append(f"wrong submission {case.name}: {cid}'s message does not say "
+                                     f"{w.says!r}: {_first_line(c.message)}")
+    elif case.kind == "variant":
+        if not graded:
+            case.problems.append(f"variant {case.name}: not graded ({case.status}): {case.message}")
+        for c in case.checks.values():
+            if not c.full:
+                case.problems.append(f"variant {case.name}: {c.id} gave {c.score:g}/{c.max_score:g} ({c.status}) to "
+                                     f"a correct variant: {_first_line(c.message)}")
+    elif case.kind == "mutant":
+        killed = not graded or bool(case.lost)
+        reason = cases.equivalent.get(case.name)
+        if reason is not None:
+            case.equivalent_reason = reason
+            case.verdict = "equivalent"
+            if killed:
+                case.problems.append(f"mutant {case.name} is marked equivalent but "
+                                     f"{', '.join(case.lost) or case.status} catches it: remove the mark")
+        else:
+            case.verdict = "killed" if killed else "survived"
+
+
+def _first_line(message: str) -> str:
+    line = (message or "").strip().splitlines()[0] if (message or "").strip() else ""
+    return line[:300]
+
+
+def _outcomes(report: dict) -> dict[str, CheckOutcome]:
+    return {c["id"]: CheckOutcome(c["id"], float(c["score"]), float(c["max_score"]), str(c["status"]),
+                                  str(c.get("message", ""))) for c in report.get("checks", [])}
+
+
+def selftest(name: str, opts: Optional[SelftestOptions] = None,
+             progress: Optional[Callable[[CaseResult, int, int], None]] = None) -> SelftestResult:
+    """Run the self-test of assignment `name` (see the module docstring)."""
+    from grader.batch.pool import LocalPool
+
+    opts = opts or SelftestOptions()
+    t0 = time.monotonic()
+    asg = assignments.load(name)
+    cases = load_cases(asg)
+    data = _data_available(opts)
+    jobs, decided, found, reference = plan(asg, cases, opts, data)
+    result = SelftestResult(asg.name, [c for c in asg.checks(hidden=True) if not opts.tasks or c.task in opts.tasks],
+                            list(decided), mutants_found=found, data=data,
+                            sources={k: v.decode("utf-8", "replace") for k, v in reference.items() if k.endswith(".py")})
+    ids = {c.id for c in result.checks}
+    known = {m for m in cases.equivalent}
+    stale = sorted(known - {j.case.name for j in jobs if j.case.kind == "mutant"})
+    if stale and "mutant" in opts.kinds and opts.mutants is None and not opts.tasks \
+            and tuple(opts.operators) == mutate.OPERATORS:
+        result.warnings.append("marked equivalent but no longer generated (the reference changed?): " + ", ".join(stale))
+    checks_by_id = {c.id: c for c in asg.checks(hidden=True)}
+    options = {"isolation": opts.isolation, "notebook_mode": "definitions",
+               "data_dir": str(opts.data_dir) if opts.data_dir else None, "threads": 1}
+    by_key = {f"{j.case.kind}:{j.case.name}": j for j in jobs}
+
+    def thunk(key: str, job: _Job):
+        def make() -> dict:
+            budget = opts.timeout or default_budget([checks_by_id[i] for i in job.check_ids])
+            return {"student": key, "files": job.files, "assignment": asg.name, "check_ids": job.check_ids,
+                    "options": options, "budget": budget}
+        return make
+
+    wrong_by_name = {w.name: w for w in cases.wrong}
+    variant_by_name = {v.name: v for v in cases.variants}
+    done = 0
+    for out in LocalPool(opts.jobs).run(thunk(k, j) for k, j in by_key.items()):
+        job = by_key[out["student"]]
+        case = job.case
+        case.duration = float(out.get("duration", 0.0))
+        if out.get("ok") and "report" in out:
+            report = out["report"]
+            case.checks = _outcomes(report)
+            if report.get("status", "graded") != "graded":
+                case.status, case.message = str(report.get("status")), str(report.get("message", ""))
+        else:
+            case.status = str(out.get("status", "error"))
+            case.message = str(out.get("message", ""))
+        _judge(case, cases, wrong_by_name, variant_by_name)
+        result.cases.append(case)
+        done += 1
+        if progress is not None:
+            progress(case, done, len(jobs))
+    order = {k: i for i, k in enumerate(KINDS)}
+    result.cases.sort(key=lambda c: (order[c.kind], c.mutant.file if c.mutant else "",
+                                     c.mutant.line if c.mutant else 0, c.name))
+    # a check no registered wrong submission fails; only where every wrong submission that names it ran
+    wrong_ran = [c for c in result.of("wrong") if c.status != "skipped"]
+    if "wrong" in opts.kinds and not opts.only:
+        caught = {cid for c in wrong_ran for cid in c.lost} | {cid for c in wrong_ran if c.status != "graded"
+                                                                for cid in c.expect}
+        runnable = {c.id for c in result.checks if data or not c.needs_data}
+        result.uncaught = sorted((ids & runnable) - caught)
+    result.duration = time.monotonic() - t0
+    return result
