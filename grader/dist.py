@@ -40,6 +40,8 @@ dependencies = [
     "rich>=13",
     "pooch>=1.8",
     "platformdirs>=4",
+    # the plots of the HTML report (grade check --html): gradient error maps, training curves
+    "matplotlib>=3.7",
 ]
 
 [project.scripts]
@@ -49,7 +51,7 @@ grade = "grader.cli:main"
 include = ["grader*", "assignments*"]
 
 [tool.setuptools.package-data]
-assignments = ["*/*.md"]
+assignments = ["*/*.md", "*/reference_curves.json"]
 grader = ["**/*.json"]
 """
 
