@@ -140,5 +140,7 @@ def training_curves(assignment: str, check_id: str, history: Any, epochs: int, *
                                         x=[float(epochs)]))
             marks = thresholds
         if any(line["role"] == "student" for line in lines) or (key == "accuracy" and measured is not None):
-            figures.append(curve(f"Training {what} per epoch", what, lines, marks))
+            title = (f"Training {what} per epoch" if key == "loss" or measured is None else
+                     "Accuracy: on the training epochs (lines), on the test set (star, scored)")
+            figures.append(curve(title, what, lines, marks))
     return figures

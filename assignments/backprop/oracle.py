@@ -271,8 +271,8 @@ def judge_fashion_training(ctx) -> Outcome:
     # the picture: the student's own history against the reference's (reference_curves.json)
     curves = training_curves("backprop", ctx.check.id, got.get("history"), s["epochs"],
                              measured=("test accuracy measured by the grader", acc),
-                             thresholds=[(FASHION_FULL, f"full marks from {FASHION_FULL:.2f}"),
-                                         (FASHION_ZERO, f"no points below {FASHION_ZERO:.2f}")])
+                             thresholds=[(FASHION_FULL, f"test accuracy for full marks: {FASHION_FULL:.2f}"),
+                                         (FASHION_ZERO, f"no points below {FASHION_ZERO:.2f} test accuracy")])
     return judge.with_figures(curves, lambda: require_accuracy(
         acc, FASHION_ZERO, FASHION_FULL, f"test accuracy {acc:.4f} (measured by the grader on the 10,000 test images) after "
         f"train(X, y, epochs={s['epochs']}, lr={s['lr']}, batch_size={s['batch_size']}); "

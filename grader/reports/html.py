@@ -234,7 +234,7 @@ def to_html(report: Report) -> str:
                  f"{points(report.max_score)}</th><th colspan='2'>{n_passed} of {len(checks)} passed</th></tr></table>")
 
     if detailed:
-        parts.append("<h2>What to look at</h2>")
+        parts.append("<h2>Details: what went wrong, and the plots</h2>")
     for c in detailed:
         parts.append(f"<section class='check' id='{_anchor(c.id)}'><h3>{e(c.title)}</h3>"
                      f"<p><span class='{_status_class(c.status)}'>{e(STATUS_LABELS.get(c.status, c.status.value))}</span>"
