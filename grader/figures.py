@@ -115,12 +115,14 @@ def reference_curves(assignment: str) -> dict:
 
 def training_curves(assignment: str, check_id: str, history: Any, epochs: int, *,
                     measured: Optional[tuple[str, float]] = None,
-                    thresholds: Sequence[tuple[float, str]] = ()) -> list[dict]:
+                    thresholds: Sequence[tuple[float, str]] = (),
+                    source: str = "as your train() reported it") -> list[dict]:
     """The "curve" figures of a training check: the student's per-epoch loss (and accuracy, where
     their history has one) against the reference's on the same settings (reference_curves.json),
     with the grader's measured figure as a point at the last epoch and the thresholds marked.
 
-    The student's history is their own report of their training: drawn, never scored.
+    `source` says where the student's numbers come from: their own history (drawn, never scored)
+    or the grader's measurement of the parameters after each epoch.
     """
     ref = reference_curves(assignment).get(check_id, {})
     figures = []
@@ -128,7 +130,7 @@ def training_curves(assignment: str, check_id: str, history: Any, epochs: int, *
         mine, theirs = history_values(history, key, epochs), ref.get(key)
         lines = []
         if mine:
-            lines.append(series(f"your {what} (as your train() reported it)", mine, "student"))
+            lines.append(series(f"your {what} ({source})", mine, "student"))
         if theirs:
             lines.append(series(f"reference {what}, same settings", theirs, "reference"))
         marks: Sequence[tuple[float, str]] = ()
@@ -140,7 +142,7 @@ def training_curves(assignment: str, check_id: str, history: Any, epochs: int, *
                                         x=[float(epochs)]))
             marks = thresholds
         if any(line["role"] == "student" for line in lines) or (key == "accuracy" and measured is not None):
-            title = (f"Training {what} per epoch" if key == "loss" or measured is None else
+            title = (f"{what.capitalize()} per epoch" if key == "loss" or measured is None else
                      "Accuracy: on the training epochs (lines), on the test set (star, scored)")
             figures.append(curve(title, what, lines, marks))
     return figures

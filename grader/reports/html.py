@@ -167,8 +167,8 @@ def _curve(fig_data: dict) -> tuple[str, str]:
     ax.set_title(_plain(fig_data.get("title", "")), fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="best")
-    caption = ("Solid blue: what your train() reported for each epoch; dashed grey: the reference "
-               "solution on the same settings.")
+    caption = ("Solid blue: your code, per epoch (the legend says who measured it); dashed grey: the "
+               "reference solution on the same settings.")
     if any(line["role"] == "measured" for line in fig_data["series"]):
         caption += (" The red star is what the grader measured itself on your trained weights (this "
                     "is what is scored); dotted lines: the thresholds.")
