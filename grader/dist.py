@@ -19,7 +19,8 @@ from . import __version__
 ROOT = Path(__file__).resolve().parents[1]
 STUDENT_DIST = "dl-grader-student"
 # never in the student edition (file names, anywhere below grader/ and assignments/)
-INSTRUCTOR_ONLY = ("hidden.py", "template.py", "dist.py", "batch", "similarity.py")  # batch: the grader/batch/ package
+INSTRUCTOR_ONLY = ("hidden.py", "template.py", "dist.py", "batch", "similarity.py",
+                   "curves.py")  # batch: the grader/batch/ package; curves.py records from reference/
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", *INSTRUCTOR_ONLY)
 
 PYPROJECT = """[build-system]

@@ -4,9 +4,10 @@ A figure is a plain dict of small lists, built in the grader from values the wor
 the grader's own expected values), so it travels through the JSON report and the gradebook and is
 drawn later by grader/reports/html.py; no student object ever reaches it. Two kinds:
 
-* "gradient_error": one parameter array's error map |got − expected| / (|expected| + atol/rtol),
-  a relative error that is ≤ rtol exactly where the check accepts the entry; max-pooled to at
-  most MAX_CELLS × MAX_CELLS blocks so a 300×784 gradient stays a few kB.
+* "gradient_error": one parameter array's error map, the relative error |got − expected| /
+  (|expected| + floor) with a floor small against the array's scale (≤ atol/rtol), shown at most
+  rtol where the check accepts the entry, so "> rtol" is exactly "wrong"; max-pooled to at most
+  MAX_CELLS × MAX_CELLS blocks so a 300×784 gradient stays a few kB.
 * "curve": per-epoch series (the student's training history, the reference's on the same
   settings) with the thresholds the grader applies.
 
@@ -55,11 +56,21 @@ def max_pool(a: np.ndarray, cells: int = MAX_CELLS) -> tuple[np.ndarray, tuple[i
 def gradient_error(name: str, got: np.ndarray, expected: np.ndarray, *, rtol: float, atol: float) -> dict:
     """The "gradient_error" figure of one compared array (same shapes; called on a failed comparison)."""
     got, expected = np.asarray(got, np.float64), np.asarray(expected, np.float64)
+    diff, size = np.abs(got - expected), np.abs(expected)
+    bad = diff > atol + rtol * size
     if rtol > 0:
-        err, tol = np.abs(got - expected) / (np.abs(expected) + atol / rtol), rtol
-        measure = f"|got − expected| / (|expected| + {atol / rtol:g})"
+        # relative to the entry, with a floor small against the array's own scale, so that a wrong
+        # factor shows as one even colour also for small gradients (lam·w); the floor is at most
+        # atol/rtol, so every wrong entry is above rtol, and accepted ones are shown at most rtol:
+        # red (> tolerance) is exactly "wrong"
+        big = float(size.max()) if size.size else 0.0
+        floor = min(atol / rtol, 1e-3 * big) if big > 0 else atol / rtol
+        err = diff / (size + floor) if floor > 0 else np.where(bad, np.inf, 0.0)
+        err, tol = np.where(bad, err, np.minimum(err, rtol)), rtol
+        measure = f"|got − expected| / (|expected| + {floor:.2g})"
     else:  # an absolute tolerance only
-        err, tol, measure = np.abs(got - expected), atol, "|got − expected|"
+        err, tol, measure = diff, atol, "|got − expected|"
+    err = np.nan_to_num(err, posinf=1e6)
     grid, block = max_pool(_as_2d(err))
     worst = np.unravel_index(int(np.argmax(err)), err.shape) if err.ndim else ()
     return {
@@ -70,7 +81,7 @@ def gradient_error(name: str, got: np.ndarray, expected: np.ndarray, *, rtol: fl
         "block": list(block),  # each cell is the max over block[0] × block[1] entries
         "max_error": _sig(float(err.max()) if err.size else 0.0),
         "worst_index": [int(i) for i in worst],
-        "wrong_entries": int((err > tol).sum()),
+        "wrong_entries": int(bad.sum()),
         "entries": int(err.size),
         "tolerance": tol,
         "measure": measure,

@@ -76,6 +76,22 @@ def test_mis_scaled_bias_gradient_is_uniform(submission):
             assert c.figures == []
 
 
+def test_a4_l2_gradient_without_its_2_is_half_wrong_everywhere(submission):
+    from regularised_cnn_mutants import MUTANTS as A4_MUTANTS
+
+    m = next(m for m in A4_MUTANTS if m.name == "l2_grad_without_2")
+    report = run_grade(submission(REFERENCE / "regularised_cnn", [(m.file, m.old, m.new)]), "regularised_cnn",
+                       tasks=["penalties"], hidden=False)
+    figs = _grad_figs(by_id(report)["penalties.grads"])
+    assert [f["shape"] for f in figs] == [[3, 4], [5], [2, 3, 3, 2]]  # every array of l2_grad, not l1_grad
+    for f in figs:
+        assert f["name"].startswith("l2_grad(")
+        grid = np.array(f["values"])  # lam·w instead of 2·lam·w: off by half, wherever w is not tiny
+        wrong = grid[grid > f["tolerance"]]  # all but the exact zeros of w, where l2_grad is right
+        assert wrong.max() <= 0.5 + 1e-9 and np.mean(wrong > 0.45) > 0.8, grid  # one even colour
+    check_json(to_json(report))
+
+
 def test_big_error_maps_are_max_pooled():
     exp = np.ones((300, 784))
     got = exp.copy()
@@ -83,7 +99,7 @@ def test_big_error_maps_are_max_pooled():
     fig = figures.gradient_error("dW1", got, exp, rtol=1e-4, atol=1e-6)
     grid = np.array(fig["values"])
     assert grid.shape[0] <= 64 and grid.shape[1] <= 64 and fig["block"] == [5, 13]
-    assert grid.max() == fig["max_error"] == pytest.approx(2 / 1.01, rel=1e-2)
+    assert grid.max() == fig["max_error"] == pytest.approx(2.0, rel=1e-2)
     assert fig["worst_index"] == [123, 456] and fig["wrong_entries"] == 1
     assert np.argwhere(grid > 0).tolist() == [[123 // 5, 456 // 13]]
     assert len(json.dumps(fig)) < 40_000
