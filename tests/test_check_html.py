@@ -240,3 +240,25 @@ def test_older_gradebook_gets_the_figures_column(tmp_path):
     with Gradebook(path) as gb:
         cols = {r["name"] for r in gb.db.execute("PRAGMA table_info(check_results)")}
     assert "figures" in cols
+
+
+def test_grade_batch_carries_figures_to_the_gradebook_and_the_student_page(tmp_path):
+    """End to end: the worker's values become figures in the grader, the gradebook keeps them
+    (hidden checks' too, for the instructor), the student's report.html shows the public ones."""
+    from conftest import make_submission
+
+    make_submission(tmp_path / "class" / "alice", A1, [TRANSPOSED_DW])
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["batch", str(tmp_path / "class"), "-a", "backprop", "--out", str(out),
+                                  "--task", "mlp", "--quiet"])
+    assert r.exit_code == 0, r.output
+    db = sqlite3.connect(out / "gradebook.sqlite")
+    stored = {cid: (vis, json.loads(figs)) for cid, vis, figs in
+              db.execute("SELECT check_id, visibility, figures FROM check_results")}
+    assert [f["name"] for f in stored["mlp.example"][1]] == ["example network: dW1", "example network: dW2"]
+    hidden_with_figures = [cid for cid, (vis, figs) in stored.items() if vis == "hidden" and figs]
+    assert hidden_with_figures  # e.g. mlp.gradients_deep: kept for the instructor ...
+    page = (out / "reports" / "alice" / "report.html").read_text()
+    assert page.count("<img ") == 2  # ... but the student's page draws the public check's maps only
+    student_json = json.loads((out / "reports" / "alice" / "report.json").read_text())
+    assert all(not c["figures"] for c in student_json["checks"] if c["visibility"] == "hidden")
