@@ -98,9 +98,9 @@ def _heatmap(fig_data: dict) -> tuple[str, str]:
     fig, ax = plt.subplots(figsize=(width, height))
     im = ax.imshow(ratio, cmap="RdBu_r", norm=TwoSlopeNorm(vmin=-3.0, vcenter=0.0, vmax=top),
                    aspect="auto" if rows == 1 or cols > 3 * rows else "equal", interpolation="nearest")
-    if rows * cols <= 64:  # small arrays: the numbers themselves, in every cell
+    if rows * cols <= 64:  # small arrays: the wrong entries' errors in their cells, "ok" elsewhere
         for (i, j), v in np.ndenumerate(grid):
-            ax.text(j, i, f"{v:.1g}", ha="center", va="center", fontsize=7,
+            ax.text(j, i, "ok" if v <= tol else f"{v:.2g}", ha="center", va="center", fontsize=7,
                     color="white" if abs(ratio[i, j]) > 1.5 else "black")
     shape = "×".join(str(s) for s in fig_data["shape"]) or "scalar"
     name = fig_data["name"].split(": ")[-1] if len(fig_data["name"]) > 60 else fig_data["name"]
