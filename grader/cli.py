@@ -152,6 +152,8 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to this file (the table then still prints).")
+@click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a self-contained HTML report with plots (what is wrong, as pictures) to this file.")
 @click.option("--base64", "as_base64", is_flag=True,
               help="Write the report base64-encoded on one line (a GitHub Actions step output; "
                    "with --format classroom for GitHub Classroom's reporter).")
@@ -165,8 +167,8 @@ def main() -> None:
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder with FashionMNIST (default: $GRADER_DATA, the cache, Debian's package).")
 def check(targets: tuple[str, ...], assignment: Optional[str], tasks: tuple[str, ...], hidden: bool,
-          check_ids: tuple[str, ...], fmt: str, output: Optional[Path], as_base64: bool,
-          fail_under: Optional[float], verbose: bool, notebook_mode: str, isolation: str,
+          check_ids: tuple[str, ...], fmt: str, output: Optional[Path], html_out: Optional[Path],
+          as_base64: bool, fail_under: Optional[float], verbose: bool, notebook_mode: str, isolation: str,
           data_dir: Optional[Path]) -> None:
     """Grade the submission in PATH (default: the current folder).
 
@@ -178,6 +180,7 @@ def check(targets: tuple[str, ...], assignment: Optional[str], tasks: tuple[str,
       grade check ../copy -a backprop  another folder, naming the assignment
       grade check --format junit -o report.xml --fail-under 100
       grade check --format classroom --base64   for GitHub Classroom (docs/reports.md)
+      grade check --html report.html   also a page with plots of what is wrong
     """
     from .reports import FORMATS, to_base64
 
@@ -185,8 +188,9 @@ def check(targets: tuple[str, ...], assignment: Optional[str], tasks: tuple[str,
         raise click.UsageError("--base64 encodes a machine-readable report: add --format "
                                "(classroom, json, junit, markdown or gradescope)")
 
-    if output is not None and not output.expanduser().resolve().parent.is_dir():
-        raise click.BadParameter(f"{output}: no such folder {output.parent}", param_hint="'--output'")
+    for given, hint in ((output, "'--output'"), (html_out, "'--html'")):
+        if given is not None and not given.expanduser().resolve().parent.is_dir():
+            raise click.BadParameter(f"{given}: no such folder {given.parent}", param_hint=hint)
     folder, stems, words = _split_targets(targets)
     path = folder or Path.cwd().resolve()
     try:
@@ -233,6 +237,14 @@ def check(targets: tuple[str, ...], assignment: Optional[str], tasks: tuple[str,
         _print_table(report, verbose)
     if output is not None:
         click.echo(f"report ({fmt}) written to {output}", err=True)
+    if html_out is not None:
+        from .reports import to_html
+
+        try:
+            html_out.write_text(to_html(report), encoding="utf-8")
+        except OSError as exc:
+            raise click.FileError(str(html_out), hint=str(exc.strerror or exc)) from None
+        click.echo(f"HTML report written to {html_out} (open it in a browser)", err=True)
     if report.internal:
         click.echo(f"{len(report.internal)} check(s) could not be graded (internal grader error); "
                    "the instructor's JSON report (--hidden --format json) has the details", err=True)

@@ -20,8 +20,10 @@ from . import __version__
 ROOT = Path(__file__).resolve().parents[1]
 STUDENT_DIST = "dl-grader-student"
 # never in the student edition (file names, anywhere below grader/ and assignments/)
-# batch, selftest: packages; cases.py and variants/: an assignment's known (wrong and correct) solutions
-INSTRUCTOR_ONLY = ("hidden.py", "template.py", "dist.py", "batch", "similarity.py", "selftest", "cases.py", "variants")
+# batch, selftest: packages; cases.py and variants/: an assignment's known (wrong and correct)
+# solutions; curves.py records reference curves from reference/
+INSTRUCTOR_ONLY = ("hidden.py", "template.py", "dist.py", "batch", "similarity.py", "selftest", "cases.py", "variants",
+                   "curves.py")
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", *INSTRUCTOR_ONLY)
 
 PYPROJECT = """[build-system]
@@ -42,6 +44,8 @@ dependencies = [
     "rich>=13",
     "pooch>=1.8",
     "platformdirs>=4",
+    # the plots of the HTML report (grade check --html): gradient error maps, training curves
+    "matplotlib>=3.7",
 ]
 
 [project.scripts]
@@ -51,7 +55,7 @@ grade = "grader.cli:main"
 include = ["grader*", "assignments*"]
 
 [tool.setuptools.package-data]
-assignments = ["*/*.md"]
+assignments = ["*/*.md", "*/reference_curves.json"]
 grader = ["**/*.json"]
 """
 

@@ -8,6 +8,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
+from .figures import MAX_FIGURES, gradient_error
 from .model import CheckFailed, Outcome
 
 
@@ -42,8 +43,12 @@ def as_array(name: str, got: Any, shape: Optional[Sequence[int]] = None, *, fini
     return arr
 
 
-def close(name: str, got: Any, expected: Any, *, rtol: float, atol: float) -> np.ndarray:
-    """Assert |got - expected| <= atol + rtol·|expected| elementwise; the message names the worst entry."""
+def close(name: str, got: Any, expected: Any, *, rtol: float, atol: float, figure: bool = False) -> np.ndarray:
+    """Assert |got - expected| <= atol + rtol·|expected| elementwise; the message names the worst entry.
+
+    figure=True (gradient comparisons): a failure carries the error map of `name` as a
+    "gradient_error" figure for the HTML report, so a transposed or mis-scaled gradient shows its
+    pattern (grader/figures.py)."""
     exp = np.asarray(expected, dtype=np.float64)
     arr = as_array(name, got, exp.shape)
     err = np.abs(arr - exp)
@@ -54,24 +59,31 @@ def close(name: str, got: Any, expected: Any, *, rtol: float, atol: float) -> np
         e, g = exp[worst], arr[worst]
         rel = abs(g - e) / abs(e) if e != 0 else float("inf")
         where = f" at index {_fmt_index(worst)}" if exp.ndim else ""
+        figures = [gradient_error(name, arr, exp, rtol=rtol, atol=atol)] if figure else []
         raise CheckFailed(
             f"{name}: {int(bad.sum())} of {exp.size} entries wrong; worst{where}: expected {e:.8g}, "
             f"got {g:.8g} (abs error {abs(g - e):.2e}, rel error {rel:.2e}; "
-            f"allowed |got − expected| ≤ {atol:g} + {rtol:g}·|expected|)")
+            f"allowed |got − expected| ≤ {atol:g} + {rtol:g}·|expected|)", figures=figures)
     return arr
 
 
-def close_each(named: Sequence[tuple[str, Any, Any]], *, rtol: float, atol: float) -> None:
-    """Check several quantities; fail with all their messages (the first few) if any is wrong."""
-    errors = []
-    for name, got, expected in named:
+def close_each(named: Sequence[tuple[str, Any, Any]], *, rtol: float, atol: float,
+               figure: bool | Sequence[bool] = False) -> None:
+    """Check several quantities; fail with all their messages (the first few) if any is wrong.
+
+    `figure`: as in `close`, for all quantities or one flag per quantity (the gradients among them)."""
+    flags = [figure] * len(named) if isinstance(figure, bool) else list(figure)
+    errors, figures = [], []
+    for (name, got, expected), fig in zip(named, flags):
         try:
-            close(name, got, expected, rtol=rtol, atol=atol)
+            close(name, got, expected, rtol=rtol, atol=atol, figure=fig)
         except CheckFailed as exc:
             errors.append(exc.message)
+            figures += exc.figures
     if errors:
         more = f"\n(+{len(errors) - 3} more)" if len(errors) > 3 else ""
-        raise CheckFailed("\n".join(errors[:3]) + more, fraction=1 - len(errors) / len(named))
+        raise CheckFailed("\n".join(errors[:3]) + more, fraction=1 - len(errors) / len(named),
+                          figures=figures[:MAX_FIGURES])
 
 
 def equal(name: str, got: Any, expected: Any) -> None:
@@ -108,6 +120,18 @@ def require_at_least(value: float, zero: float, full: float, message: str) -> Ou
     return Outcome(1.0, message)
 
 
+def with_figures(figures: list[dict], verdict: Callable[[], Outcome]) -> Outcome:
+    """`verdict()` (an Outcome, or CheckFailed) with `figures` attached either way: a training
+    check shows its curves whether it passed or not."""
+    try:
+        outcome = verdict()
+    except CheckFailed as exc:
+        exc.figures += figures
+        raise
+    outcome.figures += figures
+    return outcome
+
+
 def f32_exact(x: Any) -> np.ndarray:
     """Round inputs to float32 values (kept in float64): a float32 submission then sees exactly the
     grader's input, so large-magnitude checks do not penalise float32 for rounding its inputs."""
@@ -142,7 +166,8 @@ def require_by_hand(ctx, modules: Sequence[str], what: str, run: Callable[[], No
             rule = f"{what} must compute by hand, with numpy or plain Python, not {', '.join(forbidden[:5])}"
         raise CheckFailed(f"{rule}: " + "; ".join(bad[:6]) + more)
     if failure is not None:
-        raise CheckFailed("the points are for correct values computed by hand: " + failure.message)
+        raise CheckFailed("the points are for correct values computed by hand: " + failure.message,
+                          figures=failure.figures)
 
 
 def require_loss_drop(what: str, losses: Any, epochs: int, l0: float, l1: float, full_ratio: float,

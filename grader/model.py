@@ -9,7 +9,8 @@ import enum
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Optional
 
-REPORT_SCHEMA_VERSION = 2  # 2: submission status/message, instructor-only `internal`
+REPORT_SCHEMA_VERSION = 3  # 2: submission status/message, instructor-only `internal`; 3: check figures
+READABLE_SCHEMA_VERSIONS = (1, 2, 3)  # older reports load with the fields they lack at their defaults
 
 
 class Status(str, enum.Enum):
@@ -79,15 +80,17 @@ class Outcome:
 
     fraction: float
     message: str = ""
+    figures: list[dict] = field(default_factory=list)  # plot data (grader/figures.py)
 
 
 class CheckFailed(Exception):
     """Raised by a judge: the submission computed something wrong. Carries partial credit."""
 
-    def __init__(self, message: str, fraction: float = 0.0):
+    def __init__(self, message: str, fraction: float = 0.0, figures: Optional[list[dict]] = None):
         super().__init__(message)
         self.message = message
         self.fraction = fraction
+        self.figures = list(figures or [])  # plot data for the HTML report (grader/figures.py)
 
 
 @dataclass
@@ -104,6 +107,9 @@ class CheckResult:
     duration: float = 0.0
     tolerance: str = ""
     module: str = ""  # the student module (file stem) the check is about; "" for none (Check.module)
+    # Plot data for the HTML report: plain dicts of small lists built by the grader from what the
+    # worker returned (grader/figures.py: "gradient_error" heatmaps, "curve" training curves)
+    figures: list[dict] = field(default_factory=list)
     # For the instructor only (a grader traceback, what a decoding error was): never in a
     # student-facing format; in the JSON report only when asked for (docs/reports.md)
     internal: str = ""

@@ -363,10 +363,12 @@ class Session:
             result.status = Status.PASSED if fraction >= 1.0 else Status.FAILED
             result.score = round(fraction * check.points, 4)
             result.message = outcome.message
+            result.figures = list(outcome.figures)
         except CheckFailed as exc:
             fraction = min(1.0, max(0.0, float(exc.fraction)))
             result.status, result.score = Status.FAILED, round(fraction * check.points, 4)
             result.message = exc.message
+            result.figures = list(exc.figures)
         except ProbeError as exc:
             result.status, result.message = exc.status, exc.message
         except ReplyTooLarge as exc:

@@ -31,9 +31,9 @@ def make_submission(dest: Path, source: Path, edits=(), extra: Path | None = Non
     return dest
 
 
-def run_grade(path: Path, name: str, tasks=None, hidden: bool = True, **options) -> Report:
+def run_grade(path: Path, name: str, tasks=None, hidden: bool = True, check_ids=None, **options) -> Report:
     return grade(path, assignment.load(name), tasks=list(tasks) if tasks else None, hidden=hidden,
-                 options=GradeOptions(**options))
+                 check_ids=check_ids, options=GradeOptions(**options))
 
 
 def by_id(report: Report) -> dict:

@@ -15,7 +15,6 @@ import json
 import re
 import shutil
 import sqlite3
-import subprocess
 import tempfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -24,6 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 from batch_class import FAST_CHECKS, build_big_class
+from browser import CHROMIUM, chromium
 from grader.batch.feedback import FILES, HIDDEN_NOTE
 from grader.batch.gradebook import CHECK_COLUMNS
 from grader.cli import main
@@ -212,21 +212,6 @@ def test_grade_report_rebuilds_everything_without_grading(big, tmp_path):
 
 
 # ------------------------------------------------------------------------------ report.html in Chromium
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000"]
-
-
-def chromium(page: Path, *args: str) -> tuple[str, list[str]]:
-    """Run headless Chromium on `page`; (stdout, console messages it logged)."""
-    with tempfile.TemporaryDirectory() as profile:
-        p = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args, page.as_uri()],
-                           capture_output=True, text=True, timeout=120)
-    console = [line for line in p.stderr.splitlines() if ":CONSOLE" in line]
-    return p.stdout, console
-
-
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
 def test_report_html_in_headless_chromium(big, tmp_path):
     page = big.out / "report.html"

@@ -60,7 +60,7 @@ def test_json_format():
     r = check_softmax(REFERENCE, "--assignment", "backprop", "--format", "json")
     assert r.exit_code == 0, r.output
     data = check_json(r.stdout)
-    assert data["schema_version"] == 2 and data["assignment"] == "backprop"
+    assert data["schema_version"] == 3 and data["assignment"] == "backprop"
     assert data["score"] == data["max_score"] == 18
     assert len(data["checks"]) == 6
     for c in data["checks"]:

@@ -126,7 +126,7 @@ def test_json_schema_fields_and_round_trip(report):
     for c in data["checks"]:
         assert set(c) == {
             "id", "task", "title", "score", "max_score", "status", "visibility",
-            "message", "output", "duration", "tolerance", "module",
+            "message", "output", "duration", "tolerance", "module", "figures",
         }
         assert c["status"] in {s.value for s in Status}
         assert c["visibility"] in {"public", "hidden"}

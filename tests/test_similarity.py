@@ -94,14 +94,14 @@ def test_grade_similarity_cli(klass, tmp_path):
     assert (tmp_path / "s" / "similarity.csv").is_file()
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+from browser import CHROMIUM  # noqa: E402  (one helper for every page test)
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
 def test_similarity_html_in_headless_chromium(klass, tmp_path):
     """The report loads with no console error (offline: its CDN stylesheet is refused by the network,
     which Chromium does not log as a page error), shows both plots and the shared regions highlighted."""
-    from test_batch import chromium
+    from browser import chromium
 
     screen(klass, "relu_fit", tmp_path)
     dom, console = chromium(tmp_path / "similarity.html", "--dump-dom")

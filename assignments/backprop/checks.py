@@ -54,7 +54,7 @@ def softmax_jacobian(ctx):
     o = ctx.rng.normal(0, 1.5, size=5)
     expected = torch().autograd.functional.jacobian(lambda t: torch().softmax(t, 0), oracle.t(o)).numpy()
     judge.close("softmax_jacobian(o), C = 5 (J[i, j] = ∂y_i/∂o_j)",
-                ctx.probe("call", "softmax", "softmax_jacobian", o), expected, **GRAD)
+                ctx.probe("call", "softmax", "softmax_jacobian", o), expected, **GRAD, figure=True)
 
 
 @check("cross_entropy", "cross_entropy(o, t) is the mean cross-entropy of logits", 3, tolerance=GRAD_TOL)
@@ -75,7 +75,7 @@ def cross_entropy_grad(ctx):
     t = ctx.rng.integers(0, 3, size=5)
     _, (expected,) = autograd(lambda x: oracle.torch_ce(x, t), o)
     judge.close("cross_entropy_grad(o, t), N = 5, C = 3", ctx.probe("call", "softmax", "cross_entropy_grad", o, t),
-                expected, **GRAD)
+                expected, **GRAD, figure=True)
 
 
 @check("by_hand", "softmax.py computes by hand: no torch, jax, tensorflow or autograd", 1,
@@ -88,7 +88,7 @@ def softmax_by_hand(ctx):
         judge.close("softmax(o)", ctx.probe("call", "softmax", "softmax", o), oracle.softmax(o), **GRAD)
         expected = torch().autograd.functional.jacobian(lambda x: torch().softmax(x, 0), oracle.t(o[0])).numpy()
         judge.close("softmax_jacobian(o[0])", ctx.probe("call", "softmax", "softmax_jacobian", o[0]),
-                    expected, **GRAD)
+                    expected, **GRAD, figure=True)
         judge.close("cross_entropy(o, t)", ctx.probe("call", "softmax", "cross_entropy", o, t),
                     oracle.cross_entropy(o, t), **GRAD)
         _, (grad,) = autograd(lambda x: oracle.torch_ce(x, t), o)

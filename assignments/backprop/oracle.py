@@ -11,6 +11,7 @@ import numpy as np
 
 from grader.judge import partial_credit, require_at_least as require_accuracy, f32_exact  # shared helpers
 from grader import judge
+from grader.figures import training_curves
 from grader.model import CheckFailed, Outcome
 from grader.oracles import autograd, t64, torch
 
@@ -85,7 +86,8 @@ def judge_scalar_backward(ctx, net: dict, label: str = "the example network") ->
         "call", "scalar_backprop", "backward", net["x"], net["target"], net["W"], net["b"], net["V"],
         net["c"], cache), ["dW", "db", "dV", "dc"])
     expected = scalar_grads(net)
-    judge.close_each([(f"backward(...)['{k}'] on {label}", got[k], expected[k]) for k in expected], **GRAD)
+    judge.close_each([(f"backward(...)['{k}'] on {label}", got[k], expected[k]) for k in expected], **GRAD,
+                     figure=True)
 
 
 def scalar_accuracy(params: dict, X: np.ndarray, y: np.ndarray) -> float:
@@ -146,7 +148,7 @@ def judge_layer(ctx, cls: str, n: int, n_in: int, n_out: int | None = None, X=No
     if cls == "Linear":
         items += [(f"Linear.dW after backward, W of shape {W.shape}", got.get("dW"), dW),
                   (f"Linear.db after backward", got.get("db"), db)]
-    judge.close_each(items, **GRAD)
+    judge.close_each(items, **GRAD, figure=[False] + [True] * (len(items) - 1))  # heatmaps for gradients
 
 
 def judge_loss(ctx, cls: str, n: int, c: int) -> None:
@@ -162,7 +164,7 @@ def judge_loss(ctx, cls: str, n: int, c: int) -> None:
         value, (dpred,) = autograd(lambda p: -th.log(p[th.arange(n), idx]).mean(), pred)
     got = judge.require_keys(cls, ctx.probe("loss_pass", cls, pred, target), ["loss", "dpred"])
     judge.close_each([(f"{cls}.forward(pred, target), N = {n}, C = {c}", got["loss"], value),
-                      (f"{cls}.backward() → dpred", got["dpred"], dpred)], **GRAD)
+                      (f"{cls}.backward() → dpred", got["dpred"], dpred)], **GRAD, figure=[False, True])
 
 
 # --- 1.3 the MLP ------------------------------------------------------------------------------------
@@ -212,8 +214,8 @@ def judge_mlp_pass(ctx, sizes, hidden, output, n, params=None, X=None) -> None:
     _, grads = autograd(lambda *ps: (mlp_torch(t(X), list(ps), hidden, output) * t(G)).sum(), *params)
     got = judge.require_keys("MLP", ctx.probe("mlp_pass", sizes, hidden, output, params, X, G), ["out", "grads"])
     label = f"MLP({sizes}, hidden={hidden!r}, output={output!r})"
-    judge.close_each([(f"{label}.forward(X)", got["out"], out)] +
-                     _grad_items(f"{label} backward", got["grads"], grads), **GRAD)
+    items = [(f"{label}.forward(X)", got["out"], out)] + _grad_items(f"{label} backward", got["grads"], grads)
+    judge.close_each(items, **GRAD, figure=[False] + [True] * (len(items) - 1))
 
 
 def judge_mlp_loss(ctx, net: dict) -> None:
@@ -228,8 +230,8 @@ def judge_mlp_loss(ctx, net: dict) -> None:
     value, grads = autograd(loss, *params)
     got = judge.require_keys("MLP", ctx.probe("mlp_loss_pass", net["sizes"], net["hidden"], net["output"],
                                               params, X, target, net["loss"]), ["loss", "grads"])
-    judge.close_each([("MSE loss of the example network", got["loss"], value)] +
-                     _grad_items("example network", got["grads"], grads), **GRAD)
+    items = [("MSE loss of the example network", got["loss"], value)] + _grad_items("example network", got["grads"], grads)
+    judge.close_each(items, **GRAD, figure=[False] + [True] * (len(items) - 1))
 
 
 def judge_mlp_step(ctx, sizes, hidden, output, n, lr) -> None:
@@ -266,6 +268,12 @@ def judge_fashion_training(ctx) -> Outcome:
     got = ctx.probe("mlp_train", [784, 300, 10], "sigmoid", "softmax", x_path, y_path,
                     s["epochs"], s["lr"], s["batch_size"], s["seed"])
     acc = mlp_accuracy(got.get("params"), data.x_test, data.y_test, [784, 300, 10], "sigmoid", "softmax")
-    return require_accuracy(acc, FASHION_ZERO, FASHION_FULL, f"test accuracy {acc:.4f} (measured by the grader on the 10,000 test images) after "
-           f"train(X, y, epochs={s['epochs']}, lr={s['lr']}, batch_size={s['batch_size']}); "
-           f"full marks at ≥ {FASHION_FULL:.2f}, none below {FASHION_ZERO:.2f}")
+    # the picture: the student's own history against the reference's (reference_curves.json)
+    curves = training_curves("backprop", ctx.check.id, got.get("history"), s["epochs"],
+                             measured=("test accuracy measured by the grader", acc),
+                             thresholds=[(FASHION_FULL, f"test accuracy for full marks: {FASHION_FULL:.2f}"),
+                                         (FASHION_ZERO, f"no points below {FASHION_ZERO:.2f} test accuracy")])
+    return judge.with_figures(curves, lambda: require_accuracy(
+        acc, FASHION_ZERO, FASHION_FULL, f"test accuracy {acc:.4f} (measured by the grader on the 10,000 test images) after "
+        f"train(X, y, epochs={s['epochs']}, lr={s['lr']}, batch_size={s['batch_size']}); "
+        f"full marks at ≥ {FASHION_FULL:.2f}, none below {FASHION_ZERO:.2f}"))

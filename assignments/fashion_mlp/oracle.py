@@ -13,6 +13,7 @@ import numpy as np
 
 from grader.judge import require_at_least as require_accuracy, f32_exact as f32  # shared helpers
 from grader import judge
+from grader.figures import training_curves
 from grader.model import CheckFailed, Outcome
 from grader.oracles import autograd, t64, torch
 
@@ -217,14 +218,37 @@ def judge_np_fashion(ctx) -> Outcome:
     x_path = ctx.share("fashion_x_train", data.x_train)
     y_path = ctx.share("fashion_y_train", data.y_train)
     got = ctx.probe("train_epoch", weights, biases, x_path, y_path, NP_FASHION_LR,
-                    epochs=NP_FASHION_EPOCHS, order_seed=NP_FASHION_SEED)
+                    epochs=NP_FASHION_EPOCHS, order_seed=NP_FASHION_SEED, every_epoch=True)
     what = f"after {NP_FASHION_EPOCHS} epochs of train_epoch(..., lr={NP_FASHION_LR})"
-    weights, biases = parse_params(f"the parameters {what}", got)
+    got = got if isinstance(got, dict) else {}
+    weights, biases = parse_params(f"the parameters {what}", got.get("final"))
     acc = np_accuracy(weights, biases, data.x_test, data.y_test)
-    return require_accuracy(acc, NP_FASHION_ZERO, NP_FASHION_FULL,
-                     f"test accuracy {acc:.4f} {what} on the 60,000 training images (measured by the grader "
-                     f"on the 10,000 test images); full marks at ≥ {NP_FASHION_FULL:.2f}, none below "
-                     f"{NP_FASHION_ZERO:.2f}")
+    curves = training_curves("fashion_mlp", ctx.check.id, np_test_history(got.get("epochs"), data),
+                             NP_FASHION_EPOCHS, source="measured by the grader on the test set",
+                             thresholds=[(NP_FASHION_FULL, f"full marks: {NP_FASHION_FULL:.2f}"),
+                                         (NP_FASHION_ZERO, f"no points below {NP_FASHION_ZERO:.2f}")])
+    return judge.with_figures(curves, lambda: require_accuracy(
+        acc, NP_FASHION_ZERO, NP_FASHION_FULL,
+        f"test accuracy {acc:.4f} {what} on the 60,000 training images (measured by the grader "
+        f"on the 10,000 test images); full marks at ≥ {NP_FASHION_FULL:.2f}, none below "
+        f"{NP_FASHION_ZERO:.2f}"))
+
+
+def np_test_history(epochs: Any, data) -> dict:
+    """{"loss": [...], "accuracy": [...]}: the grader's own test loss and accuracy of the parameters
+    after each epoch (for the curve); empty when they are not usable (the score never depends on it)."""
+    history: dict = {"loss": [], "accuracy": []}
+    for params in epochs if isinstance(epochs, list) else []:
+        try:
+            weights, biases = parse_params("the parameters after an epoch", params)
+        except CheckFailed:
+            return {}
+        with torch().no_grad():
+            z = np_logits_t([t(W) for W in weights], [t(b) for b in biases], t(data.x_test))
+            loss = torch().nn.functional.cross_entropy(z, torch().as_tensor(np.array(data.y_test, np.int64)))
+        history["loss"].append(float(loss))
+        history["accuracy"].append(float(np.mean(z.argmax(1).numpy() == np.asarray(data.y_test))))
+    return history
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -34,21 +34,25 @@ def _unpack(out, what):
     return list(out[0]), list(out[1])
 
 
-def train_epoch(sub, weights, biases, X, y, lr, epochs=None, order_seed=0):
+def train_epoch(sub, weights, biases, X, y, lr, epochs=None, order_seed=0, every_epoch=False):
     """train_epoch(weights, biases, X, y, lr) once; or, with `epochs`, that many times on the arrays
     in the files X and y (paths of shared .npy files), reshuffled before every epoch.
 
-    The grader gives the initial parameters; the trained ones come back for the grader to measure.
+    The grader gives the initial parameters; the trained ones come back for the grader to measure
+    (with `every_epoch`, those after each epoch too: the grader draws its own per-epoch curve).
     """
     fn = sub.fn("numpy_mlp", "train_epoch")
     if epochs is None:
         return fn(weights, biases, X, y, lr)
     X, y = np.load(X), np.load(y)
     rng = np.random.default_rng(order_seed)
+    history = []
     for epoch in range(int(epochs)):
         order = rng.permutation(len(X))
         weights, biases = _unpack(fn(weights, biases, X[order], y[order], lr), f"train_epoch (epoch {epoch + 1})")
-    return [weights, biases]
+        if every_epoch:
+            history.append([[np.array(w) for w in weights], [np.array(b) for b in biases]])
+    return {"final": [weights, biases], "epochs": history} if every_epoch else [weights, biases]
 
 
 # --- 3.2 torch_mlp ------------------------------------------------------------------------------

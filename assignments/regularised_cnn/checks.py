@@ -60,9 +60,10 @@ def penalty_values(ctx):
        tolerance=GRAD_TOL + "; the weights hold exact zeros, where the L1 gradient must be 0")
 def penalty_grads(ctx):
     weights = oracle.penalty_weights(ctx.rng)
-    problems = oracle.judge_penalty_grads(ctx, weights, 0.05, "arrays of shapes (3, 4), (5,), (2, 3, 3, 2)")
+    figures: list = []
+    problems = oracle.judge_penalty_grads(ctx, weights, 0.05, "arrays of shapes (3, 4), (5,), (2, 3, 3, 2)", figures)
     if problems:
-        raise CheckFailed("\n".join(problems), fraction=1 - len(problems) / 2)
+        raise CheckFailed("\n".join(problems), fraction=1 - len(problems) / 2, figures=figures)
 
 
 @check("regularised_ce", "regularised_cross_entropy: mean −log p[label] plus the L1 or L2 penalty; "
@@ -169,11 +170,12 @@ check = CHECKS.task("optim", module="optim")
 
 
 def _optim(ctx, name, runs):
-    problems = []
+    problems, figures = [], []
     for kwargs, label in runs:
-        problems += oracle.judge_optimizer(ctx, name, (3, 4), 25, kwargs, label)
+        problems += oracle.judge_optimizer(ctx, name, (3, 4), 25, kwargs, label, figures=figures)
     if problems:
-        raise CheckFailed("\n".join(problems[:3]), fraction=max(0.0, 1 - len(problems) / len(runs)))
+        raise CheckFailed("\n".join(problems[:3]), fraction=max(0.0, 1 - len(problems) / len(runs)),
+                          figures=figures)
 
 
 @check("sgd_momentum", "sgd_momentum_step follows torch.optim.SGD(momentum, weight_decay) over 25 steps", 4,

@@ -152,7 +152,8 @@ def judge_penalties(ctx, weights, lam, label: str) -> list[str]:
     return problems
 
 
-def judge_penalty_grads(ctx, weights, lam, label: str) -> list[str]:
+def judge_penalty_grads(ctx, weights, lam, label: str, figures: list | None = None) -> list[str]:
+    """What is wrong with l1_grad and l2_grad (a list); their error maps are appended to `figures`."""
     problems = []
     shapes = [w.shape for w in weights]
     for kind in ("l1", "l2"):
@@ -160,8 +161,10 @@ def judge_penalty_grads(ctx, weights, lam, label: str) -> list[str]:
         try:
             got = parse_array_list(name, ctx.probe("call", "penalties", f"{kind}_grad", weights, lam), shapes)
             judge.close_each([(f"{name}[{i}]", g, e) for i, (g, e) in
-                              enumerate(zip(got, penalty_grads(weights, lam, kind)))], **GRAD)
+                              enumerate(zip(got, penalty_grads(weights, lam, kind)))], **GRAD, figure=True)
         except CheckFailed as exc:
+            if figures is not None:
+                figures += exc.figures
             hint = ("\n(lam·sign(w), and sign(0) = 0: np.sign does that; the weights given hold exact zeros)"
                     if kind == "l1" else "\n(the derivative of lam·Σw² is 2·lam·w)")
             problems.append(exc.message + hint)
@@ -247,7 +250,7 @@ def judge_loss_and_grads(ctx, X, Y, W, b, reg, label: str) -> None:
     e_loss, e_dW, e_db = linear_loss_grads(X, Y, W, b, reg)
     try:
         judge.close_each([(f"{name}: loss (Σ(XW + b − Y)²/N + reg·ΣW²)", loss, e_loss), (f"{name}: dW", dW, e_dW),
-                          (f"{name}: db", db, e_db)], **GRAD)
+                          (f"{name}: db", db, e_db)], **GRAD, figure=[False, True, True])
     except CheckFailed as exc:
         hint = ""
         if np.allclose(dW, e_dW - reg * W, rtol=1e-4, atol=1e-6):
@@ -256,7 +259,7 @@ def judge_loss_and_grads(ctx, X, Y, W, b, reg, label: str) -> None:
             hint = "\n(the gradients lack the 2 of the squared error: d(s − y)²/ds = 2(s − y))"
         elif abs(loss - e_loss - reg * float(np.sum(b * b))) <= 1e-4 * abs(e_loss):
             hint = "\n(the biases are not penalised: reg·ΣW² only)"
-        raise CheckFailed(exc.message + hint, exc.fraction) from None
+        raise CheckFailed(exc.message + hint, exc.fraction, figures=exc.figures) from None
 
 
 def gd_replay(X, Y, W0, b0, lr, lr_decay, reg, iterations):
@@ -501,8 +504,10 @@ def _fmt_kwargs(kwargs: dict) -> str:
     return ", ".join(f"{k}={tuple(v) if isinstance(v, list) else v!r}" for k, v in kwargs.items())
 
 
-def judge_optimizer(ctx, name: str, shape, steps: int, kwargs: dict, label: str, tiny: bool = True) -> list[str]:
-    """The student's `steps` updates from state {} against torch.optim's; what was wrong (a list)."""
+def judge_optimizer(ctx, name: str, shape, steps: int, kwargs: dict, label: str, tiny: bool = True,
+                    figures: list | None = None) -> list[str]:
+    """The student's `steps` updates from state {} against torch.optim's; what was wrong (a list).
+    The error map of the first wrong step's parameter is appended to `figures`."""
     param = f32(ctx.rng.normal(size=shape))
     grads = gradient_sequence(ctx.rng, shape, steps, tiny)
     got = judge.require_keys(name, ctx.probe("optim_run", name, param, grads, kwargs), ["trajectory", "watched"])
@@ -512,8 +517,11 @@ def judge_optimizer(ctx, name: str, shape, steps: int, kwargs: dict, label: str,
     problems = []
     for k, (g, e) in enumerate(zip(traj, expected)):
         try:
-            judge.close(f"{call} {label}: the parameter after step {k + 1} of {steps}", g, e, **GRAD)
+            judge.close(f"{call} {label}: the parameter after step {k + 1} of {steps}", g, e, **GRAD,
+                        figure=figures is not None)
         except CheckFailed as exc:
+            if figures is not None:
+                figures += exc.figures
             first = ""
             if k > 0:
                 first = " (step 1 was right)" if k == 1 else f" (steps 1–{k} were right)"

@@ -1,12 +1,13 @@
 """Per-student feedback under `reports/<student>/`, in every format `grade check` writes.
 
 Files: report.json (the grader's JSON), results.json (Gradescope), junit.xml, report.md (Markdown),
-report.txt (the terminal table). They are built from the gradebook, so `grade report DIR` rebuilds
+report.txt (the terminal table), report.html (the page with plots, as `grade check --html`). They are built from the gradebook, so `grade report DIR` rebuilds
 them without grading.
 
 Hidden-check policy (docs/batch.md), default `--feedback summary`:
   * public checks: everything `grade check` shows (message, accepted tolerance, the code's output);
-  * hidden checks: title, points and status only; the message, tolerance and output stay in the
+  * hidden checks: title, points and status only; the message, tolerance, output and figures
+    (a gradient's error map or a curve would show the hidden inputs' shape and answers) stay in the
     gradebook for the instructor (a student who saw a hidden check's inputs or expected values
     could fit them). `--feedback full` shows hidden checks like public ones.
 Always: the submission is named by its student id (no host paths), warnings holding a traceback
@@ -20,11 +21,11 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from grader.model import CheckResult, Report, Status, Visibility
-from grader.reports import to_gradescope, to_json, to_junit, to_markdown, to_table
+from grader.reports import to_gradescope, to_html, to_json, to_junit, to_markdown, to_table
 
 FEEDBACK_POLICIES = ("summary", "full")
 FILES = {"report.json": to_json, "results.json": to_gradescope, "junit.xml": to_junit,
-         "report.md": to_markdown, "report.txt": to_table}
+         "report.md": to_markdown, "report.txt": to_table, "report.html": to_html}
 HIDDEN_NOTE = "hidden check: the details are kept for your instructor"
 _NOT_GRADED = {
     "error": "Your submission could not be graded because the grader failed on it; your instructor has "
@@ -47,13 +48,23 @@ def _visibility(value: str) -> Visibility:
         return Visibility.HIDDEN
 
 
+def _figures(value: Any) -> list[dict]:
+    """The gradebook's JSON list of figures (older rows: none)."""
+    try:
+        figs = json.loads(value) if isinstance(value, str) and value else []
+    except ValueError:
+        return []
+    return [f for f in figs if isinstance(f, dict)] if isinstance(figs, list) else []
+
+
 def report_from_rows(sub: dict[str, Any], checks: Iterable[dict[str, Any]]) -> Report:
     """The instructor's full Report of one gradebook submission (every field the gradebook holds)."""
     results = [CheckResult(id=c["check_id"], task=c["task"], title=c["title"], score=c["score"],
                            max_score=c["max_score"], status=_status(c["status"]),
                            visibility=_visibility(c["visibility"]), message=c["message"], output=c["output"],
                            duration=c["duration"], tolerance=c["tolerance"],
-                           module=c.get("module", "") or "") for c in checks]
+                           module=c.get("module", "") or "", figures=_figures(c.get("figures")))
+               for c in checks]
     return Report(assignment=sub["assignment"], submission=sub["student"], checks=results,
                   isolation=sub.get("isolation", ""), execution_time=sub.get("duration", 0.0),
                   hidden_included=bool(sub.get("hidden_included", 1)),
@@ -77,7 +88,7 @@ def student_report(sub: dict[str, Any], checks: list[dict[str, Any]], columns, p
             if c.visibility == Visibility.HIDDEN and c.status != Status.PASSED and sub["status"] == "graded":
                 c.message = HIDDEN_NOTE
             if c.visibility == Visibility.HIDDEN:
-                c.output, c.tolerance = "", ""
+                c.output, c.tolerance, c.figures = "", "", []
     report.warnings = [w for w in report.warnings if "Traceback" not in w and 'File "' not in w]
     return report
 

@@ -73,6 +73,7 @@ CREATE TABLE IF NOT EXISTS check_results (
     duration    REAL NOT NULL DEFAULT 0,
     tolerance   TEXT NOT NULL DEFAULT '',
     internal    TEXT NOT NULL DEFAULT '',  -- instructor-only notes from the engine, never in feedback
+    figures     TEXT NOT NULL DEFAULT '[]',  -- JSON list of the check's plot data (grader/figures.py)
     graded_at   TEXT NOT NULL,
     PRIMARY KEY (student, check_id)
 );
@@ -80,7 +81,7 @@ CREATE INDEX IF NOT EXISTS check_results_by_check ON check_results(check_id);
 """
 
 CHECK_COLUMNS = ("check_id", "position", "task", "module", "title", "score", "max_score", "status", "visibility",
-                 "message", "output", "duration", "tolerance", "internal", "graded_at")
+                 "message", "output", "duration", "tolerance", "internal", "figures", "graded_at")
 
 
 def now() -> str:
@@ -114,6 +115,8 @@ class Gradebook:
         columns = {r["name"] for r in self.db.execute("PRAGMA table_info(check_results)")}
         if "module" not in columns:  # a gradebook written before checks carried their module
             self.db.execute("ALTER TABLE check_results ADD COLUMN module TEXT NOT NULL DEFAULT ''")
+        if "figures" not in columns:  # a gradebook written before checks carried figures
+            self.db.execute("ALTER TABLE check_results ADD COLUMN figures TEXT NOT NULL DEFAULT '[]'")
         found = self.get_meta("schema_version")
         if found is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
@@ -189,8 +192,8 @@ class Gradebook:
             if replace_checks:
                 db.execute("DELETE FROM check_results WHERE student = ?", (sub["student"],))
             for c in checks:
-                values = [c.get(k, 0 if k in ("score", "max_score", "duration", "position") else "")
-                          for k in CHECK_COLUMNS]
+                values = [c.get(k, 0 if k in ("score", "max_score", "duration", "position") else
+                                "[]" if k == "figures" else "") for k in CHECK_COLUMNS]
                 db.execute(f"INSERT OR REPLACE INTO check_results (student, {', '.join(CHECK_COLUMNS)}) "
                            f"VALUES (?, {', '.join('?' for _ in CHECK_COLUMNS)})", [sub["student"], *values])
             tot = db.execute("SELECT COUNT(*) AS n, COALESCE(SUM(score), 0) AS s, COALESCE(SUM(max_score), 0) AS m "

@@ -8,45 +8,18 @@ in the page (escaped anyway) could never load or run anything.
 """
 from __future__ import annotations
 
-import base64
-import html
-import io
 from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from grader.reports.html import CSP, STYLE, e, png_data_uri, pyplot
+
 PLOT_IDS = ("plot-scores", "plot-pass-rate", "plot-check-time", "plot-status")
-CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
-
-STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
-h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; }
-table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; }
-th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-align: top; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.plots { display: grid; grid-template-columns: 1fr 1fr; gap: 1em; }
-figure { margin: 0; } figure img { width: 100%; height: auto; border: 1px solid #eee; }
-figcaption { font-size: 0.85em; color: #555; }
-.summary td { border: none; padding: 1px 12px 1px 0; }
-"""
-
-
-def _png(fig) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _plots(subs: list[dict], checks: list[dict], order: list[tuple[str, float]]) -> dict[str, str]:
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     graded = [s for s in subs if s["status"] == "graded"]
     out: dict[str, str] = {}
 
@@ -54,7 +27,7 @@ def _plots(subs: list[dict], checks: list[dict], order: list[tuple[str, float]])
     ax.hist([s["percent"] for s in graded], bins=[i * 5 for i in range(21)], color="#4c72b0", edgecolor="white")
     ax.set_xlabel("score (%)"), ax.set_ylabel("submissions"), ax.set_xlim(0, 100)
     ax.set_title(f"Scores of {len(graded)} graded submissions")
-    out["plot-scores"] = _png(fig)
+    out["plot-scores"] = png_data_uri(fig)
 
     ids = [cid for cid, _ in order]
     passed, seen, times = Counter(), Counter(), {}
@@ -68,14 +41,14 @@ def _plots(subs: list[dict], checks: list[dict], order: list[tuple[str, float]])
     ax.barh(ids, rates, color="#55a868"), ax.invert_yaxis(), ax.set_xlim(0, 100)
     ax.set_xlabel("passed (% of submissions graded on it)"), ax.set_title("Pass rate per check")
     ax.tick_params(axis="y", labelsize=7)
-    out["plot-pass-rate"] = _png(fig)
+    out["plot-pass-rate"] = png_data_uri(fig)
 
     fig, ax = plt.subplots(figsize=(5.5, height))
     means = [sum(times.get(i, [0])) / max(1, len(times.get(i, []))) for i in ids]
     ax.barh(ids, means, color="#c44e52"), ax.invert_yaxis()
     ax.set_xlabel("mean seconds per submission"), ax.set_title("Time per check")
     ax.tick_params(axis="y", labelsize=7)
-    out["plot-check-time"] = _png(fig)
+    out["plot-check-time"] = png_data_uri(fig)
 
     counts = Counter(s["status"] for s in subs)
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
@@ -84,18 +57,14 @@ def _plots(subs: list[dict], checks: list[dict], order: list[tuple[str, float]])
     ax.set_ylabel("submissions"), ax.set_title("Submission status")
     for i, n in enumerate(names):
         ax.annotate(str(counts[n]), (i, counts[n]), ha="center", va="bottom")
-    out["plot-status"] = _png(fig)
+    out["plot-status"] = png_data_uri(fig)
     return out
-
-
-def _e(x: Any) -> str:
-    return html.escape("" if x is None else str(x), quote=True)
 
 
 def _links(student: str) -> str:
     base = "reports/" + quote(student, safe="")
     return (f'<a href="{base}/report.txt">table</a> · <a href="{base}/report.md">markdown</a> · '
-            f'<a href="{base}/report.json">json</a>')
+            f'<a href="{base}/report.json">json</a> · <a href="{base}/report.html">page</a>')
 
 
 def write_html(path: Path, assignment: str, subs: list[dict], checks: list[dict],
@@ -110,13 +79,13 @@ def write_html(path: Path, assignment: str, subs: list[dict], checks: list[dict]
             failing_checks.setdefault(c["student"], []).append(c["check_id"])
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
              f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\">",
-             f"<title>Batch report: {_e(assignment)}</title><style>{STYLE}</style></head><body>",
-             f"<h1>Batch report: {_e(assignment)}</h1>",
+             f"<title>Batch report: {e(assignment)}</title><style>{STYLE}</style></head><body>",
+             f"<h1>Batch report: {e(assignment)}</h1>",
              "<table class='summary'>",
              f"<tr><td>submissions</td><td>{len(subs)}</td></tr>",
-             *(f"<tr><td>{_e(k)}</td><td>{v}</td></tr>" for k, v in sorted(counts.items())),
+             *(f"<tr><td>{e(k)}</td><td>{v}</td></tr>" for k, v in sorted(counts.items())),
              f"<tr><td>mean score (graded)</td><td>{mean:.1f}%</td></tr>",
-             f"<tr><td>generated</td><td>{_e(generated)}</td></tr></table>",
+             f"<tr><td>generated</td><td>{e(generated)}</td></tr></table>",
              "<p>Files: <a href='grades.csv'>grades.csv</a> · gradebook.sqlite · reports/&lt;student&gt;/</p>",
              "<h2>Plots</h2><div class='plots'>"]
     captions = {"plot-scores": "Score histogram", "plot-pass-rate": "Pass rate per check",
@@ -130,8 +99,8 @@ def write_html(path: Path, assignment: str, subs: list[dict], checks: list[dict]
     parts.append(f"<h2 id='slowest'>Slowest {len(slow)} submissions</h2><table><tr><th>student</th>"
                  "<th>seconds</th><th>status</th><th>score</th><th>feedback</th></tr>")
     for s in slow:
-        parts.append(f"<tr><td>{_e(s['student'])}</td><td class='num'>{s['duration']:.1f}</td>"
-                     f"<td>{_e(s['status'])}</td><td class='num'>{s['percent']:.1f}%</td><td>{_links(s['student'])}</td></tr>")
+        parts.append(f"<tr><td>{e(s['student'])}</td><td class='num'>{s['duration']:.1f}</td>"
+                     f"<td>{e(s['status'])}</td><td class='num'>{s['percent']:.1f}%</td><td>{_links(s['student'])}</td></tr>")
     parts.append("</table>")
 
     failing = [s for s in subs if s["status"] != "graded" or s["percent"] < 100.0 - 1e-9]
@@ -140,8 +109,8 @@ def write_html(path: Path, assignment: str, subs: list[dict], checks: list[dict]
                  "<th>status</th><th>score</th><th>checks not passed / message</th><th>feedback</th></tr>")
     for s in failing:
         what = ", ".join(failing_checks.get(s["student"], [])) or s["message"]
-        parts.append(f"<tr><td>{_e(s['student'])}</td><td>{_e(s['status'])}</td>"
-                     f"<td class='num'>{s['score']:g} / {s['max_score']:g}</td><td>{_e(what[:400])}</td>"
+        parts.append(f"<tr><td>{e(s['student'])}</td><td>{e(s['status'])}</td>"
+                     f"<td class='num'>{s['score']:g} / {s['max_score']:g}</td><td>{e(what[:400])}</td>"
                      f"<td>{_links(s['student'])}</td></tr>")
     parts.append("</table></body></html>\n")
     path.write_text("\n".join(parts), encoding="utf-8")

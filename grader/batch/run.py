@@ -116,7 +116,8 @@ def _check_rows(report: dict, order: dict[str, int], at: str) -> list[dict]:
                      "max_score": float(c.get("max_score") or 0.0), "status": str(c.get("status", "error")),
                      "visibility": str(c.get("visibility", "hidden")), "message": c.get("message", "") or "",
                      "output": c.get("output", "") or "", "duration": float(c.get("duration") or 0.0),
-                     "tolerance": c.get("tolerance", "") or "",
+                     "tolerance": c.get("tolerance", "") or "", "module": c.get("module", "") or "",
+                     "figures": json.dumps([f for f in c.get("figures") or [] if isinstance(f, dict)]),
                      "internal": internal if isinstance(internal, str) else json.dumps(internal),
                      "graded_at": at})
     return rows

@@ -1,11 +1,12 @@
 """Turn a `Report` into the formats its consumers read, one module per format.
 
-    json        the grader's own record (schema_version 2, JSON Schema in schema/)   reports/json.py
+    json        the grader's own record (schema_version 3, JSON Schema in schema/)   reports/json.py
     gradescope  Gradescope autograder results.json                                    reports/gradescope.py
     junit       JUnit XML, valid against junit-10.xsd                                 reports/junit.py
     markdown    a CI job summary ($GITHUB_STEP_SUMMARY)                               reports/markdown.py
     classroom   GitHub Classroom's autograding-grading-reporter                      reports/classroom.py
     table       the terminal table of `grade check`                                   reports/table.py
+    html        one submission's page with plots (`grade check --html FILE`)           reports/html.py
 
 Every function takes a finished `grader.model.Report` and returns text; none raises on odd
 content. The JSON keeps student text verbatim (JSON escapes it); every other format removes
@@ -21,6 +22,7 @@ from grader.model import Report
 from ._text import STATUS_LABELS, clean_text
 from .classroom import classroom_results, to_base64, to_classroom
 from .gradescope import gradescope_results, to_gradescope
+from .html import to_html
 from .json import json_format, report_from_dict, report_from_json, report_schema, to_json
 from .junit import to_junit
 from .markdown import to_markdown
@@ -41,6 +43,7 @@ __all__ = [
     "to_base64",
     "to_classroom",
     "to_gradescope",
+    "to_html",
     "to_json",
     "to_junit",
     "to_markdown",

@@ -1,4 +1,4 @@
-"""The grader's own JSON report (schema_version 2): written, read back, and its JSON Schema.
+"""The grader's own JSON report (schema_version 3): written, read back, and its JSON Schema.
 
 `to_json` writes `Report.to_dict()` (strict JSON: ASCII, no NaN); `report_from_json` /
 `report_from_dict` rebuild a `Report` (batch resume, re-rendering a stored report in another
@@ -12,7 +12,7 @@ import math
 from importlib import resources
 from typing import Any
 
-from grader.model import REPORT_SCHEMA_VERSION, CheckResult, Report, Status, Visibility
+from grader.model import READABLE_SCHEMA_VERSIONS, REPORT_SCHEMA_VERSION, CheckResult, Report, Status, Visibility
 
 from ._text import num
 
@@ -51,7 +51,7 @@ def report_from_dict(data: dict) -> Report:
     Raises ValueError for a schema version this grader does not know.
     """
     version = data.get("schema_version")
-    if version not in (1, REPORT_SCHEMA_VERSION):  # version 1 lacks status, message, internal
+    if version not in READABLE_SCHEMA_VERSIONS:  # 1 lacks status, message, internal; 2 lacks figures
         raise ValueError(f"report schema_version {version!r} is not supported (expected {REPORT_SCHEMA_VERSION})")
     checks = [
         CheckResult(
@@ -67,6 +67,7 @@ def report_from_dict(data: dict) -> Report:
             duration=num(c.get("duration", 0.0)),
             tolerance=c.get("tolerance", ""),
             module=c.get("module", ""),
+            figures=[f for f in c.get("figures") or [] if isinstance(f, dict)],
             internal=c.get("internal", ""),
         )
         for c in data.get("checks", [])
