@@ -68,3 +68,10 @@ def variant_checks(name: str, variant: Variant, data: bool = HAVE_FASHION) -> li
     left_out = variant.skip | (frozenset() if data else needs_data(name))
     return [c.id for c in assignment.load(name).checks(hidden=True)
             if (not variant.tasks or c.task in variant.tasks) and c.id not in left_out]
+
+
+def variant_failures(tmp_path: Path, name: str, variant: Variant) -> dict:
+    """Grade a registered variant on its checks: {check id: (status, message)} of those not passed."""
+    path = case_submission(tmp_path / "variant", name, variant)
+    report = grade(path, assignment.load(name), hidden=True, check_ids=variant_checks(name, variant))
+    return {c.id: (str(c.status), c.message) for c in report.checks if str(c.status) != "passed"}

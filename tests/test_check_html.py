@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from backprop_mutants import MUTANTS
+from assignments.backprop.cases import WRONG as MUTANTS
 from browser import CHROMIUM, chromium
 from conftest import REFERENCE, by_id, run_grade
 from grader import figures
@@ -77,7 +77,7 @@ def test_mis_scaled_bias_gradient_is_uniform(submission):
 
 
 def test_a4_l2_gradient_without_its_2_is_half_wrong_everywhere(submission):
-    from regularised_cnn_mutants import MUTANTS as A4_MUTANTS
+    from assignments.regularised_cnn.cases import WRONG as A4_MUTANTS
 
     m = next(m for m in A4_MUTANTS if m.name == "l2_grad_without_2")
     report = run_grade(submission(REFERENCE / "regularised_cnn", [(m.file, m.old, m.new)]), "regularised_cnn",

@@ -7,7 +7,6 @@ checkpoint and edits of it. The numpy FashionMNIST check (3 epochs, ~20–30 s) 
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import nbformat
@@ -21,8 +20,8 @@ from grader.model import Status
 from grader.runner import grade
 
 from assignments.fashion_mlp.cases import VARIANTS, WEIGHT_FILES, WRONG
-from conftest import (HAVE_FASHION, REFERENCE, TEMPLATE, by_id, case_submission, make_submission, needs_data, run_grade,
-                      variant_checks)
+from conftest import (HAVE_FASHION, REFERENCE, TEMPLATE, by_id, case_submission, make_submission, needs_data,
+                      run_grade, variant_failures)
 
 needs_fashion = pytest.mark.skipif(not HAVE_FASHION, reason="FashionMNIST not installed")
 A3 = assignment.load("fashion_mlp")
@@ -107,8 +106,7 @@ def test_messages_say_what_was_wrong(tmp_path):
 def test_variant_gets_full_marks(variant, tmp_path):
     """The registered correct variants (assignments/fashion_mlp/cases.py): full marks on every check
     they are graded on (the FashionMNIST checks only where the data is installed)."""
-    path = case_submission(tmp_path / "variant", "fashion_mlp", variant)
-    assert failures(grade_checks(path, variant_checks("fashion_mlp", variant))) == {}
+    assert variant_failures(tmp_path, "fashion_mlp", variant) == {}
 
 
 class _FakeContext:

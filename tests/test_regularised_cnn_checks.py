@@ -8,7 +8,6 @@ and edits of it. The linear-classifier FashionMNIST checks take seconds.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import nbformat
@@ -23,7 +22,7 @@ from grader.runner import grade
 
 from assignments.regularised_cnn.cases import VARIANTS, WEIGHT_FILES, WRONG
 from conftest import (HAVE_FASHION, REFERENCE, TEMPLATE, by_id, case_submission, needs_data, run_grade,
-                      variant_checks)
+                      variant_failures)
 
 needs_fashion = pytest.mark.skipif(not HAVE_FASHION, reason="FashionMNIST not installed")
 A4 = assignment.load("regularised_cnn")
@@ -141,8 +140,7 @@ def test_messages_say_what_was_wrong(name, check, words, submission):
 def test_variant_gets_full_marks(variant, tmp_path):
     """The registered correct variants (assignments/regularised_cnn/cases.py): full marks on every check
     they are graded on (the FashionMNIST checks only where the data is installed)."""
-    path = case_submission(tmp_path / "variant", "regularised_cnn", variant)
-    assert failures(grade_checks(path, variant_checks("regularised_cnn", variant))) == {}
+    assert variant_failures(tmp_path, "regularised_cnn", variant) == {}
 
 
 def _split(source: str) -> list[str]:
