@@ -306,7 +306,7 @@ class _Progress:
 @click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--assignment", "-a", required=True, help="Assignment name, e.g. backprop.")
 @click.option("--out", "-o", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder: gradebook.sqlite, grades.csv, report.html, reports/<student>/.")
+              help="Output folder: gradebook.sqlite, grades.csv, report.html, reports/<student>/, similarity/.")
 @click.option("--jobs", "-j", type=click.IntRange(1), help="Submissions graded at a time (default: the cores).")
 @click.option("--force", is_flag=True, help="Regrade every submission, also those up to date in the gradebook.")
 @click.option("--task", "-t", "tasks", multiple=True,
@@ -322,10 +322,15 @@ class _Progress:
 @click.option("--notebook-mode", type=click.Choice(["definitions", "all"]), default="definitions", show_default=True)
 @click.option("--isolation", type=click.Choice(ISOLATION_MODES), default="auto", show_default=True)
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder with FashionMNIST.")
+@click.option("--similarity/--no-similarity", "screen", default=True, show_default=True,
+              help="Screen the class for copies (more than one submission): a section of report.html, similarity/.")
+@click.option("--similarity-threshold", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Flag pairs sharing at least this share of their fingerprints (docs/similarity.md).")
 def batch(submissions: Path, assignment: str, out: Path, jobs: Optional[int], force: bool, tasks: tuple[str, ...],
           only: tuple[str, ...],
           timeout_per_submission: Optional[float], scheduler: Optional[str], feedback: str, quiet: bool,
-          notebook_mode: str, isolation: str, data_dir: Optional[Path]) -> None:
+          notebook_mode: str, isolation: str, data_dir: Optional[Path], screen: bool,
+          similarity_threshold: float) -> None:
     """Grade every submission in SUBMISSIONS (public and hidden checks), resumably.
 
     \b
@@ -348,7 +353,8 @@ def batch(submissions: Path, assignment: str, out: Path, jobs: Optional[int], fo
         raise click.BadParameter("--out must not be inside SUBMISSIONS", param_hint="'--out'")
     opts = BatchOptions(submissions=submissions, assignment=asg.name, out=out, force=force, only=only, tasks=selected,
                         timeout_per_submission=timeout_per_submission, scheduler=scheduler, quiet=quiet,
-                        feedback=feedback, isolation=isolation, notebook_mode=notebook_mode, data_dir=data_dir)
+                        feedback=feedback, isolation=isolation, notebook_mode=notebook_mode, data_dir=data_dir,
+                        similarity=screen, similarity_threshold=similarity_threshold)
     if jobs:
         opts.jobs = jobs
     try:
@@ -365,6 +371,13 @@ def batch(submissions: Path, assignment: str, out: Path, jobs: Optional[int], fo
                    f"gradebook: {counts} ({summary.elapsed:.0f} s)")
         if summary.gone:
             click.echo(f"kept in the gradebook, no longer in {submissions}: {', '.join(summary.gone)}")
+        sim = summary.similarity
+        if sim is not None and sim["status"] == "done":
+            how = "the class is unchanged: kept" if sim.get("reused") else f"{summary.similarity_seconds:.1f} s"
+            click.echo(f"similarity: {sim['flagged']} flagged pair(s) among {sim['submissions']} submissions "
+                       f"(threshold {sim['threshold']:g}; {how}): report.html#similarity")
+        elif sim is not None:
+            click.echo(f"similarity screen did not run: {sim['message']}")
     click.echo(f"{out}: " + ", ".join(p.name + ("/" if p.is_dir() else "") for p in summary.files))
 
 
@@ -373,7 +386,7 @@ def batch(submissions: Path, assignment: str, out: Path, jobs: Optional[int], fo
 @click.option("--feedback", type=click.Choice(["summary", "full"]),
               help="Hidden checks in feedback (default: as the batch was run).")
 def report(out: Path, feedback: Optional[str]) -> None:
-    """Rebuild grades.csv, report.html and reports/ of DIR from its gradebook, without grading."""
+    """Rebuild grades.csv, report.html, reports/ and similarity/ of DIR from its gradebook, without grading."""
     if student_edition():
         raise click.UsageError("`grade report` is for instructors (the student edition has no batch grading)")
     from .batch.run import write_reports

@@ -11,22 +11,28 @@ assignment's template as boilerplate: code the template gives everyone never cou
   highlighted.
 
 A flag is a reason to look, not a verdict: short modules and closed-form answers are alike by nature.
+
+`grade batch` uses the parts — `stage` (read the class safely), `detect` (compare; the flagged pairs
+with their shared spans and code), `highlighted`, `write_csv` — for its report's Similarity section
+(grader/batch/screen.py).
 """
 from __future__ import annotations
 
 import csv
+import html
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional, Sequence
 
 from . import assignment as assignments
-from .batch.archives import ArchiveRejected
+from .batch.archives import ArchiveLimits, ArchiveRejected
 from .batch.layouts import discover, read_entry
 
 DEFAULT_THRESHOLD = 0.5  # share of a file's fingerprints found in the other (docs/similarity.md)
 NOISE_T = 25  # tokens: matches shorter than this are noise (copydetect's default)
 GUARANTEE_T = 30  # tokens: matches at least this long are always found
+MAX_CODE_CHARS = 200_000  # a module's code beyond this is not compared: no real answer is that long
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,9 @@ class Pair:
     similarity_a: float  # share of a's fingerprints found in b
     similarity_b: float
     overlap: int  # tokens in common
+    # the copied character ranges of each side's code (for the side-by-side view)
+    spans_a: tuple[tuple[int, int], ...] = field(default=(), repr=False, compare=False)
+    spans_b: tuple[tuple[int, int], ...] = field(default=(), repr=False, compare=False)
 
     @property
     def similarity(self) -> float:
@@ -49,7 +58,7 @@ def _code(rel: str, data: bytes, tmp: Path) -> str:
         return data.decode("utf-8", errors="replace")
     from .worker.loader import notebook_source
 
-    path = tmp / "nb.ipynb"
+    path = tmp / ".nb.ipynb"  # a student id never starts with "." (layouts.slug): no clash with their folder
     path.write_bytes(data)
     try:
         return notebook_source(path)
@@ -74,14 +83,19 @@ def _template_dir(name: str, tmp: Path) -> Optional[Path]:
     return out
 
 
-def stage(submissions: Path, name: str, dest: Path) -> tuple[list[str], list[str]]:
-    """Write dest/<student>/<module>.py for every readable submission; (students, notes)."""
+def stage(submissions: Path, name: str, dest: Path,
+          limits: Optional[ArchiveLimits] = None) -> tuple[list[str], list[str]]:
+    """Write dest/<student>/<module>.py for every readable submission; (students, notes).
+
+    Files are read as `grade batch` reads them (bounded, links not followed); a module whose code
+    exceeds MAX_CODE_CHARS, or that cannot be decoded, is left out with a note.
+    """
     asg = assignments.load(name)
     modules = {m for t in asg.tasks for m in t.modules}
     students, notes = [], []
     for entry in discover(Path(submissions), asg):
         try:
-            files, _ = read_entry(entry, asg)
+            files, _ = read_entry(entry, asg, limits or ArchiveLimits())
         except (ArchiveRejected, OSError) as exc:
             notes.append(f"{entry.student}: not compared ({exc})")
             continue
@@ -90,16 +104,95 @@ def stage(submissions: Path, name: str, dest: Path) -> tuple[list[str], list[str
         for m in sorted(modules):
             for ext in (".py", ".ipynb"):
                 if f"{m}{ext}" in files:
-                    (folder / f"{m}.py").write_text(_code(f"{m}{ext}", files[f"{m}{ext}"], dest))
+                    try:  # a notebook is parsed here (never run): any failure costs only this file
+                        code = _code(f"{m}{ext}", files[f"{m}{ext}"], dest)
+                    except Exception as exc:  # noqa: BLE001 - untrusted input; the class goes on
+                        notes.append(f"{entry.student}: {m}{ext} not compared ({type(exc).__name__})")
+                        break
+                    if len(code) > MAX_CODE_CHARS:
+                        notes.append(f"{entry.student}: {m}{ext} not compared (over {MAX_CODE_CHARS} characters)")
+                    else:
+                        (folder / f"{m}.py").write_text(code, encoding="utf-8")
                     break
         students.append(entry.student)
     return students, notes
 
 
-def screen(submissions: Path, name: str, out: Path, threshold: float = DEFAULT_THRESHOLD) -> list[Pair]:
-    """Compare the class pairwise; write similarity.csv and similarity.html in `out`."""
+@dataclass
+class Detection:
+    """What one comparison of a staged class found."""
+
+    pairs: list[Pair]  # flagged, most similar first
+    file_pairs: int  # same-module file pairs compared
+    code: dict[tuple[str, str], str]  # (student, module) -> the compared code, for the flagged ones
+    detector: Any  # copydetect's CopyDetector (its HTML report)
+
+
+def detect(staged: Path, name: str, tmp: Path, threshold: float = DEFAULT_THRESHOLD,
+           html_out: Optional[Path] = None) -> Detection:
+    """Compare every staged student's modules pairwise (same module only), the template discounted."""
     from copydetect import CopyDetector
 
+    template = _template_dir(name, tmp)
+    detector = CopyDetector(test_dirs=[str(staged)], boilerplate_dirs=[str(template)] if template else [],
+                            extensions=["py"], noise_t=NOISE_T, guarantee_t=GUARANTEE_T,
+                            display_t=threshold, same_name_only=True, autoopen=False, silent=True,
+                            out_file=str(html_out or tmp / "similarity.html"))
+    if not detector.test_files:  # nothing to compare (copydetect would only log an error)
+        return Detection([], 0, {}, detector)
+    detector.run()
+    # both orders of every compared pair are filled in (-1: not compared)
+    file_pairs = int((detector.similarity_matrix[:, :, 0] >= 0).sum()) // 2
+    pairs: dict[tuple[str, str, str], Pair] = {}
+    for sim_a, sim_b, file_a, file_b, *_rest, overlap in detector.get_copied_code_list():
+        a, b = Path(file_a), Path(file_b)
+        if a.parent.name == b.parent.name:
+            continue
+        slices = detector.slice_matrix.get((file_a, file_b))
+        sl_a, sl_b = (slices if slices is not None else detector.slice_matrix[(file_b, file_a)][::-1])
+        (sa, sim_a, sl_a), (sb, sim_b, sl_b) = sorted([(a.parent.name, float(sim_a), _spans(sl_a)),
+                                                      (b.parent.name, float(sim_b), _spans(sl_b))])
+        pair = Pair(sa, sb, a.stem, round(sim_a, 4), round(sim_b, 4), int(overlap), sl_a, sl_b)
+        key = (sa, sb, a.stem)
+        if pair.similarity >= threshold and (key not in pairs or pair.similarity > pairs[key].similarity):
+            pairs[key] = pair
+    found = sorted(pairs.values(), key=lambda p: (-p.similarity, p.student_a, p.student_b, p.module))
+    # the very text copydetect read (its spans index it), by the files' paths in the staged class
+    raw = {(Path(f).parent.name, Path(f).stem): d.raw_code for f, d in detector.file_data.items()}
+    code = {(s, p.module): raw[(s, p.module)] for p in found for s in (p.student_a, p.student_b)}
+    return Detection(found, file_pairs, code, detector)
+
+
+def _spans(slices) -> tuple[tuple[int, int], ...]:
+    """copydetect's 2xN array of copied character ranges as ((start, end), ...)."""
+    return tuple((int(s), int(e)) for s, e in zip(slices[0], slices[1]))
+
+
+def highlighted(code: str, spans: Sequence[tuple[int, int]], css_class: str) -> str:
+    """The code as escaped HTML, the copied spans in <span class=css_class> (copydetect's highlighter)."""
+    import numpy as np
+    from copydetect.utils import highlight_overlap
+
+    if not spans:
+        return html.escape(code)
+    slices = np.array(sorted(spans), dtype=int).T
+    return highlight_overlap(code, slices, f"<span class='{css_class}'>", "</span>", escape_html=True)[0]
+
+
+def write_csv(path: Path, pairs: Sequence[Pair]) -> Path:
+    """similarity.csv: one row per flagged pair and module, most similar first (ids formula-safe)."""
+    from .batch.grades_csv import safe_cell
+
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["student_a", "student_b", "module", "similarity_a", "similarity_b", "overlap_tokens"])
+        for p in pairs:
+            w.writerow([safe_cell(p.student_a), safe_cell(p.student_b), p.module, p.similarity_a, p.similarity_b, p.overlap])
+    return path
+
+
+def screen(submissions: Path, name: str, out: Path, threshold: float = DEFAULT_THRESHOLD) -> list[Pair]:
+    """Compare the class pairwise; write similarity.csv and similarity.html in `out`."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="grader-similarity-") as tmp:
@@ -107,31 +200,10 @@ def screen(submissions: Path, name: str, out: Path, threshold: float = DEFAULT_T
         staged = tmp / "class"
         staged.mkdir()
         students, notes = stage(submissions, name, staged)
-        template = _template_dir(name, tmp)
-        detector = CopyDetector(test_dirs=[str(staged)], boilerplate_dirs=[str(template)] if template else [],
-                                extensions=["py"], noise_t=NOISE_T, guarantee_t=GUARANTEE_T,
-                                display_t=threshold, same_name_only=True, autoopen=False, silent=True,
-                                out_file=str(out / "similarity.html"))
-        detector.run()
-        pairs: dict[tuple[str, str, str], Pair] = {}
-        for sim_a, sim_b, file_a, file_b, *_rest, overlap in detector.get_copied_code_list():
-            a, b = Path(file_a), Path(file_b)
-            sa, sb = a.parent.name, b.parent.name
-            if sa == sb:
-                continue
-            (sa, sim_a), (sb, sim_b) = sorted([(sa, float(sim_a)), (sb, float(sim_b))])
-            pair = Pair(sa, sb, a.stem, round(sim_a, 4), round(sim_b, 4), int(overlap))
-            key = (sa, sb, a.stem)
-            if max(pair.similarity_a, pair.similarity_b) >= threshold and (
-                    key not in pairs or pair.similarity > pairs[key].similarity):
-                pairs[key] = pair
-        detector.generate_html_report()
-    found = sorted(pairs.values(), key=lambda p: (-p.similarity, p.student_a, p.student_b, p.module))
-    with open(out / "similarity.csv", "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["student_a", "student_b", "module", "similarity_a", "similarity_b", "overlap_tokens"])
-        for p in found:
-            w.writerow([p.student_a, p.student_b, p.module, p.similarity_a, p.similarity_b, p.overlap])
+        found = detect(staged, name, tmp, threshold, html_out=out / "similarity.html")
+        if found.file_pairs:
+            found.detector.generate_html_report()
+    write_csv(out / "similarity.csv", found.pairs)
     (out / "similarity-notes.txt").write_text(
         f"{len(students)} submissions compared, threshold {threshold:g}\n" + "".join(n + "\n" for n in notes))
-    return found
+    return found.pairs

@@ -18,6 +18,7 @@ import sqlite3
 import tempfile
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import unquote
 
 import pytest
 from click.testing import CliRunner
@@ -76,7 +77,8 @@ def test_class_is_big_and_in_every_layout(big):
     layouts = {s["layout"] for s in big.subs.values()}
     assert layouts == {"folder", "classroom", "zip", "canvas", "moodle", "unrecognised"}
     # the final line names DIR's files
-    assert big.output.strip().splitlines()[-1] == f"{big.out}: gradebook.sqlite, grades.csv, reports/, report.html"
+    last = f"{big.out}: gradebook.sqlite, grades.csv, reports/, similarity/, report.html"
+    assert big.output.strip().splitlines()[-1] == last
 
 
 def test_every_student_has_the_score_grade_check_gives(big):
@@ -201,9 +203,11 @@ def test_grade_report_rebuilds_everything_without_grading(big, tmp_path):
     (copy / "grades.csv").unlink()
     (copy / "report.html").unlink()
     shutil.rmtree(copy / "reports")
+    shutil.rmtree(copy / "similarity")
     r = cli("report", copy)
     assert r.exit_code == 0, r.output
-    assert r.output.strip() == f"{copy}: gradebook.sqlite, grades.csv, reports/, report.html"
+    assert r.output.strip() == f"{copy}: gradebook.sqlite, grades.csv, reports/, similarity/, report.html"
+    assert (copy / "similarity" / "similarity.csv").read_text() == (big.out / "similarity" / "similarity.csv").read_text()
     assert (copy / "grades.csv").read_text() == csv_before
     assert (copy / "gradebook.sqlite").read_bytes() == db_before  # nothing graded, nothing written
     assert (copy / "report.html").is_file() and (copy / "reports" / "student00" / "report.md").is_file()
@@ -235,6 +239,13 @@ def test_report_html_in_headless_chromium(big, tmp_path):
     for student in ("evil_bomb", _exit_at_import(big)):
         assert f'href="reports/{student}/report.txt"' in dom
         assert (big.out / "reports" / student / "report.txt").is_file()
+    # the similarity section (the class holds many copies of the reference) and a side-by-side page
+    assert '<h2 id="similarity">Similarity</h2>' in dom
+    pages = re.findall(r'<a href="(similarity/[^"]+\.html)">compare</a>', dom)
+    assert pages and all((big.out / unquote(p)).is_file() for p in pages)
+    side, console = chromium(big.out / unquote(pages[0]), "--dump-dom")
+    assert console == [], console
+    assert 'class="highlight-red"' in side and 'class="highlight-green"' in side
 
     # every plot decodes and is laid out in the browser: a copy of the page with a probe script
     probe = tmp_path / "probe.html"

@@ -5,6 +5,7 @@ Schema (docs/batch.md explains each column; open it with `sqlite3 DIR/gradebook.
   meta(key, value)                       assignment, schema version, selection of the last run
   submissions(student PRIMARY KEY, ...)  one row per entry of SUBMISSIONS, whatever happened to it
   check_results(student, check_id, ...)  every field of the JSON report's check, one row per check
+  similarity_pairs, similarity_code      the last run's similarity screen: flagged pairs, their code
 
 A finished submission (its row and all its check rows) is written in one transaction: a batch
 killed at any moment, SIGKILL included, keeps every submission that had finished and none half.
@@ -78,6 +79,24 @@ CREATE TABLE IF NOT EXISTS check_results (
     PRIMARY KEY (student, check_id)
 );
 CREATE INDEX IF NOT EXISTS check_results_by_check ON check_results(check_id);
+-- the similarity screen of the last `grade batch` (meta 'similarity' holds its summary as JSON)
+CREATE TABLE IF NOT EXISTS similarity_pairs (
+    student_a    TEXT NOT NULL,
+    student_b    TEXT NOT NULL,
+    module       TEXT NOT NULL,
+    similarity_a REAL NOT NULL,     -- share of a's fingerprints found in b's file
+    similarity_b REAL NOT NULL,
+    overlap      INTEGER NOT NULL,  -- tokens in common
+    spans_a      TEXT NOT NULL DEFAULT '[]',  -- JSON [[start, end], ...]: copied characters of a's code
+    spans_b      TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (student_a, student_b, module)
+);
+CREATE TABLE IF NOT EXISTS similarity_code (
+    student TEXT NOT NULL,
+    module  TEXT NOT NULL,
+    code    TEXT NOT NULL,           -- the code compared (a notebook's code cells), for the side-by-side pages
+    PRIMARY KEY (student, module)
+);
 """
 
 CHECK_COLUMNS = ("check_id", "position", "task", "module", "title", "score", "max_score", "status", "visibility",
@@ -206,6 +225,41 @@ class Gradebook:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    def set_similarity(self, summary: Optional[dict[str, Any]], pairs: Iterable[dict[str, Any]] = (),
+                       code: Iterable[tuple[str, str, str]] = ()) -> None:
+        """Replace the stored similarity screen in one transaction (summary None: there is none)."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM similarity_pairs")
+            db.execute("DELETE FROM similarity_code")
+            db.execute("DELETE FROM meta WHERE key = 'similarity'")
+            if summary is not None:
+                self.set_meta("similarity", json.dumps(summary))
+                for p in pairs:
+                    db.execute("INSERT INTO similarity_pairs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                               (p["student_a"], p["student_b"], p["module"], p["similarity_a"], p["similarity_b"],
+                                p["overlap"], json.dumps(p["spans_a"]), json.dumps(p["spans_b"])))
+                db.executemany("INSERT INTO similarity_code VALUES (?, ?, ?)", code)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def similarity(self) -> tuple[Optional[dict[str, Any]], list[dict[str, Any]], dict[tuple[str, str], str]]:
+        """(summary or None, flagged pairs most similar first, {(student, module): code})."""
+        raw = self.get_meta("similarity")
+        if raw is None:
+            return None, [], {}
+        pairs = []
+        for r in self.db.execute("SELECT * FROM similarity_pairs ORDER BY MAX(similarity_a, similarity_b) DESC, "
+                                 "student_a, student_b, module"):
+            p = dict(r)
+            p["spans_a"], p["spans_b"] = json.loads(p["spans_a"]), json.loads(p["spans_b"])
+            pairs.append(p)
+        code = {(r["student"], r["module"]): r["code"] for r in self.db.execute("SELECT * FROM similarity_code")}
+        return json.loads(raw), pairs, code
 
     def forget_missing(self, students: set[str]) -> list[str]:
         """Students recorded earlier whose entry is gone from SUBMISSIONS: kept, but listed."""

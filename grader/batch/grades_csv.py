@@ -12,7 +12,8 @@ from typing import Any
 MAX_ROW = "#max"
 
 
-def _cell(text: Any) -> str:
+def safe_cell(text: Any) -> str:
+    """The text, prefixed with `'` where a spreadsheet would run it as a formula."""
     s = "" if text is None else str(text)
     return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
 
@@ -36,7 +37,7 @@ def write_grades_csv(path: Path, submissions: list[dict], checks: list[dict], ch
             mine = per.get(s["student"], {})
             total = sum(mine.values())
             pct = 100.0 * total / total_max if total_max else 0.0
-            w.writerow([_cell(s["student"]), _cell(s["name"]), _cell(s["email"]), _cell(s["lms_id"]), s["layout"],
+            w.writerow([safe_cell(s["student"]), safe_cell(s["name"]), safe_cell(s["email"]), safe_cell(s["lms_id"]), s["layout"],
                         *(_num(mine[i]) if i in mine else "" for i in ids), _num(total), f"{pct:.2f}",
                         s["status"], "yes" if s["late"] else ""])
     return path

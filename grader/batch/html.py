@@ -5,17 +5,27 @@ pass rate per check, mean time per check, submission status counts. Tables list 
 submissions and those that did not get full marks, with links to their feedback under reports/.
 A Content-Security-Policy allows nothing but inline styles and data: images, so a student's text
 in the page (escaped anyway) could never load or run anything.
+
+With a stored similarity screen (grader/batch/screen.py) the page has a "Similarity" section: how
+many pairs were compared, the threshold, the flagged pairs with links to their side-by-side pages
+under similarity/ (written by `write_pair_page`, under the same policy).
 """
 from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 from urllib.parse import quote
 
 from grader.reports.html import CSP, STYLE, e, png_data_uri, pyplot
 
 PLOT_IDS = ("plot-scores", "plot-pass-rate", "plot-check-time", "plot-status")
+# the side-by-side pages of flagged pairs: two columns of code, copydetect's highlight classes
+SIDES_STYLE = """
+.sides { display: grid; grid-template-columns: 1fr 1fr; gap: 1em; } .sides > div { min-width: 0; }
+.sides pre { border: 1px solid #ccc; padding: 0.5em; overflow-x: auto; font-size: 0.8em; }
+.highlight-red { background: #f8c9c4; } .highlight-green { background: #c6efce; }
+"""
 
 
 def _plots(subs: list[dict], checks: list[dict], order: list[tuple[str, float]]) -> dict[str, str]:
@@ -67,8 +77,72 @@ def _links(student: str) -> str:
             f'<a href="{base}/report.json">json</a> · <a href="{base}/report.html">page</a>')
 
 
+def _head(title: str, style: str = STYLE) -> str:
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>\n"
+            f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\">\n"
+            f"<title>{e(title)}</title><style>{style}</style></head><body>")
+
+
+def similarity_section(summary: dict, pairs: list[dict]) -> list[str]:
+    """report.html's "Similarity" section: what was compared, the threshold, the flagged pairs."""
+    from .screen import FOLDER, MAX_LISTED
+
+    t = float(summary["threshold"])
+    parts = ["<h2 id='similarity'>Similarity</h2>"]
+    if summary["status"] != "done":
+        parts.append(f"<p>The similarity screen did not run: {e(summary['message'])}</p>")
+        return parts
+    parts.append(
+        f"<p>{summary['submissions']} submissions compared: {summary['student_pairs']} pairs of students, "
+        f"{summary['file_pairs']} pairs of files of the same module (copydetect's winnowing fingerprints; "
+        f"the template's code discounted). A pair is flagged when either file shares at least "
+        f"{t:.0%} of its fingerprints with the other (threshold {t:g}; docs/similarity.md). "
+        f"A flag is a reason to look at the two files, not a verdict. Screened {e(summary['ran_at'])} "
+        f"in {float(summary.get('seconds', 0)):.1f} s.</p>")
+    if not pairs:
+        parts.append("<p id='similarity-none'>No pair was flagged.</p>")
+    else:
+        listed = pairs[:MAX_LISTED]
+        more = f", the first {len(listed)} here" if len(pairs) > len(listed) else ""
+        parts.append(f"<p>{len(pairs)} flagged (pair, module){more}; all in "
+                     f"<a href='{FOLDER}/similarity.csv'>{FOLDER}/similarity.csv</a>.</p>")
+        parts.append("<table id='similarity-pairs'><tr><th>student a</th><th>student b</th><th>module</th>"
+                     "<th>a's code found in b</th><th>b's code found in a</th><th>tokens in common</th>"
+                     "<th>side by side</th></tr>")
+        for p in listed:
+            link = (f"<a href='{e(quote(p['page']))}'>compare</a>" if p.get("page") else "")
+            parts.append(f"<tr><td>{e(p['student_a'])}</td><td>{e(p['student_b'])}</td><td>{e(p['module'])}</td>"
+                         f"<td class='num'>{p['similarity_a']:.0%}</td><td class='num'>{p['similarity_b']:.0%}</td>"
+                         f"<td class='num'>{int(p['overlap'])}</td><td>{link}</td></tr>")
+        parts.append("</table>")
+    if summary["notes"]:
+        parts.append("<p>Not compared:</p><ul>" + "".join(f"<li>{e(n)}</li>" for n in summary["notes"]) + "</ul>")
+    return parts
+
+
+def write_pair_page(path: Path, pair: dict, code_a: str, code_b: str, threshold: float) -> Path:
+    """One flagged pair side by side, the shared regions highlighted (escaped; no script, no network)."""
+    from grader.similarity import highlighted
+
+    a, b, m = pair["student_a"], pair["student_b"], pair["module"]
+    parts = [_head(f"Similarity: {a} ~ {b}, {m}.py", STYLE + SIDES_STYLE),
+             f"<h1>{e(a)} ~ {e(b)}: {e(m)}.py</h1>",
+             f"<p>{pair['similarity_a']:.0%} of {e(a)}'s fingerprints are in {e(b)}'s file, "
+             f"{pair['similarity_b']:.0%} of {e(b)}'s in {e(a)}'s; {int(pair['overlap'])} tokens in common "
+             f"(threshold {threshold:g}). Highlighted: the shared code. "
+             f"<a href='../report.html#similarity'>Back to the report</a></p>",
+             "<div class='sides'>",
+             f"<div><h2>{e(a)}</h2><pre id='code-a'>{highlighted(code_a, pair['spans_a'], 'highlight-red')}</pre></div>",
+             f"<div><h2>{e(b)}</h2><pre id='code-b'>{highlighted(code_b, pair['spans_b'], 'highlight-green')}</pre></div>",
+             "</div></body></html>\n"]
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path
+
+
 def write_html(path: Path, assignment: str, subs: list[dict], checks: list[dict],
-               order: list[tuple[str, float]], generated: str, n_slowest: int = 10) -> Path:
+               order: list[tuple[str, float]], generated: str, n_slowest: int = 10,
+               similarity: Optional[tuple[dict, list[dict]]] = None) -> Path:
+    """The batch's report.html; `similarity` (summary, pairs) adds its section."""
     plots = _plots(subs, checks, order)
     counts = Counter(s["status"] for s in subs)
     graded = [s for s in subs if s["status"] == "graded"]
@@ -77,16 +151,15 @@ def write_html(path: Path, assignment: str, subs: list[dict], checks: list[dict]
     for c in checks:
         if c["status"] != "passed":
             failing_checks.setdefault(c["student"], []).append(c["check_id"])
-    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-             f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\">",
-             f"<title>Batch report: {e(assignment)}</title><style>{STYLE}</style></head><body>",
+    parts = [_head(f"Batch report: {assignment}"),
              f"<h1>Batch report: {e(assignment)}</h1>",
              "<table class='summary'>",
              f"<tr><td>submissions</td><td>{len(subs)}</td></tr>",
              *(f"<tr><td>{e(k)}</td><td>{v}</td></tr>" for k, v in sorted(counts.items())),
              f"<tr><td>mean score (graded)</td><td>{mean:.1f}%</td></tr>",
              f"<tr><td>generated</td><td>{e(generated)}</td></tr></table>",
-             "<p>Files: <a href='grades.csv'>grades.csv</a> · gradebook.sqlite · reports/&lt;student&gt;/</p>",
+             "<p>Files: <a href='grades.csv'>grades.csv</a> · gradebook.sqlite · reports/&lt;student&gt;/"
+             + (" · <a href='#similarity'>similarity</a>" if similarity else "") + "</p>",
              "<h2>Plots</h2><div class='plots'>"]
     captions = {"plot-scores": "Score histogram", "plot-pass-rate": "Pass rate per check",
                 "plot-check-time": "Time per check", "plot-status": "Status counts"}
@@ -112,6 +185,9 @@ def write_html(path: Path, assignment: str, subs: list[dict], checks: list[dict]
         parts.append(f"<tr><td>{e(s['student'])}</td><td>{e(s['status'])}</td>"
                      f"<td class='num'>{s['score']:g} / {s['max_score']:g}</td><td>{e(what[:400])}</td>"
                      f"<td>{_links(s['student'])}</td></tr>")
-    parts.append("</table></body></html>\n")
+    parts.append("</table>")
+    if similarity:
+        parts.extend(similarity_section(*similarity))
+    parts.append("</body></html>\n")
     path.write_text("\n".join(parts), encoding="utf-8")
     return path

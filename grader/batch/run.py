@@ -46,6 +46,8 @@ class BatchOptions:
     notebook_mode: str = "definitions"
     data_dir: Optional[Path] = None
     limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+    similarity: bool = True  # screen the class for copies (more than one submission; grader/batch/screen.py)
+    similarity_threshold: float = 0.5  # grader.similarity.DEFAULT_THRESHOLD (docs/similarity.md)
 
 
 @dataclass
@@ -57,6 +59,8 @@ class BatchSummary:
     files: list[Path] = field(default_factory=list)
     gone: list[str] = field(default_factory=list)  # recorded earlier, no longer in SUBMISSIONS
     elapsed: float = 0.0
+    similarity: Optional[dict] = None  # the screen's summary (grader/batch/screen.py), None: not run
+    similarity_seconds: float = 0.0  # what the similarity screen added
 
 
 def grader_version(asg) -> str:
@@ -75,7 +79,7 @@ def grader_version(asg) -> str:
     h = hashlib.sha256()
     for p in sorted([*root.glob("*.py"), *root.glob("worker/*.py"), *asg.folder.glob("*.py")]):
         # how results are shown, or what is packaged for whom, does not change them
-        if p.name in ("cli.py", "reports.py", "template.py", "dist.py", "gradescope_autograder.py"):
+        if p.name in ("cli.py", "reports.py", "template.py", "dist.py", "gradescope_autograder.py", "similarity.py"):
             continue
         h.update(p.name.encode() + b"\0" + p.read_bytes())
     return f"{v}+{h.hexdigest()[:12]}"
@@ -266,6 +270,18 @@ def run_batch(opts: BatchOptions, progress_factory=None) -> BatchSummary:
             prog.stop()
             if hasattr(pool, "close"):
                 pool.close()
+        t_screen = time.monotonic()
+        if opts.similarity and sum(e.layout != "unrecognised" for e in entries) > 1:
+            from .screen import class_key, run_screen
+
+            current = {e.student for e in entries}
+            hashes = {s["student"]: s["content_hash"] for s in gb.submissions() if s["student"] in current}
+            key = "" if opts.force else class_key(hashes, opts.similarity_threshold, version)
+            summary.similarity = run_screen(gb, Path(opts.submissions), asg.name, opts.limits,
+                                            opts.similarity_threshold, key)
+        else:  # the report reflects this run: no screen, no section
+            gb.set_similarity(None)
+        summary.similarity_seconds = time.monotonic() - t_screen
         summary.files = write_reports(out, gb=gb, feedback=opts.feedback)
         for s in gb.submissions():
             summary.statuses[s["status"]] = summary.statuses.get(s["status"], 0) + 1
@@ -274,10 +290,15 @@ def run_batch(opts: BatchOptions, progress_factory=None) -> BatchSummary:
 
 
 def write_reports(out: Path, gb: Optional[Gradebook] = None, feedback: Optional[str] = None) -> list[Path]:
-    """grades.csv, reports/<student>/ and report.html from the gradebook in `out` (nothing graded)."""
+    """grades.csv, reports/<student>/, similarity/ and report.html from the gradebook in `out` (nothing graded).
+
+    The similarity section comes from the screen stored by the last `grade batch`, not from
+    SUBMISSIONS (which may have changed or gone since): the page and similarity/ always agree.
+    """
     from .feedback import student_report, write_feedback
     from .grades_csv import write_grades_csv
     from .html import write_html
+    from .screen import write_outputs
 
     out = Path(out)
     own = gb is None
@@ -304,7 +325,11 @@ def write_reports(out: Path, gb: Optional[Gradebook] = None, feedback: Optional[
         for s in subs:
             write_feedback(reports / s["student"], student_report(s, by_student.get(s["student"], []), columns, policy))
         files.append(reports)
-        files.append(write_html(out / "report.html", name, subs, rows, order, now()))
+        screen, pairs = write_outputs(out, gb)
+        if screen is not None and screen["status"] == "done":
+            files.append(out / "similarity")
+        files.append(write_html(out / "report.html", name, subs, rows, order, now(),
+                                similarity=(screen, pairs) if screen is not None else None))
         files.insert(0, out / FILENAME)
         return files
     finally:

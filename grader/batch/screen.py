@@ -1,0 +1,119 @@
+"""The similarity screen of a batch: run it after grading, keep it in the gradebook, write OUT/similarity/.
+
+`grade batch` (more than one submission, unless `--no-similarity`) reads the class again exactly as
+`grade similarity` does (grader/similarity.py: the same bounded, link-free reading; code is only
+read, never run) and compares it. The result is stored in the gradebook (one transaction, replacing
+the previous run's), so `grade report DIR` rebuilds the report's section, `similarity/similarity.csv`
+and the side-by-side pages from the gradebook alone, with SUBMISSIONS gone or changed.
+
+A re-run whose class is unchanged (the same students with the same content hashes, threshold and
+grader) keeps the stored screen instead of comparing again; `--force` compares again.
+
+The screen never breaks a batch: a failure (copydetect missing, an exception) is recorded and shown
+as a sentence in the section instead of the table.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import time
+from math import comb
+from pathlib import Path
+from typing import Any, Optional
+
+from .archives import ArchiveLimits
+from .gradebook import Gradebook, now
+
+FOLDER = "similarity"  # under OUT: similarity.csv and one page per listed pair
+MAX_LISTED = 100  # pairs in report.html's table, each with its side-by-side page; all are in the CSV
+
+
+def page_name(student_a: str, student_b: str, module: str) -> str:
+    """The side-by-side page of one pair (`~` occurs in neither a student id nor a module name)."""
+    return f"{student_a}~{student_b}~{module}.html"
+
+
+def class_key(hashes: dict[str, str], threshold: float, version: str) -> str:
+    """What the screen's result depends on: the class's files (their content hashes), the threshold,
+    the grader's version and this screen's own code."""
+    from grader import similarity
+
+    h = hashlib.sha256(json.dumps([sorted(hashes.items()), threshold, version]).encode())
+    for source in (Path(similarity.__file__), Path(__file__)):
+        h.update(source.read_bytes())
+    return h.hexdigest()
+
+
+def run_screen(gb: Gradebook, submissions: Path, assignment: str, limits: ArchiveLimits,
+               threshold: float, key: str = "") -> Optional[dict[str, Any]]:
+    """Screen the class in SUBMISSIONS, store the result in the gradebook and return its summary.
+
+    None, and nothing stored, when fewer than two submissions could be read. With a `key`
+    (class_key) equal to the stored screen's, the stored screen stands (its summary is returned).
+    """
+    from grader import similarity
+
+    stored = json.loads(gb.get_meta("similarity") or "null")
+    if key and stored is not None and stored.get("key") == key and stored["status"] == "done":
+        return {**stored, "reused": True}
+    t0 = time.monotonic()
+    summary: dict[str, Any] = {"threshold": threshold, "ran_at": now(), "status": "done", "message": "",
+                               "submissions": 0, "student_pairs": 0, "file_pairs": 0, "flagged": 0, "notes": [],
+                               "key": key}
+    pairs: list = []
+    code: dict[tuple[str, str], str] = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="grade-batch-similarity-") as tmp:
+            staged = Path(tmp) / "class"
+            staged.mkdir()
+            students, notes = similarity.stage(submissions, assignment, staged, limits)
+            summary.update(submissions=len(students), student_pairs=comb(len(students), 2), notes=notes)
+            if len(students) < 2:
+                gb.set_similarity(None)  # nothing to compare: the report has no section
+                return None
+            found = similarity.detect(staged, assignment, Path(tmp), threshold)
+            pairs, code = found.pairs, found.code
+            summary.update(file_pairs=found.file_pairs, flagged=len(pairs))
+    except ImportError as exc:
+        summary.update(status="unavailable", message=f"copydetect is not installed ({exc}): pip install -e '.[batch]'")
+    except Exception as exc:  # noqa: BLE001 - the screen must not cost the batch its reports
+        summary.update(status="failed", message=f"{type(exc).__name__}: {exc}"[:500])
+        pairs, code = [], {}
+    summary["seconds"] = round(time.monotonic() - t0, 2)
+    # every flagged pair is stored; the code and spans only of those listed (they get a page)
+    wanted = {(s, p.module) for p in pairs[:MAX_LISTED] for s in (p.student_a, p.student_b)}
+    gb.set_similarity(summary,
+                      [{"student_a": p.student_a, "student_b": p.student_b, "module": p.module,
+                        "similarity_a": p.similarity_a, "similarity_b": p.similarity_b, "overlap": p.overlap,
+                        "spans_a": [list(s) for s in p.spans_a] if i < MAX_LISTED else [],
+                        "spans_b": [list(s) for s in p.spans_b] if i < MAX_LISTED else []}
+                       for i, p in enumerate(pairs)],
+                      [(s, m, code[(s, m)]) for s, m in sorted(wanted)])
+    return summary
+
+
+def write_outputs(out: Path, gb: Gradebook) -> tuple[Optional[dict], list[dict]]:
+    """OUT/similarity/ from the stored screen (emptied of a previous run's files first); (summary, pairs)."""
+    from grader.similarity import Pair, write_csv
+
+    from .html import write_pair_page
+
+    folder = Path(out) / FOLDER
+    if folder.is_dir():
+        for p in [*folder.glob("*.html"), folder / "similarity.csv"]:
+            p.unlink(missing_ok=True)
+    summary, pairs, code = gb.similarity()
+    if summary is None or summary["status"] != "done":  # no section, or a sentence saying why
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+        return summary, []
+    folder.mkdir(exist_ok=True)
+    write_csv(folder / "similarity.csv", [Pair(p["student_a"], p["student_b"], p["module"], p["similarity_a"],
+                                               p["similarity_b"], p["overlap"]) for p in pairs])
+    for p in pairs[:MAX_LISTED]:
+        a, b = (p["student_a"], p["module"]), (p["student_b"], p["module"])
+        if a in code and b in code:
+            p["page"] = f"{FOLDER}/{page_name(p['student_a'], p['student_b'], p['module'])}"
+            write_pair_page(Path(out) / p["page"], p, code[a], code[b], summary["threshold"])
+    return summary, pairs
