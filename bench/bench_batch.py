@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from backprop_mutants import MUTANTS  # noqa: E402
+from assignments.backprop.cases import WRONG as MUTANTS  # noqa: E402
 from bench_grade_check import record_probes, replay  # noqa: E402
 from grader import assignment  # noqa: E402
 from grader.batch.run import BatchOptions, run_batch  # noqa: E402
