@@ -10,7 +10,8 @@ import pytest
 from grader import assignment
 from grader.model import Report
 from grader.runner import GradeOptions, grade
-from grader.selftest.cases import Variant, Wrong, load_cases, read_folder, variant_files, wrong_files, write
+from grader.selftest.cases import (Variant, Wrong, apply_edits, load_cases, read_folder, variant_files,
+                                   wrong_files, write)
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "reference"
@@ -20,12 +21,7 @@ HAVE_FASHION = Path("/usr/share/datasets/fashion-mnist").is_dir() or bool(os.env
 
 def make_submission(dest: Path, source: Path, edits=(), extra: Path | None = None) -> Path:
     """Copy `source`, apply (file, old, new) edits (each must match exactly once), overlay `extra`."""
-    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("__pycache__"))
-    for file, old, new in edits:
-        path = dest / file
-        text = path.read_text()
-        assert text.count(old) == 1, f"edit {old!r} does not match exactly once in {file}"
-        path.write_text(text.replace(old, new))
+    write(apply_edits(read_folder(source), edits, f"a submission from {source.name}"), dest)
     if extra is not None:
         shutil.copytree(extra, dest, dirs_exist_ok=True)
     return dest

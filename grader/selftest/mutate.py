@@ -120,20 +120,18 @@ def _swap(node, parent):
         yield ast.BinOp(node.right, node.op, node.left)
 
 
-def _drop_term(node, parent):
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        yield node.left
-        yield node.right
-    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub):
-        yield node.left
+def _dropper(either: type, left_only: type) -> Callable:
+    """`a either b` → `a` or `b`; `a left_only b` → `a` (what is left when one operand is forgotten)."""
+    def propose(node, parent):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (either, left_only)):
+            yield node.left
+            if isinstance(node.op, either):
+                yield node.right
+    return propose
 
 
-def _drop_factor(node, parent):
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-        yield node.left
-        yield node.right
-    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-        yield node.left
+_drop_term = _dropper(ast.Add, ast.Sub)
+_drop_factor = _dropper(ast.Mult, ast.Div)
 
 
 def _compare(node, parent):

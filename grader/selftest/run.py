@@ -251,15 +251,20 @@ def plan(asg: Assignment, cases: Cases, opts: SelftestOptions, data: bool
 
 
 # ------------------------------------------------------------------------------------------ judging
-def _judge(case: CaseResult, cases: Cases, wrong_by_name: dict, variant_by_name: dict) -> None:
+def _must_keep_full_marks(case: CaseResult, label: str) -> None:
+    """The reference and a correct variant: graded, and full marks on every check."""
+    if case.status != "graded":
+        case.problems.append(f"{label}: not graded ({case.status}): {case.message}")
+    for c in case.checks.values():
+        if not c.full:
+            case.problems.append(f"{label}: {c.id} gave {c.score:g}/{c.max_score:g} ({c.status}) to a correct "
+                                 f"solution: {_first_line(c.message)}")
+
+
+def _judge(case: CaseResult, cases: Cases, wrong_by_name: dict) -> None:
     graded = case.status == "graded"
-    if case.kind == "reference":
-        if not graded:
-            case.problems.append(f"reference: not graded ({case.status}): {case.message}")
-        for c in case.checks.values():
-            if not c.full:
-                case.problems.append(f"reference: {c.id} gave {c.score:g}/{c.max_score:g} ({c.status}): "
-                                     f"{_first_line(c.message)}")
+    if case.kind in ("reference", "variant"):
+        _must_keep_full_marks(case, "reference" if case.kind == "reference" else f"variant {case.name}")
     elif case.kind == "template":
         if not graded:
             case.problems.append(f"template: the grading crashed ({case.status}): {case.message}")
@@ -285,13 +290,6 @@ def _judge(case: CaseResult, cases: Cases, wrong_by_name: dict, variant_by_name:
             elif w.says and w.says not in c.message:
                 case.problems.append(f"wrong submission {case.name}: {cid}'s message does not say "
                                      f"{w.says!r}: {_first_line(c.message)}")
-    elif case.kind == "variant":
-        if not graded:
-            case.problems.append(f"variant {case.name}: not graded ({case.status}): {case.message}")
-        for c in case.checks.values():
-            if not c.full:
-                case.problems.append(f"variant {case.name}: {c.id} gave {c.score:g}/{c.max_score:g} ({c.status}) to "
-                                     f"a correct variant: {_first_line(c.message)}")
     elif case.kind == "mutant":
         killed = not graded or bool(case.lost)
         reason = cases.equivalent.get(case.name)
@@ -330,8 +328,7 @@ def selftest(name: str, opts: Optional[SelftestOptions] = None,
                             list(decided), mutants_found=found, data=data,
                             sources={k: v.decode("utf-8", "replace") for k, v in reference.items() if k.endswith(".py")})
     ids = {c.id for c in result.checks}
-    known = {m for m in cases.equivalent}
-    stale = sorted(known - {j.case.name for j in jobs if j.case.kind == "mutant"})
+    stale = sorted(set(cases.equivalent) - {j.case.name for j in jobs if j.case.kind == "mutant"})
     if stale and "mutant" in opts.kinds and opts.mutants is None and not opts.tasks \
             and tuple(opts.operators) == mutate.OPERATORS:
         result.warnings.append("marked equivalent but no longer generated (the reference changed?): " + ", ".join(stale))
@@ -348,7 +345,6 @@ def selftest(name: str, opts: Optional[SelftestOptions] = None,
         return make
 
     wrong_by_name = {w.name: w for w in cases.wrong}
-    variant_by_name = {v.name: v for v in cases.variants}
     done = 0
     for out in LocalPool(opts.jobs).run(thunk(k, j) for k, j in by_key.items()):
         job = by_key[out["student"]]
@@ -362,7 +358,7 @@ def selftest(name: str, opts: Optional[SelftestOptions] = None,
         else:
             case.status = str(out.get("status", "error"))
             case.message = str(out.get("message", ""))
-        _judge(case, cases, wrong_by_name, variant_by_name)
+        _judge(case, cases, wrong_by_name)
         result.cases.append(case)
         done += 1
         if progress is not None:
