@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from assignments.backprop.cases import WRONG as MUTANTS  # noqa: E402
 from bench_grade_check import record_probes, replay  # noqa: E402
-from grader import assignment  # noqa: E402
-from grader.batch.run import BatchOptions, run_batch  # noqa: E402
+from grader.engine import assignment  # noqa: E402
+from grader.instructor.batch.run import BatchOptions, run_batch  # noqa: E402
 
 DEFAULT_TASKS = ["softmax", "scalar", "layers"]
 

@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader import assignment  # noqa: E402
-from grader.runner import GradeOptions, grade  # noqa: E402
-from grader.sandbox import Runtime, Worker  # noqa: E402
+from grader.engine import assignment  # noqa: E402
+from grader.engine.runner import GradeOptions, grade  # noqa: E402
+from grader.engine.sandbox import Runtime, Worker  # noqa: E402
 
 
 def record_probes(ref: Path, asg, tasks, hidden: bool) -> tuple[float, list[dict], object, Path]:

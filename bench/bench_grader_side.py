@@ -44,9 +44,9 @@ def sample():
 done = threading.Event()
 threading.Thread(target=sample, daemon=True).start()
 from grader import reports
-from grader.assignment import Assignment, load
-from grader.model import Limits
-from grader.runner import grade
+from grader.engine.assignment import Assignment, load
+from grader.engine.model import Limits
+from grader.engine.runner import grade
 a = load("backprop")
 checks = [replace(c, limits=replace(c.limits, timeout=min(c.limits.timeout, 30)))
           for c in a.checks(hidden=True) if c.id in ids]
@@ -137,7 +137,7 @@ def build(work: Path) -> list[tuple[str, Path, str]]:
 
 def _all_ids() -> list[str]:
     sys.path.insert(0, str(ROOT))
-    from grader.assignment import load
+    from grader.engine.assignment import load
 
     return [c.id for c in load("backprop").checks(hidden=True)]
 

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 REF = ROOT / "reference" / "regularised_cnn"
 sys.path.insert(0, str(ROOT))
 
-from grader.data import load_fashion_mnist  # noqa: E402
+from grader.engine.data import load_fashion_mnist  # noqa: E402
 
 
 def _module(name: str):
@@ -96,8 +96,8 @@ def bench_eval(repeat: int) -> None:
     import torch
 
     from assignments.regularised_cnn import oracle
-    from grader import assignment
-    from grader.runner import GradeOptions, Session
+    from grader.engine import assignment
+    from grader.engine.runner import GradeOptions, Session
 
     d = load_fashion_mnist()
     sd = torch.load(REF / "cnn.pt", map_location="cpu", weights_only=True)

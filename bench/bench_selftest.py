@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from grader.selftest import SelftestOptions, selftest
+from grader.instructor.selftest import SelftestOptions, selftest
 
 
 def main() -> None:

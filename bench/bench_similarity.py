@@ -1,4 +1,4 @@
-"""Benchmark: what the similarity screen adds to `grade batch` (grader/batch/screen.py).
+"""Benchmark: what the similarity screen adds to `grade batch` (grader/instructor/batch/screen.py).
 
 For each class it times, in this process (the batch's main process does the same after grading):
 the screen (reading the class again, staging, copydetect, storing in the gradebook) and the
@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from batch_class import build_big_class  # noqa: E402
-from grader.batch.archives import ArchiveLimits  # noqa: E402
-from grader.batch.gradebook import Gradebook  # noqa: E402
-from grader.batch.screen import run_screen, write_outputs  # noqa: E402
+from grader.instructor.batch.archives import ArchiveLimits  # noqa: E402
+from grader.instructor.batch.gradebook import Gradebook  # noqa: E402
+from grader.instructor.batch.screen import run_screen, write_outputs  # noqa: E402
 
 
 def build_class(root: Path, n: int) -> None:

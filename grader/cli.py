@@ -1,11 +1,11 @@
-"""The `grade` command: a thin click layer over `grader.runner` and `grader.reports`.
+"""The `grade` command: a thin click layer over `grader.engine.runner` and `grader.reports`.
 
     grade check [PATH] [TASK]...   grade the submission in PATH (default: the current folder)
     grade list [--assignment A]    the assignments, or the checks of one
-    grade batch SUBMISSIONS -a A --out DIR   grade a whole class (grader/batch/, docs/batch.md)
+    grade batch SUBMISSIONS -a A --out DIR   grade a whole class (grader/instructor/batch/, docs/batch.md)
     grade report DIR               rebuild a batch's CSV, HTML and feedback from its gradebook
-    grade gradescope A -o autograder.zip   a Gradescope autograder (grader/gradescope_autograder.py)
-    grade selftest A               prove A's checks on known and mutated submissions (grader/selftest/)
+    grade gradescope A -o autograder.zip   a Gradescope autograder (grader/instructor/publish/gradescope.py)
+    grade selftest A               prove A's checks on known and mutated submissions (grader/instructor/selftest/)
 
 `grade check` takes the folder to grade and/or task names in any order (`grade check softmax`,
 `grade check ../my-copy layers mlp`), or a module file (`grade check softmax.py`: that file's folder,
@@ -17,18 +17,20 @@ Exit status: 0 when grading ran (whatever the score); 1 only with --fail-under a
 """
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
 import sys
 import tomllib
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Optional
 
 import click
 
-from . import assignment as assignments_mod
-from .model import CheckResult, Report, Status
-from .runner import GradeOptions, grade, select_checks
-from .sandbox import ISOLATION_MODES
+from .engine import assignment as assignments_mod
+from .engine.model import CheckResult, Report, Status
+from .engine.runner import GradeOptions, grade, select_checks
+from .engine.sandbox import ISOLATION_MODES
 
 MARKER = ".grade.toml"
 FORMAT_NAMES = ("table", "json", "junit", "markdown", "gradescope", "classroom")
@@ -36,11 +38,16 @@ MODULE_SUFFIXES = (".py", ".ipynb")
 VERBOSE_OUTPUT_CHARS = 4000  # per check, in the terminal with --verbose
 
 
-def student_edition() -> bool:
-    """The student edition (`grade dist student`) ships `grader/edition.py`; this repository does not."""
-    import importlib.util
-
-    return importlib.util.find_spec("grader.edition") is not None
+def instructor_only(command: Callable) -> Callable:
+    """A command of the instructor's: the student edition is grader/ without `grader.instructor`."""
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        if importlib.util.find_spec("grader.instructor") is None:
+            name = command.__name__.rstrip("_")
+            raise click.UsageError(f"`grade {name}` is for instructors: the student edition has no hidden "
+                                   "checks, reference solutions or batch grading (docs/install.md)")
+        return command(*args, **kwargs)
+    return run
 
 
 def _known() -> str:
@@ -326,6 +333,7 @@ class _Progress:
               help="Screen the class for copies (more than one submission): a section of report.html, similarity/.")
 @click.option("--similarity-threshold", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Flag pairs sharing at least this share of their fingerprints (docs/similarity.md).")
+@instructor_only
 def batch(submissions: Path, assignment: str, out: Path, jobs: Optional[int], force: bool, tasks: tuple[str, ...],
           only: tuple[str, ...],
           timeout_per_submission: Optional[float], scheduler: Optional[str], feedback: str, quiet: bool,
@@ -338,9 +346,7 @@ def batch(submissions: Path, assignment: str, out: Path, jobs: Optional[int], fo
     downloads, Gradescope exports (docs/batch.md). Re-running the command grades only what changed.
     Exit status 0 when the batch ran (whatever the scores), 2 for usage errors.
     """
-    if student_edition():
-        raise click.UsageError("`grade batch` is for instructors: the student edition has no hidden checks")
-    from .batch.run import BatchOptions, run_batch
+    from .instructor.batch.run import BatchOptions, run_batch
 
     asg = _load_assignment(assignment)
     selected = _resolve_tasks(asg, tasks, [], [])
@@ -385,11 +391,10 @@ def batch(submissions: Path, assignment: str, out: Path, jobs: Optional[int], fo
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="DIR")
 @click.option("--feedback", type=click.Choice(["summary", "full"]),
               help="Hidden checks in feedback (default: as the batch was run).")
+@instructor_only
 def report(out: Path, feedback: Optional[str]) -> None:
     """Rebuild grades.csv, report.html, reports/ and similarity/ of DIR from its gradebook, without grading."""
-    if student_edition():
-        raise click.UsageError("`grade report` is for instructors (the student edition has no batch grading)")
-    from .batch.run import write_reports
+    from .instructor.batch.run import write_reports
 
     try:
         files = write_reports(out, feedback=feedback)
@@ -402,13 +407,14 @@ def report(out: Path, feedback: Optional[str]) -> None:
 @click.argument("assignment_name", metavar="ASSIGNMENT")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=Path("autograder.zip"),
               show_default=True, help="Where to write the zip.")
+@instructor_only
 def gradescope(assignment_name: str, output: Path) -> None:
     """Build a Gradescope autograder zip for ASSIGNMENT (public and hidden checks; docs/gradescope.md).
 
     \b
     Upload the zip as the assignment's autograder ("Zip file upload", Ubuntu 22.04 base image).
     """
-    from .gradescope_autograder import build_autograder
+    from .instructor.publish.gradescope import build_autograder
 
     asg = _load_assignment(assignment_name)
     if not output.expanduser().resolve().parent.is_dir():
@@ -428,12 +434,11 @@ def gradescope(assignment_name: str, output: Path) -> None:
               help="Output folder: similarity.csv, similarity.html.")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=None,
               help="Flag pairs sharing at least this share of their fingerprints (default 0.5).")
+@instructor_only
 def similarity(submissions: Path, assignment: str, out: Path, threshold: Optional[float]) -> None:
     """Screen a class for copies: pairwise similarity of the students' code, the template's lines
     discounted (copydetect's winnowing). Same layouts as `grade batch`. See docs/similarity.md."""
-    if student_edition():
-        raise click.UsageError("`grade similarity` is for instructors")
-    from .similarity import DEFAULT_THRESHOLD, screen
+    from .instructor.similarity import DEFAULT_THRESHOLD, screen
 
     asg = _load_assignment(assignment)
     pairs = screen(submissions, asg.name, out, DEFAULT_THRESHOLD if threshold is None else threshold)
@@ -482,6 +487,7 @@ def _mutant_count(value: str) -> Optional[int]:
               help="The reference solution (default: reference/ASSIGNMENT of this checkout).")
 @click.option("--isolation", type=click.Choice(ISOLATION_MODES), default="auto", show_default=True)
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder with FashionMNIST.")
+@instructor_only
 def selftest(assignment_name: str, jobs: Optional[int], mutants: str, seed: int, operators: tuple[str, ...],
              tasks: tuple[str, ...], only: tuple[str, ...], kinds: tuple[str, ...], no_data: bool,
              json_out: Optional[Path], diffs: int, fail_under: Optional[float], reference: Optional[Path],
@@ -490,13 +496,11 @@ def selftest(assignment_name: str, jobs: Optional[int], mutants: str, seed: int,
     the registered wrong submissions (each caught by its checks) and correct variants (full marks),
     and automatic mutants of the reference's marked code (mutation score, survivors with diffs).
     Exit 1 on any problem. For assignment authors; see docs/selftest.md."""
-    if student_edition():
-        raise click.UsageError("`grade selftest` is for assignment authors: the student edition has no reference")
     from rich.console import Console
 
-    from .selftest import SelftestOptions, selftest as run_selftest
-    from .selftest.mutate import OPERATORS
-    from .selftest.output import render, to_json
+    from .instructor.selftest import SelftestOptions, selftest as run_selftest
+    from .instructor.selftest.mutate import OPERATORS
+    from .instructor.selftest.output import render, to_json
 
     asg = _load_assignment(assignment_name)
     unknown = sorted(set(tasks) - {t.name for t in asg.tasks})
@@ -565,15 +569,14 @@ def list_(assignment: Optional[str], hidden: bool) -> None:
 @click.argument("names", nargs=-1, metavar="[ASSIGNMENT]...")
 @click.option("--check", "check_only", is_flag=True,
               help="Write nothing; exit 1 when a committed template differs from the reference.")
+@instructor_only
 def template_(names: tuple[str, ...], check_only: bool) -> None:
     """Regenerate student_template/ASSIGNMENT/ from reference/ASSIGNMENT/ (all assignments by default).
 
     The reference marks the student's part with `# BEGIN SOLUTION` / `# END SOLUTION` (or a
     trailing `# SOLUTION`); see docs/templates.md. Instructor install only (needs reference/).
     """
-    if student_edition():
-        raise click.UsageError("`grade template` is for instructors: the student edition has no reference/")
-    from .template import ROOT, TemplateError, generate
+    from .instructor.publish.template import ROOT, TemplateError, generate
 
     if not (ROOT / "reference").is_dir():
         raise click.UsageError("reference/ is not here: `grade template` runs in the instructor's checkout")
@@ -596,12 +599,11 @@ def template_(names: tuple[str, ...], check_only: bool) -> None:
 @click.argument("edition", type=click.Choice(["student"]))
 @click.option("--output", "-o", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("dist"), show_default=True, help="Folder for the wheel.")
+@instructor_only
 def dist_(edition: str, out_dir: Path) -> None:
     """Build what students install: the `dl-grader-student` wheel (engine, CLI, statements, probes,
     public checks; no hidden checks, no reference solutions). See docs/install.md."""
-    if student_edition():
-        raise click.UsageError("`grade dist` runs in the instructor's checkout")
-    from .dist import build_student_wheel
+    from .instructor.publish.wheel import build_student_wheel
 
     click.echo(str(build_student_wheel(out_dir)))
 

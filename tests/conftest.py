@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import assignment
-from grader.model import Report
-from grader.runner import GradeOptions, grade
-from grader.selftest.cases import (Variant, Wrong, apply_edits, load_cases, read_folder, variant_files,
+from grader.engine import assignment
+from grader.engine.model import Report
+from grader.engine.runner import GradeOptions, grade
+from grader.instructor.selftest.cases import (Variant, Wrong, apply_edits, load_cases, read_folder, variant_files,
                                    wrong_files, write)
 
 ROOT = Path(__file__).resolve().parents[1]

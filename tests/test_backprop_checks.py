@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from grader import assignment
-from grader.model import Status
+from grader.engine import assignment
+from grader.engine.model import Status
 
 from assignments.backprop.cases import VARIANTS, WRONG
 from conftest import HAVE_FASHION, REFERENCE, TEMPLATE, by_id, run_grade, variant_failures

@@ -25,8 +25,8 @@ from click.testing import CliRunner
 
 from batch_class import FAST_CHECKS, build_big_class
 from browser import CHROMIUM, chromium
-from grader.batch.feedback import FILES, HIDDEN_NOTE
-from grader.batch.gradebook import CHECK_COLUMNS
+from grader.instructor.batch.feedback import FILES, HIDDEN_NOTE
+from grader.instructor.batch.gradebook import CHECK_COLUMNS
 from grader.cli import main
 from grader.reports import report_from_json
 

@@ -1,4 +1,4 @@
-"""Submission layouts and untrusted archives (grader/batch/layouts.py, archives.py): no grading here."""
+"""Submission layouts and untrusted archives (grader/instructor/batch/layouts.py, archives.py): no grading here."""
 from __future__ import annotations
 
 import stat
@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from grader import assignment
-from grader.batch.archives import ArchiveLimits, ArchiveRejected, read_zip, safe_relpath
-from grader.batch.layouts import content_hash, discover, find_root, read_entry, write_files
+from grader.engine import assignment
+from grader.instructor.batch.archives import ArchiveLimits, ArchiveRejected, read_zip, safe_relpath
+from grader.instructor.batch.layouts import content_hash, discover, find_root, read_entry, write_files
 
 ASG = assignment.load("backprop")
 SOFTMAX = (Path(__file__).resolve().parents[1] / "reference" / "backprop" / "softmax.py").read_bytes()

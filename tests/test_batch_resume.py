@@ -19,8 +19,8 @@ import pytest
 from click.testing import CliRunner
 
 from batch_class import build_gradescope_class
-from grader.batch.pool import grade_submission
-from grader.assignment import load
+from grader.instructor.batch.pool import grade_submission
+from grader.engine.assignment import load
 from grader.cli import main
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("batch_small")]  # about a minute: batches of 6

@@ -1,4 +1,4 @@
-"""The similarity section of a batch (grader/batch/screen.py): a real `grade batch` of a small A2 class
+"""The similarity section of a batch (grader/instructor/batch/screen.py): a real `grade batch` of a small A2 class
 with a planted disguised copy (tests/test_similarity.py's `disguised`) shows the pair in report.html
 with a side-by-side page under similarity/; `grade report` rebuilds it from the gradebook alone;
 `--no-similarity` and a batch of one submission have no section. Student code in the pages is escaped.

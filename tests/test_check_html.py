@@ -19,11 +19,11 @@ from click.testing import CliRunner
 from assignments.backprop.cases import WRONG as MUTANTS
 from browser import CHROMIUM, chromium
 from conftest import REFERENCE, by_id, run_grade
-from grader import figures
-from grader.batch.feedback import FILES, student_report, write_feedback
-from grader.batch.gradebook import Gradebook
+from grader.engine import figures
+from grader.instructor.batch.feedback import FILES, student_report, write_feedback
+from grader.instructor.batch.gradebook import Gradebook
 from grader.cli import main
-from grader.model import CheckResult, Report, Status, Visibility
+from grader.engine.model import CheckResult, Report, Status, Visibility
 from grader.reports import report_from_json, to_html, to_json
 from report_schemas import check_json
 
@@ -174,9 +174,9 @@ CURVE_CHECKS = [  # (assignment, check, roles in the accuracy plot, thresholds)
 @pytest.mark.parametrize("name, check_id, roles, thresholds", CURVE_CHECKS)
 def test_training_curve_against_the_committed_reference(tmp_path, name, check_id, roles, thresholds):
     """Grading the reference on a training check gives its curve figures; the reference's own
-    series must equal the committed reference_curves.json (what `python -m grader.curves` writes):
+    series must equal the committed reference_curves.json (what `python -m grader.instructor.curves` writes):
     the committed curve is what the check's settings produce."""
-    from grader.curves import reference_series
+    from grader.instructor.curves import reference_series
 
     report = run_grade(REFERENCE / name, name, check_ids=[check_id], hidden=False)
     (result,) = report.checks

@@ -246,7 +246,7 @@ def test_table_in_a_terminal_has_colour(monkeypatch):
     import sys
 
     from grader.cli import _print_table
-    from grader.model import CheckResult, Report, Status, Visibility
+    from grader.engine.model import CheckResult, Report, Status, Visibility
 
     class Terminal(io.StringIO):
         def isatty(self):
@@ -281,7 +281,7 @@ def test_no_color_turns_colour_off_at_a_terminal(monkeypatch):
     import sys
 
     from grader.cli import _print_table
-    from grader.model import CheckResult, Report, Status, Visibility
+    from grader.engine.model import CheckResult, Report, Status, Visibility
 
     class Terminal(io.StringIO):
         def isatty(self):
@@ -318,7 +318,7 @@ def test_table_times_each_check():
 
 def test_note_when_bubblewrap_is_missing(monkeypatch):
     """Without bubblewrap (macOS), `--isolation auto` grades with resource limits only and says so."""
-    from grader import sandbox
+    from grader.engine import sandbox
 
     monkeypatch.setattr(sandbox, "bwrap_works", lambda: False)
     monkeypatch.delenv("GRADER_ISOLATION", raising=False)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.dist import build_student_wheel
-from grader.template import BEGIN_RE, END_RE
+from grader.instructor.publish.wheel import build_student_wheel
+from grader.instructor.publish.template import BEGIN_RE, END_RE
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,7 +61,7 @@ def test_the_wheel_holds_no_hidden_check_and_no_solution(wheel):
         sources = {n: z.read(n).decode() for n in names if n.endswith(".py")}
     assert not [n for n in names if n.endswith(("hidden.py", "template.py", "dist.py"))]
     assert not [n for n in names if n.startswith("reference/") or "/reference/" in n]
-    assert not [n for n in names if n.startswith("grader/batch/")]
+    assert not [n for n in names if n.startswith("grader/instructor/batch/")]
     assert "grader/edition.py" in names and "assignments/backprop/checks.py" in names
     assert "assignments/backprop/statement.md" in names
     runs = _solution_runs()

@@ -15,9 +15,9 @@ import pytest
 import torch
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from grader import assignment
-from grader.model import Status
-from grader.runner import grade
+from grader.engine import assignment
+from grader.engine.model import Status
+from grader.engine.runner import grade
 
 from assignments.fashion_mlp.cases import VARIANTS, WEIGHT_FILES, WRONG
 from conftest import (HAVE_FASHION, REFERENCE, TEMPLATE, by_id, case_submission, make_submission, needs_data,
@@ -135,7 +135,7 @@ def test_init_bounds_accept_every_seed_and_reject_wrong_variances():
     """The 6-sigma bounds: 300 seeds of a correct init all pass, for the public and the hidden sizes;
     uniform weights with the right variance pass too; the wrong variances fail for every seed."""
     from assignments.fashion_mlp import oracle
-    from grader.model import CheckFailed
+    from grader.engine.model import CheckFailed
 
     ref = _reference_module("numpy_mlp")
     ctx = _FakeContext(ref.init_params)

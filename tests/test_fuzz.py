@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader import assignment as assignments
-from grader.model import Limits, Status
-from grader.runner import GradeOptions, Session
+from grader.engine import assignment as assignments
+from grader.engine.model import Limits, Status
+from grader.engine.runner import GradeOptions, Session
 from grader.worker import protocol
 
 # ---------------------------------------------------------------------------------------- decoder

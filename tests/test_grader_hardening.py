@@ -1,5 +1,5 @@
 """Submissions crafted against the grader itself (not the worker): docs/security.md, "The grader's
-own side". Every case is graded through `grader.runner.grade`, and every student-facing report is
+own side". Every case is graded through `grader.engine.runner.grade`, and every student-facing report is
 checked for grader tracebacks, host paths and hidden-check text.
 
 Links, FIFOs, sparse files, hard links and deep trees are made here at run time (git cannot store
@@ -21,10 +21,11 @@ import nbformat
 import numpy as np
 import pytest
 
-from grader import fs, reports, runner, text
-from grader.assignment import Assignment, load
-from grader.model import Check, Limits, Status, Visibility
-from grader.runner import GradeOptions, grade
+from grader.engine import fs, runner, text
+from grader import reports
+from grader.engine.assignment import Assignment, load
+from grader.engine.model import Check, Limits, Status, Visibility
+from grader.engine.runner import GradeOptions, grade
 from report_schemas import check_json, check_junit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,7 +99,7 @@ def assert_clean(report, *secrets: str) -> None:
     for fmt, body in student_facing(report).items():
         assert "Traceback (most recent call last)" not in body, fmt
         assert str(ROOT) not in body, (fmt, "a host path of the repository")
-        assert "grader/runner.py" not in body and "grader/judge.py" not in body, fmt
+        assert "grader/engine/runner.py" not in body and "grader/engine/judge.py" not in body, fmt
         assert not [line for line in hidden_lines if line in body], (fmt, "hidden-check source")
         assert len(body) < 2_000_000, (fmt, len(body))
         for s in secrets:

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader import assignment
+from grader.engine import assignment
 from grader.cli import main
-from grader.gradescope_autograder import build_autograder, find_submission_folder
+from grader.instructor.publish.gradescope import build_autograder, find_submission_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "reference" / "relu_fit"

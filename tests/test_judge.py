@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from grader import judge
-from grader.model import CheckFailed
+from grader.engine import judge
+from grader.engine.model import CheckFailed
 
 
 def test_close_accepts_within_tolerance_and_names_the_worst_entry():

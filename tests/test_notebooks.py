@@ -18,10 +18,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from grader import assignment as assignments_mod
-from grader import runner
-from grader.model import Status
-from grader.runner import GradeOptions, grade
+from grader.engine import assignment as assignments_mod
+from grader.engine import runner
+from grader.engine.model import Status
+from grader.engine.runner import GradeOptions, grade
 from grader.worker import loader
 from grader.worker.loader import _has_call, _keep, _strip_magics, notebook_code, notebook_source
 

@@ -16,9 +16,9 @@ import pytest
 import torch
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from grader import assignment
-from grader.model import Status
-from grader.runner import grade
+from grader.engine import assignment
+from grader.engine.model import Status
+from grader.engine.runner import grade
 
 from assignments.regularised_cnn.cases import VARIANTS, WEIGHT_FILES, WRONG
 from conftest import (HAVE_FASHION, REFERENCE, TEMPLATE, by_id, case_submission, needs_data, run_grade,

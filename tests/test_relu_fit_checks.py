@@ -8,8 +8,8 @@ import importlib.util
 import numpy as np
 import pytest
 
-from grader import assignment
-from grader.model import Status
+from grader.engine import assignment
+from grader.engine.model import Status
 
 from assignments.relu_fit.cases import VARIANTS, WRONG as MUTANTS
 from conftest import REFERENCE, TEMPLATE, by_id, make_submission, run_grade, variant_failures

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from rich.console import Console
 
-from grader.model import REPORT_SCHEMA_VERSION, CheckResult, Report, Status, Visibility
+from grader.engine.model import REPORT_SCHEMA_VERSION, CheckResult, Report, Status, Visibility
 from grader.reports import (
     FORMATS,
     classroom_results,
@@ -339,7 +339,7 @@ def test_clean_text():
 
 
 def test_table_shows_what_a_passed_check_measured():
-    from grader.model import CheckResult, Report, Status, Visibility
+    from grader.engine.model import CheckResult, Report, Status, Visibility
     from grader.reports import to_table
 
     c = CheckResult(id="t.acc", task="t", title="weights reach the threshold", score=1, max_score=1,

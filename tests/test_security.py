@@ -1,7 +1,7 @@
 """The hostile-submission corpus (tests/hostile/): every attack is held.
 
 Each case is graded with the A1 softmax checks (plus a few own checks) and short limits, through the
-public `grader.runner.grade`, in both isolation modes where the guarantee holds in both:
+public `grader.engine.runner.grade`, in both isolation modes where the guarantee holds in both:
 
 * ``bwrap``: read-only system, scratch copy, no network, own pid namespace, rlimits;
 * ``rlimits`` (the fallback, e.g. macOS): rlimits, own session, leftover processes hunted down; the
@@ -31,10 +31,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import judge, runner, sandbox
-from grader.assignment import Assignment, load
-from grader.model import Check, CheckResult, Limits, Report, Status
-from grader.runner import GradeOptions, grade
+from grader.engine import judge, runner, sandbox
+from grader.engine.assignment import Assignment, load
+from grader.engine.model import Check, CheckResult, Limits, Report, Status
+from grader.engine.runner import GradeOptions, grade
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = Path(__file__).parent / "hostile"
@@ -91,7 +91,7 @@ def short_import_timeout(monkeypatch):
 @pytest.fixture(scope="module", autouse=True)
 def warm_oracles():
     """Import torch for the oracles once, outside any timing assertion."""
-    from grader.oracles import torch
+    from grader.engine.oracles import torch
 
     torch()
 

@@ -12,11 +12,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from grader import assignment
+from grader.engine import assignment
 from grader.cli import main
-from grader.selftest import SelftestOptions, Variant, Wrong, load_cases, selftest
-from grader.selftest import run as selftest_run
-from grader.selftest.output import JSON_SCHEMA, to_json
+from grader.instructor.selftest import SelftestOptions, Variant, Wrong, load_cases, selftest
+from grader.instructor.selftest import run as selftest_run
+from grader.instructor.selftest.output import JSON_SCHEMA, to_json
 
 # |Xw − y| = |y − Xw|: a mutant no check can catch, marked equivalent in assignments/relu_fit/cases.py
 EQUIVALENT_ID = "warmup.py:l1_loss:swap-operands:0"

@@ -1,4 +1,4 @@
-"""Automatic mutants (grader/selftest/mutate.py): each operator makes the bug it names, only inside the
+"""Automatic mutants (grader/instructor/selftest/mutate.py): each operator makes the bug it names, only inside the
 solution markers, every mutant parses, ids survive edits elsewhere, samples are seeded and spread."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.selftest.mutate import OPERATORS, mutants, sample
+from grader.instructor.selftest.mutate import OPERATORS, mutants, sample
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -119,7 +119,7 @@ def test_sample_is_seeded_and_spread_over_files_and_operators():
 
 
 def test_every_reference_has_mutants_in_every_task_module():
-    from grader import assignment
+    from grader.engine import assignment
 
     for name in assignment.available():
         asg = assignment.load(name)

@@ -1,4 +1,4 @@
-"""The similarity screen (grader/similarity.py, `grade similarity`): a planted copy with renamed
+"""The similarity screen (grader/instructor/similarity.py, `grade similarity`): a planted copy with renamed
 variables and reordered functions is flagged; independent correct solutions, the unsolved template
 and a notebook of independent code are not; a notebook copy is compared by its code."""
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import main
-from grader.similarity import DEFAULT_THRESHOLD, screen
+from grader.instructor.similarity import DEFAULT_THRESHOLD, screen
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "reference" / "relu_fit"

@@ -1,4 +1,4 @@
-"""Templates generated from the reference (grader/template.py): the committed templates are what the
+"""Templates generated from the reference (grader/instructor/publish/template.py): the committed templates are what the
 generator writes, markers are strict, and the generated stubs behave as a template must."""
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from grader import assignment
+from grader.engine import assignment
 from grader.cli import main
-from grader.template import ROOT, TemplateError, generate, strip_solutions, template_files
+from grader.instructor.publish.template import ROOT, TemplateError, generate, strip_solutions, template_files
 
 
 @pytest.mark.parametrize("name", [n for n in assignment.available() if (ROOT / "reference" / n).is_dir()])

@@ -1,4 +1,4 @@
-"""A1 backprop: the registered wrong submissions and correct variants (grader/selftest/cases.py).
+"""A1 backprop: the registered wrong submissions and correct variants (grader/instructor/selftest/cases.py).
 
 `grade selftest backprop` and tests/test_backprop_checks.py both use them. Every wrong submission is one
 edit of the reference solution with the checks that must catch it; every check of the
@@ -7,7 +7,7 @@ Never shipped to students (it holds pieces of the solution).
 """
 from __future__ import annotations
 
-from grader.selftest.cases import Variant, Wrong
+from grader.instructor.selftest.cases import Variant, Wrong
 
 WRONG = [
     # 1.1 softmax.py

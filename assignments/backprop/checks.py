@@ -4,7 +4,7 @@ Tolerances (stated per check, shown in reports):
 * GRAD: |got − expected| ≤ 1e-6 + 1e-4·|expected|. Accepts float32 arithmetic (≈6e-8 relative rounding,
   accumulated over a few operations) and any summation order (loops or vectorised); every wrong
   formula in tests/ misses by more than 1e-2.
-* Oracles: torch autograd in float64 (grader/oracles.py), closed forms, central differences.
+* Oracles: torch autograd in float64 (grader/engine/oracles.py), closed forms, central differences.
 """
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import ast
 
 import numpy as np
 
-from grader import judge
-from grader.assignment import CheckList
-from grader.model import CheckFailed, Limits, Visibility
-from grader.oracles import autograd, torch
+from grader.engine import judge
+from grader.engine.assignment import CheckList
+from grader.engine.model import CheckFailed, Limits, Visibility
+from grader.engine.oracles import autograd, torch
 
 from . import oracle
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader import judge
-from grader.assignment import CheckList
-from grader.model import CheckFailed, Limits, Visibility
-from grader.oracles import autograd, central_diff, torch
+from grader.engine import judge
+from grader.engine.assignment import CheckList
+from grader.engine.model import CheckFailed, Limits, Visibility
+from grader.engine.oracles import autograd, central_diff, torch
 
 from . import oracle
 from .checks import GRAD, GRAD_TOL
@@ -163,7 +163,7 @@ def mlp_gradients_deep(ctx):
        tolerance="history['loss'] and history['accuracy'] have one entry per epoch; last loss < first; "
                  "accuracy measured by the grader ≥ 0.85")
 def mlp_train_history(ctx):
-    from grader.data import make_synthetic
+    from grader.engine.data import make_synthetic
 
     data = make_synthetic(n_train=4000, n_val=2000, seed=5)
     x_path = ctx.share("mlp_syn_x", data.x_train)

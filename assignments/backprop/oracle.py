@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from grader.judge import partial_credit, require_at_least as require_accuracy, f32_exact  # shared helpers
-from grader import judge
-from grader.figures import training_curves
-from grader.model import CheckFailed, Outcome
-from grader.oracles import autograd, t64, torch
+from grader.engine.judge import partial_credit, require_at_least as require_accuracy, f32_exact  # shared helpers
+from grader.engine import judge
+from grader.engine.figures import training_curves
+from grader.engine.model import CheckFailed, Outcome
+from grader.engine.oracles import autograd, t64, torch
 
 GRAD = dict(rtol=1e-4, atol=1e-6)
 t = t64
@@ -99,7 +99,7 @@ def scalar_accuracy(params: dict, X: np.ndarray, y: np.ndarray) -> float:
 
 
 def judge_scalar_training(ctx, seed: int, n: int, lr: float, epochs: int = 1) -> Outcome:
-    from grader.data import make_synthetic
+    from grader.engine.data import make_synthetic
 
     data = make_synthetic(seed=seed)
     x_path = ctx.share(f"synthetic{seed}_x", data.x_train[:n])

@@ -1,4 +1,4 @@
-"""A3 fashion_mlp: the registered wrong submissions and correct variants (grader/selftest/cases.py).
+"""A3 fashion_mlp: the registered wrong submissions and correct variants (grader/instructor/selftest/cases.py).
 
 `grade selftest fashion_mlp` and tests/test_fashion_mlp_checks.py both use them. Every wrong submission is one
 edit of the reference solution (or a wrong weights file) with the checks that must catch it; every check of the
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 
-from grader.selftest import weights
-from grader.selftest.cases import Variant, Wrong
+from grader.instructor.selftest import weights
+from grader.instructor.selftest.cases import Variant, Wrong
 
 NP = "numpy_mlp.py"
 TORCH = "torch_mlp.py"

@@ -9,9 +9,9 @@ Tolerances (stated per check, shown in reports; the reasoning is next to each co
 """
 from __future__ import annotations
 
-from grader import judge
-from grader.assignment import CheckList
-from grader.model import CheckFailed, Limits, Visibility
+from grader.engine import judge
+from grader.engine.assignment import CheckList
+from grader.engine.model import CheckFailed, Limits, Visibility
 
 from . import oracle
 from .oracle import GRAD_TOL

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader import judge
-from grader.assignment import CheckList
-from grader.model import CheckFailed, Visibility
-from grader.oracles import central_diff
+from grader.engine import judge
+from grader.engine.assignment import CheckList
+from grader.engine.model import CheckFailed, Visibility
+from grader.engine.oracles import central_diff
 
 from . import oracle
 from .checks import TORCH_LIMITS

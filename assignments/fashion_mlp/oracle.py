@@ -11,11 +11,11 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from grader.judge import require_at_least as require_accuracy, f32_exact as f32  # shared helpers
-from grader import judge
-from grader.figures import training_curves
-from grader.model import CheckFailed, Outcome
-from grader.oracles import autograd, t64, torch
+from grader.engine.judge import require_at_least as require_accuracy, f32_exact as f32  # shared helpers
+from grader.engine import judge
+from grader.engine.figures import training_curves
+from grader.engine.model import CheckFailed, Outcome
+from grader.engine.oracles import autograd, t64, torch
 
 t = t64
 

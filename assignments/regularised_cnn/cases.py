@@ -1,4 +1,4 @@
-"""A4 regularised_cnn: the registered wrong submissions and correct variants (grader/selftest/cases.py).
+"""A4 regularised_cnn: the registered wrong submissions and correct variants (grader/instructor/selftest/cases.py).
 
 `grade selftest regularised_cnn` and tests/test_regularised_cnn_checks.py both use them. Every wrong submission is one
 edit of the reference solution (or a wrong weights file) with the checks that must catch it; every check of the
@@ -7,8 +7,8 @@ Never shipped to students (it holds pieces of the solution).
 """
 from __future__ import annotations
 
-from grader.selftest import weights
-from grader.selftest.cases import Variant, Wrong
+from grader.instructor.selftest import weights
+from grader.instructor.selftest.cases import Variant, Wrong
 
 METRICS, PEN, LIN, DROP, OPT, CNN = "metrics.py", "penalties.py", "linear.py", "dropout.py", "optim.py", "cnn.py"
 

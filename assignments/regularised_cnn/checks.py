@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader import judge
-from grader.assignment import CheckList
-from grader.model import CheckFailed, Limits, Visibility
+from grader.engine import judge
+from grader.engine.assignment import CheckList
+from grader.engine.model import CheckFailed, Limits, Visibility
 
 from . import oracle
 from .oracle import GRAD_TOL

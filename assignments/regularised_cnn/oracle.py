@@ -12,10 +12,10 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from grader import judge
-from grader.judge import f32_exact as f32, partial_credit, require_at_least
-from grader.model import CheckFailed, Outcome
-from grader.oracles import autograd, t64, torch
+from grader.engine import judge
+from grader.engine.judge import f32_exact as f32, partial_credit, require_at_least
+from grader.engine.model import CheckFailed, Outcome
+from grader.engine.oracles import autograd, t64, torch
 
 t = t64
 

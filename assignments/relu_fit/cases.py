@@ -1,4 +1,4 @@
-"""A2 relu_fit: the registered wrong submissions and correct variants (grader/selftest/cases.py).
+"""A2 relu_fit: the registered wrong submissions and correct variants (grader/instructor/selftest/cases.py).
 
 `grade selftest relu_fit` and tests/test_relu_fit_checks.py both use them. Every wrong submission is one
 edit of the reference solution with the checks that must catch it; every check of the
@@ -7,7 +7,7 @@ Never shipped to students (it holds pieces of the solution).
 """
 from __future__ import annotations
 
-from grader.selftest.cases import Variant, Wrong
+from grader.instructor.selftest.cases import Variant, Wrong
 
 W, R = "warmup.py", "relu_net.py"
 FIT_ALL = {"fit.d1", "fit.d2", "fit.deterministic", "fit.hidden_sets", "fit.other_seeds"}
@@ -93,7 +93,7 @@ VARIANTS = [
             edits=[(R, "rng = np.random.default_rng(seed)", "rng = np.random.default_rng(seed + 12345)")]),
 ]
 
-# Automatic mutants (grader/selftest/mutate.py) that behave like the reference: never survivors.
+# Automatic mutants (grader/instructor/selftest/mutate.py) that behave like the reference: never survivors.
 # (`grade selftest relu_fit` lists the survivors; each of these was read and argued, not assumed)
 _FIT_INTERNALS = "the fit's own search (fsolve's Jacobian, initial guess, stopping tolerance, restarts): " \
                  "another search that still ends at an exact fit; the checks judge the fit, not the search"

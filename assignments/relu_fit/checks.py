@@ -5,16 +5,16 @@ Tolerances (stated per check, shown in reports; derivations in oracle.py and doc
   and any summation order (loops or vectorised); every wrong formula in tests/ misses by more than 1e-2.
 * ReLU'(0) = 0: exact (the gradient entries of a unit whose pre-activation is exactly 0 must be 0).
 * FIT_TOL: every residual |f(x_j) − y_j| ≤ 1e-4·(1 + |y_j|), f computed by the grader (float64).
-* Oracles: torch autograd in float64 (grader/oracles.py), closed forms, the grader's own forward pass.
+* Oracles: torch autograd in float64 (grader/engine/oracles.py), closed forms, the grader's own forward pass.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from grader import judge
-from grader.assignment import CheckList
-from grader.model import CheckFailed, Limits, Visibility
-from grader.oracles import autograd, t64
+from grader.engine import judge
+from grader.engine.assignment import CheckList
+from grader.engine.model import CheckFailed, Limits, Visibility
+from grader.engine.oracles import autograd, t64
 
 from . import oracle
 from .oracle import FIT_TOL, GRAD, GRAD_TOL, PRED_TOL

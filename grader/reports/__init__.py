@@ -8,7 +8,7 @@
     table       the terminal table of `grade check`                                   reports/table.py
     html        one submission's page with plots (`grade check --html FILE`)           reports/html.py
 
-Every function takes a finished `grader.model.Report` and returns text; none raises on odd
+Every function takes a finished `grader.engine.model.Report` and returns text; none raises on odd
 content. The JSON keeps student text verbatim (JSON escapes it); every other format removes
 terminal escapes and control characters (`clean_text`) and escapes what its own syntax needs.
 docs/reports.md documents the schema and the mapping between formats.
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from grader.model import Report
+from grader.engine.model import Report
 
 from ._text import STATUS_LABELS, clean_text
 from .classroom import classroom_results, to_base64, to_classroom

@@ -10,7 +10,7 @@ import math
 import re
 from typing import Any
 
-from grader.model import CheckResult, Report, Status
+from grader.engine.model import CheckResult, Report, Status
 
 # Words for each status, as a student reads them (no emoji: they end up in logs and CI summaries).
 STATUS_LABELS: dict[Status, str] = {

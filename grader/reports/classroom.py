@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import json
 
-from grader.model import Report, Status, Visibility
+from grader.engine.model import Report, Status, Visibility
 
 from ._text import clean_text, label, module_file, num, show_tolerance, summary_line
 

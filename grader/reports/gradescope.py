@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from grader.model import CheckResult, Report, Status, Visibility
+from grader.engine.model import CheckResult, Report, Status, Visibility
 
 from ._text import clean_text, label, num, show_tolerance, summary_line
 

@@ -1,11 +1,11 @@
 """A self-contained HTML report of one submission (`grade check --html FILE`, the batch's report.html
 per student): the table of checks, every failure message, and the checks' figures drawn as plots.
 
-Figures are plain data on `CheckResult.figures` (grader/figures.py), drawn here with matplotlib
+Figures are plain data on `CheckResult.figures` (grader/engine/figures.py), drawn here with matplotlib
 (Agg) into base64 PNG `data:` URIs: a heatmap of each wrong gradient's error map, training curves
 against the reference's. No script, no network: the Content-Security-Policy allows only inline
 styles and data: images, and every piece of text is escaped (`e`). The page helpers (`CSP`,
-`STYLE`, `png_data_uri`, `e`) are shared with the batch summary page (grader/batch/html.py).
+`STYLE`, `png_data_uri`, `e`) are shared with the batch summary page (grader/instructor/batch/html.py).
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import math
 import textwrap
 from typing import Any
 
-from grader.model import Report, Status, Visibility
+from grader.engine.model import Report, Status, Visibility
 
 from ._text import STATUS_LABELS, clean_text, pts as points
 

@@ -12,7 +12,7 @@ import math
 from importlib import resources
 from typing import Any
 
-from grader.model import READABLE_SCHEMA_VERSIONS, REPORT_SCHEMA_VERSION, CheckResult, Report, Status, Visibility
+from grader.engine.model import READABLE_SCHEMA_VERSIONS, REPORT_SCHEMA_VERSION, CheckResult, Report, Status, Visibility
 
 from ._text import num
 

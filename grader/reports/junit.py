@@ -12,7 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from grader.model import REPORT_SCHEMA_VERSION, Report, Status
+from grader.engine.model import REPORT_SCHEMA_VERSION, Report, Status
 
 from ._text import clean_text, label, module_file, num, pts, show_tolerance
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from grader.model import Report, Visibility
+from grader.engine.model import Report, Visibility
 
 from ._text import clean_text, label, module_file, not_passed, pct, pts, show_tolerance
 

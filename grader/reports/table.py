@@ -12,7 +12,7 @@ import io
 import os
 from typing import IO, TYPE_CHECKING, Optional
 
-from grader.model import CheckResult, Report, Status, Visibility
+from grader.engine.model import CheckResult, Report, Status, Visibility
 
 from ._text import clean_text, first_line, label, module_file, not_passed, pct, pts, show_tolerance
 

@@ -1,6 +1,6 @@
 """The worker: imports the student's modules and runs probes on request, returning plain data.
 
-Started by `grader.sandbox` (under bubblewrap where available) with its stdout/stderr pointing at a
+Started by `grader.engine.sandbox` (under bubblewrap where available) with its stdout/stderr pointing at a
 capture file: whatever student code prints lands there and is only ever shown, never parsed.
 Requests and results travel on two private pipes (see protocol.py).
 """

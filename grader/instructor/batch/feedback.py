@@ -20,7 +20,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
-from grader.model import CheckResult, Report, Status, Visibility
+from grader.engine.model import CheckResult, Report, Status, Visibility
 from grader.reports import to_gradescope, to_html, to_json, to_junit, to_markdown, to_table
 
 FEEDBACK_POLICIES = ("summary", "full")

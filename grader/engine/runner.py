@@ -241,7 +241,7 @@ class Session:
             raise CheckFailed(f"{rel}: cannot be read as source ({exc})") from None
         if not notebook:
             return data.decode("utf-8", errors="replace")
-        from .worker.loader import notebook_source  # magics removed: the text parses as Python
+        from ..worker.loader import notebook_source  # magics removed: the text parses as Python
 
         try:
             with text.time_bound(PARSE_SECONDS):

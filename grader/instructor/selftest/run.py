@@ -1,6 +1,6 @@
 """Grade an assignment's known and generated submissions, and judge its checks by the results.
 
-Cases, each graded in its own grading process by the batch's pool (grader/batch/pool.py: a
+Cases, each graded in its own grading process by the batch's pool (grader/instructor/batch/pool.py: a
 preloaded forkserver, a budget per submission, `jobs` at a time):
 
   reference   every check must give full marks
@@ -23,15 +23,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
-from grader import assignment as assignments
-from grader.assignment import Assignment
-from grader.batch.run import default_budget
-from grader.model import Check, Status
+from grader.engine import assignment as assignments
+from grader.engine.assignment import Assignment
+from grader.instructor.batch.run import default_budget
+from grader.engine.model import Check, Status
+from grader.instructor import SOURCE_ROOT
 
 from . import mutate
 from .cases import CaseError, Cases, Files, load_cases, read_folder, variant_files, wrong_files
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = SOURCE_ROOT
 KINDS = ("reference", "template", "wrong", "variant", "mutant")
 
 
@@ -157,7 +158,7 @@ def _data_available(opts: SelftestOptions) -> bool:
     if opts.data is not None:
         return opts.data
     try:
-        from grader.data import find_fashion_mnist
+        from grader.engine.data import find_fashion_mnist
 
         find_fashion_mnist(opts.data_dir, download=False)
         return True
@@ -316,7 +317,7 @@ def _outcomes(report: dict) -> dict[str, CheckOutcome]:
 def selftest(name: str, opts: Optional[SelftestOptions] = None,
              progress: Optional[Callable[[CaseResult, int, int], None]] = None) -> SelftestResult:
     """Run the self-test of assignment `name` (see the module docstring)."""
-    from grader.batch.pool import LocalPool
+    from grader.instructor.batch.pool import LocalPool
 
     opts = opts or SelftestOptions()
     t0 = time.monotonic()

@@ -6,7 +6,7 @@ submissions and those that did not get full marks, with links to their feedback 
 A Content-Security-Policy allows nothing but inline styles and data: images, so a student's text
 in the page (escaped anyway) could never load or run anything.
 
-With a stored similarity screen (grader/batch/screen.py) the page has a "Similarity" section: how
+With a stored similarity screen (grader/instructor/batch/screen.py) the page has a "Similarity" section: how
 many pairs were compared, the threshold, the flagged pairs with links to their side-by-side pages
 under similarity/ (written by `write_pair_page`, under the same policy).
 """
@@ -122,7 +122,7 @@ def similarity_section(summary: dict, pairs: list[dict]) -> list[str]:
 
 def write_pair_page(path: Path, pair: dict, code_a: str, code_b: str, threshold: float) -> Path:
     """One flagged pair side by side, the shared regions highlighted (escaped; no script, no network)."""
-    from grader.similarity import highlighted
+    from grader.instructor.similarity import highlighted
 
     a, b, m = pair["student_a"], pair["student_b"], pair["module"]
     parts = [_head(f"Similarity: {a} ~ {b}, {m}.py", STYLE + SIDES_STYLE),

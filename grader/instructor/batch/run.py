@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
-from grader import assignment as assignments
-from grader.runner import IMPORT_TIMEOUT, select_checks
+from grader.engine import assignment as assignments
+from grader.engine.runner import IMPORT_TIMEOUT, select_checks
 
 from .archives import ArchiveLimits, ArchiveRejected
 from .gradebook import FILENAME, Gradebook, now
@@ -46,8 +46,8 @@ class BatchOptions:
     notebook_mode: str = "definitions"
     data_dir: Optional[Path] = None
     limits: ArchiveLimits = field(default_factory=ArchiveLimits)
-    similarity: bool = True  # screen the class for copies (more than one submission; grader/batch/screen.py)
-    similarity_threshold: float = 0.5  # grader.similarity.DEFAULT_THRESHOLD (docs/similarity.md)
+    similarity: bool = True  # screen the class for copies (more than one submission; grader/instructor/batch/screen.py)
+    similarity_threshold: float = 0.5  # grader.instructor.similarity.DEFAULT_THRESHOLD (docs/similarity.md)
 
 
 @dataclass
@@ -59,7 +59,7 @@ class BatchSummary:
     files: list[Path] = field(default_factory=list)
     gone: list[str] = field(default_factory=list)  # recorded earlier, no longer in SUBMISSIONS
     elapsed: float = 0.0
-    similarity: Optional[dict] = None  # the screen's summary (grader/batch/screen.py), None: not run
+    similarity: Optional[dict] = None  # the screen's summary (grader/instructor/batch/screen.py), None: not run
     similarity_seconds: float = 0.0  # what the similarity screen added
 
 
@@ -75,13 +75,12 @@ def grader_version(asg) -> str:
         v = version("dl-grader")
     except PackageNotFoundError:
         v = "0"
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]  # grader/
     h = hashlib.sha256()
-    for p in sorted([*root.glob("*.py"), *root.glob("worker/*.py"), *asg.folder.glob("*.py")]):
-        # how results are shown, or what is packaged for whom, does not change them
-        if p.name in ("cli.py", "reports.py", "template.py", "dist.py", "gradescope_autograder.py", "similarity.py"):
-            continue
-        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    # what decides results: the engine, the worker and the assignment (how results are shown, or
+    # what is packaged for whom, does not change them)
+    for p in sorted([*root.glob("engine/**/*.py"), *root.glob("worker/*.py"), *asg.folder.glob("*.py")]):
+        h.update(p.relative_to(root.parent).as_posix().encode() + b"\0" + p.read_bytes())
     return f"{v}+{h.hexdigest()[:12]}"
 
 

@@ -2,7 +2,7 @@
 
 `grade_submission(task)` is the unit of work everywhere: it writes the submission's files into a
 fresh temporary folder, starts a grading process (forked from a preloaded forkserver, or
-`python -m grader.batch.child`; one engine `Session`, its sandboxed workers), waits at most the
+`python -m grader.instructor.batch.child`; one engine `Session`, its sandboxed workers), waits at most the
 budget, and returns plain data: the report, or the error/timeout. It
 runs in a thread of the local pool, or as a Dask task on a cluster worker; in both cases the grading
 happens in a child *process*, so a crash of it never takes the pool (or a Dask worker) down, and
@@ -63,7 +63,7 @@ def fork_context():
     if _FORK_CONTEXT is None:
         os.environ.setdefault("PYTHONHASHSEED", "0")  # the forkserver and its children: set order fixed
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["grader.batch.preload"])
+        ctx.set_forkserver_preload(["grader.instructor.batch.preload"])
         _FORK_CONTEXT = ctx
     return _FORK_CONTEXT
 
@@ -84,7 +84,7 @@ class _Handle:
             env = dict(os.environ, PYTHONHASHSEED="0")
             # -P: the temporary folder (cwd) is not on sys.path; only the installed grader is imported
             with open(tmp / "request.json", "rb") as stdin, open(tmp / "stderr.txt", "wb") as stderr:
-                self.proc = subprocess.Popen([sys.executable, "-P", "-m", "grader.batch.child"], stdin=stdin,
+                self.proc = subprocess.Popen([sys.executable, "-P", "-m", "grader.instructor.batch.child"], stdin=stdin,
                                              stdout=subprocess.DEVNULL, stderr=stderr, cwd=tmp, env=env,
                                              start_new_session=True)  # own group: killed whole at the budget
             self.pid = self.proc.pid

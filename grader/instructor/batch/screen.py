@@ -1,7 +1,7 @@
 """The similarity screen of a batch: run it after grading, keep it in the gradebook, write OUT/similarity/.
 
 `grade batch` (more than one submission, unless `--no-similarity`) reads the class again exactly as
-`grade similarity` does (grader/similarity.py: the same bounded, link-free reading; code is only
+`grade similarity` does (grader/instructor/similarity.py: the same bounded, link-free reading; code is only
 read, never run) and compares it. The result is stored in the gradebook (one transaction, replacing
 the previous run's), so `grade report DIR` rebuilds the report's section, `similarity/similarity.csv`
 and the side-by-side pages from the gradebook alone, with SUBMISSIONS gone or changed.
@@ -37,7 +37,7 @@ def page_name(student_a: str, student_b: str, module: str) -> str:
 def class_key(hashes: dict[str, str], threshold: float, version: str) -> str:
     """What the screen's result depends on: the class's files (their content hashes), the threshold,
     the grader's version and this screen's own code."""
-    from grader import similarity
+    from grader.instructor import similarity
 
     h = hashlib.sha256(json.dumps([sorted(hashes.items()), threshold, version]).encode())
     for source in (Path(similarity.__file__), Path(__file__)):
@@ -52,7 +52,7 @@ def run_screen(gb: Gradebook, submissions: Path, assignment: str, limits: Archiv
     None, and nothing stored, when fewer than two submissions could be read. With a `key`
     (class_key) equal to the stored screen's, the stored screen stands (its summary is returned).
     """
-    from grader import similarity
+    from grader.instructor import similarity
 
     stored = json.loads(gb.get_meta("similarity") or "null")
     if key and stored is not None and stored.get("key") == key and stored["status"] == "done":
@@ -95,7 +95,7 @@ def run_screen(gb: Gradebook, submissions: Path, assignment: str, limits: Archiv
 
 def write_outputs(out: Path, gb: Gradebook) -> tuple[Optional[dict], list[dict]]:
     """OUT/similarity/ from the stored screen (emptied of a previous run's files first); (summary, pairs)."""
-    from grader.similarity import Pair, write_csv
+    from grader.instructor.similarity import Pair, write_csv
 
     from .html import write_pair_page
 

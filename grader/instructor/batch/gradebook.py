@@ -74,7 +74,7 @@ CREATE TABLE IF NOT EXISTS check_results (
     duration    REAL NOT NULL DEFAULT 0,
     tolerance   TEXT NOT NULL DEFAULT '',
     internal    TEXT NOT NULL DEFAULT '',  -- instructor-only notes from the engine, never in feedback
-    figures     TEXT NOT NULL DEFAULT '[]',  -- JSON list of the check's plot data (grader/figures.py)
+    figures     TEXT NOT NULL DEFAULT '[]',  -- JSON list of the check's plot data (grader/engine/figures.py)
     graded_at   TEXT NOT NULL,
     PRIMARY KEY (student, check_id)
 );

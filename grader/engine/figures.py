@@ -11,7 +11,7 @@ drawn later by grader/reports/html.py; no student object ever reaches it. Two ki
 * "curve": per-epoch series (the student's training history, the reference's on the same
   settings) with the thresholds the grader applies.
 
-Reference curves are recorded at build time (`python -m grader.curves`) in
+Reference curves are recorded at build time (`python -m grader.instructor.curves`) in
 assignments/<name>/reference_curves.json: data, not secret.
 """
 from __future__ import annotations

@@ -14,7 +14,7 @@ A flag is a reason to look, not a verdict: short modules and closed-form answers
 
 `grade batch` uses the parts — `stage` (read the class safely), `detect` (compare; the flagged pairs
 with their shared spans and code), `highlighted`, `write_csv` — for its report's Similarity section
-(grader/batch/screen.py).
+(grader/instructor/batch/screen.py).
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from . import assignment as assignments
+from ..engine import assignment as assignments
 from .batch.archives import ArchiveLimits, ArchiveRejected
 from .batch.layouts import discover, read_entry
 
@@ -56,7 +56,7 @@ def _code(rel: str, data: bytes, tmp: Path) -> str:
     """Python source of a module file; a notebook's code cells (magics neutralised)."""
     if not rel.endswith(".ipynb"):
         return data.decode("utf-8", errors="replace")
-    from .worker.loader import notebook_source
+    from ..worker.loader import notebook_source
 
     path = tmp / ".nb.ipynb"  # a student id never starts with "." (layouts.slug): no clash with their folder
     path.write_bytes(data)
@@ -69,7 +69,7 @@ def _code(rel: str, data: bytes, tmp: Path) -> str:
 def _template_dir(name: str, tmp: Path) -> Optional[Path]:
     """The assignment's template module files (the boilerplate), from the generator."""
     try:
-        from .template import ROOT, template_files
+        from .publish.template import ROOT, template_files
     except ImportError:  # the student edition: no generator
         return None
     ref = ROOT / "reference" / name

@@ -1,5 +1,5 @@
 """One submission's grading, in a process of its own: forked from the batch's preloaded forkserver
-(`forked_main`), or `python -m grader.batch.child < request.json` (Dask workers, `GRADER_BATCH_FORK=0`).
+(`forked_main`), or `python -m grader.instructor.batch.child < request.json` (Dask workers, `GRADER_BATCH_FORK=0`).
 
 The request (JSON on stdin) names the submission folder, the assignment, the checks and the grading
 options; the result is written as JSON to the request's `result` path (never to stdout, which the
@@ -39,8 +39,8 @@ def report_dict(report) -> dict:
 
 
 def run(request: dict) -> dict:
-    from grader import assignment as assignments
-    from grader.runner import GradeOptions, grade
+    from grader.engine import assignment as assignments
+    from grader.engine.runner import GradeOptions, grade
 
     opts = request.get("options") or {}
     data_dir = opts.get("data_dir")
@@ -67,7 +67,7 @@ def _finish(request: dict) -> None:
 
 
 def forked_main(request: dict, stderr_path: str) -> None:
-    """Entry point in a process forked from the preloaded forkserver (grader/batch/pool.py)."""
+    """Entry point in a process forked from the preloaded forkserver (grader/instructor/batch/pool.py)."""
     os.setsid()  # its own session and process group: the budget kills it whole
     err = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(err, 2)

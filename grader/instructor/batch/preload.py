@@ -1,12 +1,12 @@
-"""Imported once by the batch's forkserver (grader/batch/pool.py), before it forks grading processes.
+"""Imported once by the batch's forkserver (grader/instructor/batch/pool.py), before it forks grading processes.
 
 What every grading process would otherwise import again: the engine, torch (for the oracles:
 ~1.7 s), and every assignment's public and hidden checks. Importing only — no torch operation runs
 here, so no thread pool exists yet when the forkserver forks.
 """
-from grader import assignment as _assignments
-from grader import oracles as _oracles  # noqa: F401
-from grader import runner as _runner  # noqa: F401
+from grader.engine import assignment as _assignments
+from grader.engine import oracles as _oracles  # noqa: F401
+from grader.engine import runner as _runner  # noqa: F401
 
 try:
     import torch as _torch  # noqa: F401

@@ -15,16 +15,31 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import __version__
+from ... import __version__
+from .. import SOURCE_ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = SOURCE_ROOT
 STUDENT_DIST = "dl-grader-student"
-# never in the student edition (file names, anywhere below grader/ and assignments/)
-# batch, selftest: packages; cases.py and variants/: an assignment's known (wrong and correct)
-# solutions; curves.py records reference curves from reference/
-INSTRUCTOR_ONLY = ("hidden.py", "template.py", "dist.py", "batch", "similarity.py", "selftest", "cases.py", "variants",
-                   "curves.py")
-_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", *INSTRUCTOR_ONLY)
+# What students get is decided by the layout, not by a list of what to leave out: the whole of
+# grader/ but its instructor package, and of each assignment only these files (an allow-list: a new
+# file of an assignment, like hidden.py, cases.py or variants/, stays with the instructor).
+INSTRUCTOR_PACKAGE = "instructor"
+STUDENT_FILES = ("__init__.py", "probes.py", "checks.py", "oracle.py", "statement.md", "reference_curves.json")
+_JUNK = shutil.ignore_patterns("__pycache__", "*.pyc")
+
+
+def _grader_ignore(folder: str, names: list[str]) -> set[str]:
+    junk = _JUNK(folder, names)
+    if Path(folder).resolve() == (ROOT / "grader").resolve():
+        junk.add(INSTRUCTOR_PACKAGE)
+    return junk
+
+
+def _assignments_ignore(folder: str, names: list[str]) -> set[str]:
+    if Path(folder).resolve() == (ROOT / "assignments").resolve():  # the package and its assignment folders
+        return {n for n in names if n != "__init__.py" and not (Path(folder) / n).is_dir()}
+    return {n for n in names if n not in STUDENT_FILES}
+
 
 PYPROJECT = """[build-system]
 requires = ["setuptools>=68"]
@@ -63,8 +78,8 @@ grader = ["**/*.json"]
 def stage_student(dest: Path) -> Path:
     """Lay out the student edition's source tree in `dest` (a new folder)."""
     dest.mkdir(parents=True)
-    shutil.copytree(ROOT / "grader", dest / "grader", ignore=_IGNORE)
-    shutil.copytree(ROOT / "assignments", dest / "assignments", ignore=_IGNORE)
+    shutil.copytree(ROOT / "grader", dest / "grader", ignore=_grader_ignore)
+    shutil.copytree(ROOT / "assignments", dest / "assignments", ignore=_assignments_ignore)
     (dest / "grader" / "edition.py").write_text(
         '"""Which edition of the grader this is (the instructor install has no such file)."""\n'
         'EDITION = "student"\n')

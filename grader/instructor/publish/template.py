@@ -28,13 +28,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from . import assignment as assignments
+from ...engine import assignment as assignments
+from .. import SOURCE_ROOT
 
 BEGIN_RE = re.compile(r'^(?P<indent>\s*)#{1,3}\s*BEGIN SOLUTION(?:\s+hint\s*=\s*"(?P<hint>[^"]*)")?\s*$')
 END_RE = re.compile(r"^\s*#{1,3}\s*END SOLUTION\s*$")
 LINE_RE = re.compile(r"^(?P<code>.*\S)\s+#\s*SOLUTION\s*$")
 WIDTH = 79  # banner lines end at this column, whatever the indentation
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = SOURCE_ROOT
 
 
 class TemplateError(ValueError):
@@ -266,7 +267,7 @@ def requirements(version: str) -> str:
 
 def template_files(name: str, reference: Path) -> dict[str, str]:
     """Every generated file of `student_template/<name>/`, relative path → text."""
-    from . import __version__
+    from ... import __version__
 
     asg = assignments.load(name)
     files: dict[str, str] = {}

@@ -80,7 +80,7 @@ class Outcome:
 
     fraction: float
     message: str = ""
-    figures: list[dict] = field(default_factory=list)  # plot data (grader/figures.py)
+    figures: list[dict] = field(default_factory=list)  # plot data (grader/engine/figures.py)
 
 
 class CheckFailed(Exception):
@@ -90,7 +90,7 @@ class CheckFailed(Exception):
         super().__init__(message)
         self.message = message
         self.fraction = fraction
-        self.figures = list(figures or [])  # plot data for the HTML report (grader/figures.py)
+        self.figures = list(figures or [])  # plot data for the HTML report (grader/engine/figures.py)
 
 
 @dataclass
@@ -108,7 +108,7 @@ class CheckResult:
     tolerance: str = ""
     module: str = ""  # the student module (file stem) the check is about; "" for none (Check.module)
     # Plot data for the HTML report: plain dicts of small lists built by the grader from what the
-    # worker returned (grader/figures.py: "gradient_error" heatmaps, "curve" training curves)
+    # worker returned (grader/engine/figures.py: "gradient_error" heatmaps, "curve" training curves)
     figures: list[dict] = field(default_factory=list)
     # For the instructor only (a grader traceback, what a decoding error was): never in a
     # student-facing format; in the JSON report only when asked for (docs/reports.md)

@@ -1,7 +1,7 @@
 """Automatic mutants of a reference solution: small wrong edits of the student's part of the code.
 
 Only code inside the reference's solution markers (`# BEGIN SOLUTION` … `# END SOLUTION`, one-line
-`# SOLUTION`; see grader/template.py) is mutated: that is what a student writes. Each mutant changes
+`# SOLUTION`; see grader/instructor/publish/template.py) is mutated: that is what a student writes. Each mutant changes
 one expression (or one augmented assignment) and leaves every other character of the file as it
 was, so its diff is one line a reader recognises.
 
@@ -40,7 +40,7 @@ import random
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Optional
 
-from grader.template import solution_lines
+from grader.instructor.publish.template import solution_lines
 
 OPERATORS = ("arith", "swap-operands", "drop-term", "drop-factor", "compare", "boolean", "negate", "constant",
              "axis", "keepdims", "reduction", "transpose", "slice", "range")

@@ -1,4 +1,4 @@
-"""Record the reference's training curves: `python -m grader.curves ASSIGNMENT [CHECK_ID ...]`.
+"""Record the reference's training curves: `python -m grader.instructor.curves ASSIGNMENT [CHECK_ID ...]`.
 
 Grades `reference/<assignment>/` on its training checks (those whose result carries a student
 "curve" figure) exactly as a student is graded, and writes the reference's series into
@@ -13,11 +13,12 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from . import assignment as assignments
-from .figures import CURVES_FILE
-from .runner import GradeOptions, grade
+from ..engine import assignment as assignments
+from . import SOURCE_ROOT
+from ..engine.figures import CURVES_FILE
+from ..engine.runner import GradeOptions, grade
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = SOURCE_ROOT
 
 
 def reference_series(report) -> dict[str, dict]:
@@ -46,7 +47,7 @@ def record(name: str, checks: Optional[list[str]] = None, root: Path = ROOT) -> 
     old = json.loads(path.read_text()) if path.exists() else {}
     curves = {**old.get("curves", {}), **reference_series(report)}
     path.write_text(json.dumps({"about": "per-epoch history of reference/" + name + " on each training "
-                                "check's own settings; written by python -m grader.curves " + name,
+                                "check's own settings; written by python -m grader.instructor.curves " + name,
                                 "curves": curves}, indent=1) + "\n")
     return path
 

@@ -7,7 +7,7 @@ One module per job:
   gradebook.py  the SQLite gradebook: submissions and check results, one transaction per submission
   pool.py       grade one submission in its own process with a wall-clock budget; the local pool and
                 the Dask backend
-  child.py      that process: `grader.runner.grade(...)` on one submission, its result as JSON
+  child.py      that process: `grader.engine.runner.grade(...)` on one submission, its result as JSON
   run.py        the batch itself: discover, skip what is up to date, dispatch, record, report
   feedback.py   per-student feedback in every `grade check` format, with the hidden-check policy
   grades_csv.py grades.csv for an LMS

@@ -8,7 +8,7 @@ The zip holds, at its root, `setup.sh` (run once when Gradescope builds the imag
 Never `reference/`, the templates or the tests. Entries are sorted, relative, with fixed timestamps
 and modes: the same tree gives the same bytes.
 
-`run_autograder` calls `python -m grader.gradescope_autograder run`, which grades
+`run_autograder` calls `python -m grader.instructor.publish.gradescope run`, which grades
 `<root>/submission` with the hidden checks and writes `<root>/results/results.json` in our Gradescope
 format (`grader.reports.gradescope`). `<root>` is `/autograder`, or `$GRADER_AUTOGRADER_ROOT` (tests).
 Whatever goes wrong, a results.json is written. docs/gradescope.md has the details and the
@@ -26,7 +26,8 @@ import zipfile
 from pathlib import Path
 from typing import Iterable, Optional
 
-from . import assignment as assignments_mod
+from ...engine import assignment as assignments_mod
+from .. import SOURCE_ROOT
 
 ROOT_ENV = "GRADER_AUTOGRADER_ROOT"
 DEFAULT_ROOT = Path("/autograder")
@@ -68,7 +69,7 @@ python3.11 -m venv "$ROOT/venv"
 DATA_APT = """# FashionMNIST: Debian's/Ubuntu's package where it exists; otherwise downloaded just below
 apt-get install -y -q dataset-fashion-mnist || true"""
 DATA_FETCH = """# fetch (and verify) FashionMNIST now, once, rather than for every submission
-"$ROOT/venv/bin/python" -c "from grader.data import find_fashion_mnist; print(find_fashion_mnist())\""""
+"$ROOT/venv/bin/python" -c "from grader.engine.data import find_fashion_mnist; print(find_fashion_mnist())\""""
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash
 # Gradescope runs this for every submission: the student's files are in $ROOT/submission, the
@@ -81,7 +82,7 @@ mkdir -p "$ROOT/results"
 # the grader in this zip (also installed into the venv by setup.sh): the one that built it
 export PYTHONPATH="$ROOT/source/@SOURCE_DIR@${PYTHONPATH:+:$PYTHONPATH}"
 cd "$ROOT/source/@SOURCE_DIR@" || true  # `python -m` puts the current folder first on sys.path
-"$PYTHON" -m grader.gradescope_autograder run --assignment @ASSIGNMENT@ --root "$ROOT"
+"$PYTHON" -m grader.instructor.publish.gradescope run --assignment @ASSIGNMENT@ --root "$ROOT"
 status=$?
 if [ ! -s "$ROOT/results/results.json" ]; then
     # the grader could not even start: still give Gradescope a result it can show
@@ -96,7 +97,7 @@ exit 0
 
 def project_root() -> Path:
     """The folder holding `grader/`, `assignments/` and pyproject.toml (this source tree)."""
-    return Path(__file__).resolve().parent.parent
+    return SOURCE_ROOT
 
 
 def _files_under(folder: Path) -> Iterable[Path]:
@@ -208,8 +209,8 @@ def _failure_results(message: str) -> dict:
 
 def run(assignment: str, root: Optional[Path] = None) -> dict:
     """Grade `<root>/submission` (public and hidden checks); write `<root>/results/results.json`."""
-    from .reports import gradescope_results
-    from .runner import grade
+    from ...reports import gradescope_results
+    from ...engine.runner import grade
 
     root = Path(root) if root is not None else autograder_root()
     results_file = root / "results" / "results.json"
@@ -239,7 +240,7 @@ def run(assignment: str, root: Optional[Path] = None) -> dict:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.gradescope_autograder")
+    parser = argparse.ArgumentParser(prog="python -m grader.instructor.publish.gradescope")
     sub = parser.add_subparsers(dest="command", required=True)
     p_run = sub.add_parser("run", help="grade <root>/submission, write <root>/results/results.json")
     p_run.add_argument("--assignment", required=True)

@@ -36,9 +36,9 @@ from typing import Optional
 
 from .model import Limits
 from . import fs
-from .worker import protocol
+from ..worker import protocol
 
-WORKER_PACKAGE = Path(__file__).parent / "worker"
+WORKER_PACKAGE = Path(__file__).resolve().parents[1] / "worker"
 ISOLATION_MODES = ("auto", "bwrap", "rlimits")
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
@@ -204,7 +204,7 @@ class Runtime:
 def _copy_submission(src: Path, dest: Path, owner: Optional[tuple[int, int]]) -> None:
     """A scratch copy: student code may write here, and only here (under bwrap).
 
-    `src` is the session's snapshot (grader.fs.snapshot_copy), which the grader made and checked:
+    `src` is the session's snapshot (grader.engine.fs.snapshot_copy), which the grader made and checked:
     folders and regular files only, within the submission's budget, nested at most a few levels.
     Links leaving the submission, FIFOs and devices were left out there.
     """

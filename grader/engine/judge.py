@@ -48,7 +48,7 @@ def close(name: str, got: Any, expected: Any, *, rtol: float, atol: float, figur
 
     figure=True (gradient comparisons): a failure carries the error map of `name` as a
     "gradient_error" figure for the HTML report, so a transposed or mis-scaled gradient shows its
-    pattern (grader/figures.py)."""
+    pattern (grader/engine/figures.py)."""
     exp = np.asarray(expected, dtype=np.float64)
     arr = as_array(name, got, exp.shape)
     err = np.abs(arr - exp)
