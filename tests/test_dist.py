@@ -61,7 +61,8 @@ def test_the_wheel_holds_no_hidden_check_and_no_solution(wheel):
         sources = {n: z.read(n).decode() for n in names if n.endswith(".py")}
     assert not [n for n in names if n.endswith(("hidden.py", "template.py", "dist.py"))]
     assert not [n for n in names if n.startswith("reference/") or "/reference/" in n]
-    assert not [n for n in names if n.startswith("grader/instructor/batch/")]
+    assert not [n for n in names if n.startswith("grader/instructor/")]  # the instructor's package, whole
+    assert not [n for n in names if "/cases.py" in n or "/variants/" in n]
     assert "grader/edition.py" in names and "assignments/backprop/checks.py" in names
     assert "assignments/backprop/statement.md" in names
     runs = _solution_runs()
@@ -91,6 +92,21 @@ def test_a_student_installs_it_and_grades(wheel, tmp_path):
     where = subprocess.run([str(py), "-c", "import grader, assignments; print(grader.__file__, assignments.__file__)"],
                            capture_output=True, text=True, check=True, cwd=tmp_path).stdout
     assert str(ROOT) not in where and str(site) in where
+    # every module the student edition ships imports there (grader.worker runs only inside the
+    # sandbox, as the package gradeworker, with the probes), and nothing instructor-only is importable
+    probe = ("import importlib, importlib.util, pkgutil, grader, assignments\n"
+             "mods = [m.name for p in (grader, assignments) for m in pkgutil.walk_packages(p.__path__, p.__name__ + '.')]\n"
+             "for m in mods: m.startswith('grader.worker') or m.endswith('.probes') or importlib.import_module(m)\n"
+             "absent = ['grader.instructor', 'grader.instructor.batch', 'assignments.backprop.hidden', 'assignments.backprop.cases']\n"
+             "found = []\n"
+             "for m in absent:\n"
+             "    try: importlib.import_module(m); found.append(m)\n"
+             "    except ModuleNotFoundError: pass\n"
+             "print(len(mods), found)")
+    imported = subprocess.run([str(py), "-c", probe], capture_output=True, text=True, cwd=tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    count, present = imported.stdout.split(" ", 1)
+    assert int(count) > 30 and present.strip() == "[]"
 
     work = tmp_path / "relu_fit"
     shutil.copytree(ROOT / "student_template" / "relu_fit", work)
