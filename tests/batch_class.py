@@ -41,7 +41,8 @@ def _files_of(kind: str, store: Path) -> Path:
     elif kind == "softmax_only":
         shutil.copy(REF / "softmax.py", dest / "softmax.py")
     elif kind == "loops":
-        shutil.copytree(ROOT / "assignments" / "backprop" / "variants" / "loops", dest, dirs_exist_ok=True)
+        shutil.copytree(ROOT / "assignments" / "backprop" / "variants" / "loops", dest, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__"))
     elif kind == "template":
         for p in (ROOT / "student_template" / "backprop").glob("*.py"):
             shutil.copy(p, dest / p.name)

@@ -75,7 +75,7 @@ def test_zip_layout_and_safety(autograder_zip):
         assert mode == (0o755 if i.filename in ("setup.sh", "run_autograder") else 0o644), i.filename
         assert not i.filename.endswith(".pyc") and "__pycache__" not in i.filename
     # the grader and this assignment's public and hidden checks; never a reference solution
-    for needed in ("dl-grader/pyproject.toml", "dl-grader/grader/runner.py", "dl-grader/grader/worker/main.py",
+    for needed in ("dl-grader/pyproject.toml", "dl-grader/grader/engine/runner.py", "dl-grader/grader/worker/main.py",
                    "dl-grader/grader/reports/schema/report.schema.json",
                    "dl-grader/assignments/relu_fit/checks.py", "dl-grader/assignments/relu_fit/hidden.py"):
         assert needed in names, needed
