@@ -21,7 +21,9 @@ from click.testing import CliRunner
 
 from grader.engine import assignment
 from grader.cli import main
-from grader.instructor.publish.gradescope import build_autograder, find_submission_folder
+from grader.engine.fs import list_files
+from grader.engine.submission_root import MAX_DEPTH, find_root
+from grader.instructor.publish.gradescope import build_autograder
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "reference" / "relu_fit"
@@ -75,7 +77,7 @@ def test_zip_layout_and_safety(autograder_zip):
         assert mode == (0o755 if i.filename in ("setup.sh", "run_autograder") else 0o644), i.filename
         assert not i.filename.endswith(".pyc") and "__pycache__" not in i.filename
     # the grader and this assignment's public and hidden checks; never a reference solution
-    for needed in ("dl-grader/pyproject.toml", "dl-grader/grader/runner.py", "dl-grader/grader/worker/main.py",
+    for needed in ("dl-grader/pyproject.toml", "dl-grader/grader/engine/runner.py", "dl-grader/grader/worker/main.py",
                    "dl-grader/grader/reports/schema/report.schema.json",
                    "dl-grader/assignments/relu_fit/checks.py", "dl-grader/assignments/relu_fit/hidden.py"):
         assert needed in names, needed
@@ -168,6 +170,12 @@ def test_run_autograder_always_writes_results(autograder_zip, tmp_path):
     subprocess.run([str(root2 / "run_autograder")], env=env, check=True, timeout=60)
     fallback = json.loads((root2 / "results" / "results.json").read_text())
     assert fallback["score"] == 0 and "failed to start" in fallback["output"]
+
+
+def find_submission_folder(submission: Path, modules: list[str]) -> Path:
+    """What the Gradescope runner grades: the submission's root (grader.engine.submission_root)."""
+    names = {f"{m}{ext}" for m in modules for ext in (".py", ".ipynb")}
+    return submission / find_root(list_files(submission, max_depth=MAX_DEPTH), names)
 
 
 def test_find_submission_folder(tmp_path):
