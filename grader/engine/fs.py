@@ -1,11 +1,12 @@
-"""The grader's own file-system work on untrusted trees: copy, read, remove, all bounded.
+"""The grader's own file-system work on untrusted trees: copy, list, read, remove, all bounded.
 
 A submission is a tree its author built to hurt whoever walks it: links out of the folder or into a
 loop, FIFOs that block a reader, links to /dev/zero, sparse files of terabytes, thousands of names
 for one file, folders nested thousands deep. Everything here walks iteratively (no recursion limit
 to hit), never follows a link it has not resolved itself inside the submission, opens files with
 O_NOFOLLOW | O_NONBLOCK and checks they are regular before reading, and counts what it copies
-against a budget (apparent sizes: a sparse file costs what it claims).
+against a budget (apparent sizes: a sparse file costs what it claims). Two rules live here for
+everyone who reads a submission: what is junk (never part of one) and the one `Budget`.
 """
 from __future__ import annotations
 
