@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from batch_class import build_big_class  # noqa: E402
-from grader.instructor.batch.archives import ArchiveLimits  # noqa: E402
+from grader.engine.fs import Budget  # noqa: E402
 from grader.instructor.batch.gradebook import Gradebook  # noqa: E402
 from grader.instructor.batch.screen import run_screen, write_outputs  # noqa: E402
 
@@ -47,7 +47,7 @@ def measure(klass: Path, out: Path, label: str) -> None:
     out.mkdir()
     with Gradebook(out / "gradebook.sqlite") as gb:
         t0 = time.perf_counter()
-        summary = run_screen(gb, klass, "backprop", ArchiveLimits(), 0.5)
+        summary = run_screen(gb, klass, "backprop", Budget(), 0.5)
         t1 = time.perf_counter()
         write_outputs(out, gb)
         t2 = time.perf_counter()

@@ -9,8 +9,10 @@ import pytest
 import yaml
 
 from grader.engine import assignment
-from grader.instructor.batch.archives import ArchiveLimits, ArchiveRejected, read_zip, safe_relpath
-from grader.instructor.batch.layouts import content_hash, discover, find_root, read_entry, write_files
+from grader.engine.fs import Budget
+from grader.engine.submission_root import find_root
+from grader.instructor.batch.archives import ArchiveRejected, read_zip, safe_relpath
+from grader.instructor.batch.layouts import content_hash, discover, read_entry, write_files
 
 ASG = assignment.load("backprop")
 SOFTMAX = (Path(__file__).resolve().parents[1] / "reference" / "backprop" / "softmax.py").read_bytes()
@@ -50,7 +52,7 @@ def test_zip_attacks_are_rejected(tmp_path, entries, reason):
 
 
 def test_zip_bomb_and_entry_count_are_bounded(tmp_path):
-    limits = ArchiveLimits(max_entries=10, max_file_bytes=2**20, max_total_bytes=3 * 2**20)
+    limits = Budget(max_members=10, max_file_bytes=2**20, max_bytes=3 * 2**20)
     bomb = make_zip(tmp_path / "bomb.zip", [("zeros.bin", b"\0" * (8 * 2**20))])
     assert bomb.stat().st_size < 100_000  # 8 MiB of zeros compress to almost nothing
     with pytest.raises(ArchiveRejected, match="bytes"):
@@ -72,7 +74,7 @@ def test_zip_whose_headers_lie_about_sizes_is_still_bounded(tmp_path):
     data[cd + 24:cd + 28] = (10).to_bytes(4, "little")
     z.write_bytes(bytes(data))
     with pytest.raises(ArchiveRejected):
-        read_zip(z, ArchiveLimits(max_file_bytes=2**20, max_total_bytes=2**20))
+        read_zip(z, Budget(max_file_bytes=2**20, max_bytes=2**20))
 
 
 def test_corrupt_zip_is_rejected(tmp_path):
@@ -104,10 +106,21 @@ def test_safe_relpath_and_write_files_stay_inside(tmp_path):
 
 def test_find_root_descends_to_the_modules():
     files = {"notes.txt": b"n", "A1-final/softmax.py": b"s", "A1-final/layers.py": b"l", "old/x/softmax.py": b"o"}
-    assert find_root(files, {"softmax.py", "layers.py"}) == {"softmax.py": b"s", "layers.py": b"l"}
-    assert find_root({"softmax.py": b"s", "x/layers.py": b"l"}, {"softmax.py", "layers.py"}) == \
-        {"softmax.py": b"s", "x/layers.py": b"l"}
-    assert find_root({"readme": b"r"}, {"softmax.py"}) == {"readme": b"r"}
+    assert find_root(files, {"softmax.py", "layers.py"}) == "A1-final"
+    assert find_root({"softmax.py": b"s", "x/layers.py": b"l"}, {"softmax.py", "layers.py"}) == ""
+    assert find_root({"readme": b"r"}, {"softmax.py"}) == ""
+
+
+def test_read_entry_keeps_only_the_files_below_the_root(tmp_path):
+    """The batch re-roots a submission at find_root's folder: files outside it are dropped."""
+    alice = tmp_path / "class" / "alice"
+    for rel, data in {"notes.txt": b"n", "A1-final/softmax.py": SOFTMAX, "A1-final/util/x.py": b"x",
+                      "old/x/softmax.py": b"o"}.items():
+        (alice / rel).parent.mkdir(parents=True, exist_ok=True)
+        (alice / rel).write_bytes(data)
+    [entry] = discover(tmp_path / "class", ASG)
+    files, _ = read_entry(entry, ASG)
+    assert files == {"softmax.py": SOFTMAX, "util/x.py": b"x"}
 
 
 def test_every_layout_is_recognised(tmp_path):

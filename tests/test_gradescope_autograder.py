@@ -21,7 +21,9 @@ from click.testing import CliRunner
 
 from grader.engine import assignment
 from grader.cli import main
-from grader.instructor.publish.gradescope import build_autograder, find_submission_folder
+from grader.engine.fs import list_files
+from grader.engine.submission_root import MAX_DEPTH, find_root
+from grader.instructor.publish.gradescope import build_autograder
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "reference" / "relu_fit"
@@ -168,6 +170,12 @@ def test_run_autograder_always_writes_results(autograder_zip, tmp_path):
     subprocess.run([str(root2 / "run_autograder")], env=env, check=True, timeout=60)
     fallback = json.loads((root2 / "results" / "results.json").read_text())
     assert fallback["score"] == 0 and "failed to start" in fallback["output"]
+
+
+def find_submission_folder(submission: Path, modules: list[str]) -> Path:
+    """What the Gradescope runner grades: the submission's root (grader.engine.submission_root)."""
+    names = {f"{m}{ext}" for m in modules for ext in (".py", ".ipynb")}
+    return submission / find_root(list_files(submission, max_depth=MAX_DEPTH), names)
 
 
 def test_find_submission_folder(tmp_path):

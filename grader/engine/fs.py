@@ -1,11 +1,12 @@
-"""The grader's own file-system work on untrusted trees: copy, read, remove, all bounded.
+"""The grader's own file-system work on untrusted trees: copy, list, read, remove, all bounded.
 
 A submission is a tree its author built to hurt whoever walks it: links out of the folder or into a
 loop, FIFOs that block a reader, links to /dev/zero, sparse files of terabytes, thousands of names
 for one file, folders nested thousands deep. Everything here walks iteratively (no recursion limit
 to hit), never follows a link it has not resolved itself inside the submission, opens files with
 O_NOFOLLOW | O_NONBLOCK and checks they are regular before reading, and counts what it copies
-against a budget (apparent sizes: a sparse file costs what it claims).
+against a budget (apparent sizes: a sparse file costs what it claims). Two rules live here for
+everyone who reads a submission: what is junk (never part of one) and the one `Budget`.
 """
 from __future__ import annotations
 
@@ -15,19 +16,38 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-# Entries never copied into the scratch copy (and not counted): tools' caches, environments.
-SKIPPED_NAMES = frozenset({".git", "__pycache__", ".ipynb_checkpoints", ".venv", "venv", "node_modules",
-                           ".mypy_cache", ".pytest_cache"})
+# Junk: names that are never part of a submission, wherever they sit in its tree: version control,
+# tools' caches, environments, what zip tools and file managers add. The scratch copy, the batch's
+# folder and archive readers and the search for the submission's root all skip them (docs/security.md).
+JUNK_NAMES = frozenset({".git", ".hg", ".svn", "__pycache__", ".ipynb_checkpoints", ".venv", "venv",
+                        "node_modules", ".mypy_cache", ".pytest_cache", "__MACOSX", ".DS_Store", "Thumbs.db"})
+JUNK_PREFIX = "._"  # macOS AppleDouble files (`._softmax.py`) beside every file of a zip made on a Mac
+
+
+def is_junk(name: str) -> bool:
+    """Whether the file or folder called `name` (one path component) is junk, never submitted."""
+    return name in JUNK_NAMES or name.startswith(JUNK_PREFIX)
+
+
+def is_junk_path(rel: str) -> bool:
+    """Whether the relative POSIX path `rel` is junk or lies inside a junk folder."""
+    return any(is_junk(part) for part in rel.split("/"))
 
 
 @dataclass(frozen=True)
 class Budget:
-    """What one submission may hold; documented in docs/security.md."""
+    """What one submission may hold, read from a folder or an archive; documented in docs/security.md.
 
-    max_bytes: int = 256 * 2**20  # apparent sizes, summed over every copied file
-    max_files: int = 5000  # files and folders
+    The scratch copy (`snapshot_copy`) honours bytes, files, depth and path; the batch's readers
+    (folders, Canvas files, zips) honour bytes, members, bytes per file, depth and path.
+    """
+
+    max_bytes: int = 256 * 2**20  # apparent (or decompressed) sizes, summed over every file
+    max_files: int = 5000  # files and folders of the scratch copy
     max_depth: int = 24  # folder levels below the submission
     max_path: int = 1024  # characters of a path relative to the submission
+    max_members: int = 2000  # entries of an archive, files of a folder the batch reads
+    max_file_bytes: int = 64 * 2**20  # one file (an archive member): the worker's file size limit
 
 
 class OverBudget(Exception):
@@ -101,7 +121,7 @@ def snapshot_copy(src: Path, dest: Path, budget: Budget = Budget()) -> Snapshot:
             snap.left_out.append(f"{rel_dir or '.'}/: cannot be read ({exc.strerror})")
             continue
         for entry in entries:
-            if entry.name in SKIPPED_NAMES:
+            if is_junk(entry.name):
                 continue
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             count += 1
@@ -150,6 +170,42 @@ def snapshot_copy(src: Path, dest: Path, budget: Budget = Budget()) -> Snapshot:
                         else "a device")
                 snap.left_out.append(f"{rel}: {kind}, not a file (left out)")
     return snap
+
+
+def list_files(folder: Path, max_depth: int = Budget.max_depth, max_entries: int = Budget.max_files) -> list[str]:
+    """The relative POSIX paths of the files (and links) below `folder`, junk left out.
+
+    Walks iteratively, never into a linked folder, at most `max_depth` folder levels down, and stops
+    after `max_entries` entries (a tree built to be slow to walk is listed in part: the copy's
+    budget rejects it anyway). Sorted, so what a caller picks from it does not depend on the disk.
+    """
+    root = os.fspath(folder)
+    found: list[str] = []
+    seen = 0
+    stack: list[tuple[str, int]] = [("", 0)]
+    while stack and seen < max_entries:
+        rel_dir, depth = stack.pop()
+        try:
+            with os.scandir(os.path.join(root, rel_dir) if rel_dir else root) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if is_junk(entry.name):
+                continue
+            seen += 1
+            if seen > max_entries:
+                break
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                continue
+            if not is_dir:
+                found.append(rel)
+            elif depth < max_depth:
+                stack.append((rel, depth + 1))
+    return sorted(found)
 
 
 def read_regular(path: Path, limit: int) -> bytes:

@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from ..engine import assignment as assignments
-from .batch.archives import ArchiveLimits, ArchiveRejected
+from ..engine.fs import Budget
+from .batch.archives import ArchiveRejected
 from .batch.layouts import discover, read_entry
 
 DEFAULT_THRESHOLD = 0.5  # share of a file's fingerprints found in the other (docs/similarity.md)
@@ -84,7 +85,7 @@ def _template_dir(name: str, tmp: Path) -> Optional[Path]:
 
 
 def stage(submissions: Path, name: str, dest: Path,
-          limits: Optional[ArchiveLimits] = None) -> tuple[list[str], list[str]]:
+          limits: Optional[Budget] = None) -> tuple[list[str], list[str]]:
     """Write dest/<student>/<module>.py for every readable submission; (students, notes).
 
     Files are read as `grade batch` reads them (bounded, links not followed); a module whose code
@@ -95,7 +96,7 @@ def stage(submissions: Path, name: str, dest: Path,
     students, notes = [], []
     for entry in discover(Path(submissions), asg):
         try:
-            files, _ = read_entry(entry, asg, limits or ArchiveLimits())
+            files, _ = read_entry(entry, asg, limits or Budget())
         except (ArchiveRejected, OSError) as exc:
             notes.append(f"{entry.student}: not compared ({exc})")
             continue

@@ -5,29 +5,21 @@ entry with every check done before a byte is written anywhere: no absolute or `.
 Windows separators or drive letters), no symbolic links, hard links, devices, FIFOs or sockets (Unix
 mode bits of the entry), no encrypted entries, no nested archives (by name and by magic bytes), a
 bounded number of entries and bounded uncompressed sizes (counted while decompressing, not taken
-from the headers, which a zip bomb can fake). The result is a mapping of safe relative paths to
-bytes; `layouts.write_files` writes it into the submission's own folder only.
+from the headers, which a zip bomb can fake), all within the one submission budget `fs.Budget`.
+Junk (`fs.is_junk_path`: `__MACOSX/`, `._*`, `.DS_Store`, ...) is dropped silently. The result is a
+mapping of safe relative paths to bytes; `layouts.write_files` writes it into the submission's own
+folder only.
 """
 from __future__ import annotations
 
 import stat
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-# Entries a zip tool adds by itself: dropped silently (documented in docs/batch.md).
-JUNK_PARTS = {"__MACOSX", ".DS_Store", "Thumbs.db", "__pycache__"}
+from ...engine.fs import Budget, is_junk_path
+
 ARCHIVE_SUFFIXES = (".zip", ".jar", ".tar", ".tgz", ".gz", ".bz2", ".xz", ".7z", ".rar", ".whl", ".egg")
 ARCHIVE_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"7z\xbc\xaf", b"Rar!")
-
-
-@dataclass(frozen=True)
-class ArchiveLimits:
-    """Bounds for one submission (an archive, a folder, Canvas files): documented in docs/batch.md."""
-
-    max_entries: int = 2000
-    max_file_bytes: int = 64 * 2**20  # the worker's file size limit
-    max_total_bytes: int = 256 * 2**20
 
 
 class ArchiveRejected(Exception):
@@ -47,8 +39,12 @@ def safe_relpath(name: str) -> str:
     return "/".join(parts)
 
 
-def is_junk(relpath: str) -> bool:
-    return any(p in JUNK_PARTS or p.startswith("._") for p in relpath.split("/"))
+def check_path(rel: str, budget: Budget) -> None:
+    """ArchiveRejected when the safe relative path `rel` is deeper or longer than `budget` allows."""
+    if rel.count("/") > budget.max_depth:
+        raise ArchiveRejected(f"the submission's folders are nested more than {budget.max_depth} deep")
+    if len(rel) > budget.max_path:
+        raise ArchiveRejected(f"a path in the submission is longer than {budget.max_path} characters")
 
 
 def _check_nested(relpath: str, head: bytes) -> None:
@@ -57,7 +53,7 @@ def _check_nested(relpath: str, head: bytes) -> None:
                               "not accepted: submit the files themselves)")
 
 
-def read_zip(path: Path, limits: ArchiveLimits = ArchiveLimits()) -> dict[str, bytes]:
+def read_zip(path: Path, limits: Budget = Budget()) -> dict[str, bytes]:
     """The regular files of the zip at `path` as {relative path: bytes}; ArchiveRejected otherwise."""
     try:
         zf = zipfile.ZipFile(path)
@@ -67,12 +63,12 @@ def read_zip(path: Path, limits: ArchiveLimits = ArchiveLimits()) -> dict[str, b
     total = 0
     with zf:
         infos = zf.infolist()
-        if len(infos) > limits.max_entries:
-            raise ArchiveRejected(f"{path.name} has {len(infos)} entries (at most {limits.max_entries} accepted)")
+        if len(infos) > limits.max_members:
+            raise ArchiveRejected(f"{path.name} has {len(infos)} entries (at most {limits.max_members} accepted)")
         declared = sum(i.file_size for i in infos)
-        if declared > limits.max_total_bytes:
+        if declared > limits.max_bytes:
             raise ArchiveRejected(f"{path.name} expands to {declared} bytes (at most "
-                                  f"{limits.max_total_bytes} accepted)")
+                                  f"{limits.max_bytes} accepted)")
         for info in infos:
             rel = safe_relpath(info.filename)
             mode = info.external_attr >> 16
@@ -85,8 +81,9 @@ def read_zip(path: Path, limits: ArchiveLimits = ArchiveLimits()) -> dict[str, b
                 raise ArchiveRejected(f"entry {info.filename!r} is {what} (not accepted)")
             if info.is_dir() or kind == stat.S_IFDIR:
                 continue
-            if is_junk(rel):
+            if is_junk_path(rel):
                 continue
+            check_path(rel, limits)
             if info.flag_bits & 0x1:
                 raise ArchiveRejected(f"entry {info.filename!r} is encrypted")
             if rel in files:
@@ -95,7 +92,7 @@ def read_zip(path: Path, limits: ArchiveLimits = ArchiveLimits()) -> dict[str, b
                 raise ArchiveRejected(f"entry {rel!r} is {info.file_size} bytes (at most "
                                       f"{limits.max_file_bytes} per file)")
             # count what really comes out: headers of a zip bomb may lie about sizes
-            budget = min(limits.max_file_bytes, limits.max_total_bytes - total)
+            budget = min(limits.max_file_bytes, limits.max_bytes - total)
             try:
                 with zf.open(info) as f:
                     data = f.read(budget + 1)
@@ -106,7 +103,7 @@ def read_zip(path: Path, limits: ArchiveLimits = ArchiveLimits()) -> dict[str, b
                 raise ArchiveRejected(f"entry {rel!r} cannot be read ({type(exc).__name__})") from None
             if len(data) > budget:
                 raise ArchiveRejected(f"{path.name} expands beyond the size limits ({limits.max_file_bytes} "
-                                      f"bytes per file, {limits.max_total_bytes} in all): a zip bomb?")
+                                      f"bytes per file, {limits.max_bytes} in all): a zip bomb?")
             _check_nested(rel, data[:8])
             total += len(data)
             files[rel] = data

@@ -3,7 +3,7 @@
 SUBMISSIONS is a folder; each entry in it is one student's submission (docs/batch.md has an example
 of each layout):
 
-  folder      `alice/softmax.py`, also `alice/A1-final/softmax.py` (the modules are looked for below)
+  folder      `alice/softmax.py`, also `alice/A1-final/softmax.py` (the root: `submission_root.find_root`)
   classroom   GitHub Classroom clones `<assignment>-<username>/` (the student id is the username)
   zip         `alice.zip`, with or without a top folder inside
   canvas      Canvas's flat download `<name>[_LATE]_<userid>_<submissionid>_<file>`, one submission
@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from .archives import ArchiveLimits, ArchiveRejected, is_junk, read_zip, safe_relpath
+from ...engine.fs import Budget, is_junk, is_junk_path
+from ...engine.submission_root import find_root, module_files
+from .archives import ArchiveRejected, check_path, read_zip, safe_relpath
 
 CANVAS_RE = re.compile(r"^(?P<name>[^_]+)(?P<late>_LATE)?_(?P<uid>\d+)_(?P<sid>\d+)_(?P<file>.+)$")
 MOODLE_RE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?$")
 GRADESCOPE_METADATA = "submission_metadata.yml"
-SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", "__MACOSX", ".ipynb_checkpoints", ".venv", "venv"}
-MAX_DEPTH = 6  # how deep below an entry the modules are looked for
 
 
 @dataclass
@@ -54,13 +54,7 @@ def slug(text: str) -> str:
     return s[:80] or "student"
 
 
-def module_names(assignment) -> set[str]:
-    """The file names the assignment's tasks ask for (`softmax.py`, `softmax.ipynb`, ...)."""
-    stems = {m for t in assignment.tasks for m in t.modules}
-    return {f"{m}{suffix}" for m in stems for suffix in (".py", ".ipynb")}
-
-
-def _restore_canvas_name(name: str, modules: set[str]) -> str:
+def _restore_canvas_name(name: str, modules: frozenset[str]) -> str:
     """Canvas renames a re-uploaded `softmax.py` to `softmax-1.py`: undo it for the module files."""
     m = re.match(r"^(?P<stem>.+)-\d+(?P<ext>\.[A-Za-z0-9]+)$", name)
     if m and f"{m['stem']}{m['ext']}" in modules:
@@ -111,7 +105,7 @@ def _gradescope(root: Path) -> list[Entry]:
 def discover(root: Path, assignment) -> list[Entry]:
     """Every entry of the SUBMISSIONS folder `root`, each with a unique student id, in a stable order."""
     root = Path(root)
-    modules = module_names(assignment)
+    modules = module_files(assignment)
     if (root / GRADESCOPE_METADATA).is_file():
         return _dedupe(_gradescope(root))
     entries: list[Entry] = []
@@ -169,55 +163,40 @@ def _dedupe(entries: list[Entry]) -> list[Entry]:
 
 
 # ------------------------------------------------------------------------------ reading an entry
-def _read_folder(folder: Path, limits: ArchiveLimits) -> tuple[dict[str, bytes], list[str]]:
-    """Regular files below `folder`: links, devices and tool folders (.git, __pycache__) skipped."""
+def _read_folder(folder: Path, limits: Budget) -> tuple[dict[str, bytes], list[str]]:
+    """Regular files below `folder`: links, devices and junk (.git/, __pycache__/, ...) skipped."""
     files: dict[str, bytes] = {}
     notes: list[str] = []
     total = 0
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS
+        dirnames[:] = sorted(d for d in dirnames if not is_junk(d)
                              and not os.path.islink(os.path.join(dirpath, d)))
         for fn in sorted(filenames):
             p = Path(dirpath) / fn
             rel = p.relative_to(folder).as_posix()
-            if is_junk(rel):
+            if is_junk_path(rel):
                 continue
+            check_path(rel, limits)
             st = os.lstat(p)
             if not stat.S_ISREG(st.st_mode):
                 notes.append(f"{rel}: {'a symbolic link' if stat.S_ISLNK(st.st_mode) else 'a special file'}, skipped")
                 continue
-            if len(files) >= limits.max_entries:
-                raise ArchiveRejected(f"more than {limits.max_entries} files in the submission")
+            if len(files) >= limits.max_members:
+                raise ArchiveRejected(f"more than {limits.max_members} files in the submission")
             if st.st_size > limits.max_file_bytes:
                 raise ArchiveRejected(f"{rel} is {st.st_size} bytes (at most {limits.max_file_bytes} per file)")
             total += st.st_size
-            if total > limits.max_total_bytes:
-                raise ArchiveRejected(f"the submission holds more than {limits.max_total_bytes} bytes")
+            if total > limits.max_bytes:
+                raise ArchiveRejected(f"the submission holds more than {limits.max_bytes} bytes")
             with open(p, "rb") as f:  # O_NOFOLLOW would be stricter; the lstat above is the gate
                 files[rel] = f.read(limits.max_file_bytes + 1)
     return files, notes
 
 
-def find_root(files: dict[str, bytes], modules: set[str]) -> dict[str, bytes]:
-    """Re-root the files at the shallowest folder holding the assignment's modules.
-
-    `alice/A1-final/softmax.py` becomes `softmax.py`; files outside that folder are dropped. When no
-    module is anywhere, the files stay as they are (the checks will say what is missing).
-    """
-    counts: dict[str, int] = {}
-    for rel in files:
-        folder, _, base = rel.rpartition("/")
-        if base in modules and folder.count("/") < MAX_DEPTH:
-            counts[folder] = counts.get(folder, 0) + 1
-    if not counts or "" in counts:
-        return files
-    best = min(counts, key=lambda f: (f.count("/"), -counts[f], f))
-    return {rel[len(best) + 1:]: data for rel, data in files.items() if rel.startswith(best + "/")}
-
-
-def read_entry(entry: Entry, assignment, limits: ArchiveLimits = ArchiveLimits()) -> tuple[dict[str, bytes], list[str]]:
-    """The submission's files {relative path: bytes} and notes; ArchiveRejected when not acceptable."""
-    modules = module_names(assignment)
+def read_entry(entry: Entry, assignment, limits: Budget = Budget()) -> tuple[dict[str, bytes], list[str]]:
+    """The submission's files {relative path: bytes} below its root, and notes; ArchiveRejected when
+    not acceptable. Files outside the root (`submission_root.find_root`) are dropped."""
+    modules = module_files(assignment)
     notes: list[str] = []
     if entry.layout == "unrecognised":
         raise ArchiveRejected(entry.message)
@@ -232,9 +211,10 @@ def read_entry(entry: Entry, assignment, limits: ArchiveLimits = ArchiveLimits()
             total = 0
             for path, original in members:
                 rel = safe_relpath(original)
+                check_path(rel, limits)
                 size = path.stat().st_size
                 total += size
-                if size > limits.max_file_bytes or total > limits.max_total_bytes:
+                if size > limits.max_file_bytes or total > limits.max_bytes:
                     raise ArchiveRejected(f"{original} is too large ({size} bytes)")
                 if rel.lower().endswith(".zip"):
                     raise ArchiveRejected(f"{original}: a zip beside other files (submit one or the other)")
@@ -245,7 +225,10 @@ def read_entry(entry: Entry, assignment, limits: ArchiveLimits = ArchiveLimits()
         if len(zips) == 1 and not any(r.rpartition("/")[2] in modules for r in files):
             # an LMS folder that holds the student's uploaded zip (Moodle, Gradescope)
             files = read_zip(entry.source / zips[0], limits)
-    return find_root(files, modules), notes
+    root = find_root(files, modules)
+    if root:
+        files = {rel[len(root) + 1:]: data for rel, data in files.items() if rel.startswith(root + "/")}
+    return files, notes
 
 
 def content_hash(files: dict[str, bytes]) -> str:

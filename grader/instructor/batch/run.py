@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 from grader.engine import assignment as assignments
+from grader.engine.fs import Budget
 from grader.engine.runner import IMPORT_TIMEOUT, select_checks
 
-from .archives import ArchiveLimits, ArchiveRejected
+from .archives import ArchiveRejected
 from .gradebook import FILENAME, Gradebook, now
 from .layouts import Entry, content_hash, discover, read_entry
 
@@ -45,7 +46,7 @@ class BatchOptions:
     isolation: str = "auto"
     notebook_mode: str = "definitions"
     data_dir: Optional[Path] = None
-    limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+    limits: Budget = field(default_factory=Budget)
     similarity: bool = True  # screen the class for copies (more than one submission; grader/instructor/batch/screen.py)
     similarity_threshold: float = 0.5  # grader.instructor.similarity.DEFAULT_THRESHOLD (docs/similarity.md)
 

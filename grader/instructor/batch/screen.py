@@ -22,7 +22,7 @@ from math import comb
 from pathlib import Path
 from typing import Any, Optional
 
-from .archives import ArchiveLimits
+from ...engine.fs import Budget
 from .gradebook import Gradebook, now
 
 FOLDER = "similarity"  # under OUT: similarity.csv and one page per listed pair
@@ -45,7 +45,7 @@ def class_key(hashes: dict[str, str], threshold: float, version: str) -> str:
     return h.hexdigest()
 
 
-def run_screen(gb: Gradebook, submissions: Path, assignment: str, limits: ArchiveLimits,
+def run_screen(gb: Gradebook, submissions: Path, assignment: str, limits: Budget,
                threshold: float, key: str = "") -> Optional[dict[str, Any]]:
     """Screen the class in SUBMISSIONS, store the result in the gradebook and return its summary.
 

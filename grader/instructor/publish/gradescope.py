@@ -26,17 +26,21 @@ import zipfile
 from pathlib import Path
 from typing import Iterable, Optional
 
+from ... import TORCH_VERSION
 from ...engine import assignment as assignments_mod
+from ...engine.fs import list_files
+from ...engine.submission_root import MAX_DEPTH, find_root, module_files
 from .. import SOURCE_ROOT
 
 ROOT_ENV = "GRADER_AUTOGRADER_ROOT"
 DEFAULT_ROOT = Path("/autograder")
 SOURCE_DIR = "dl-grader"  # where the grader's source sits inside the zip (and in /autograder/source)
-TORCH_VERSION = "2.13.0"
 # Fixed timestamp of every zip entry (zip's epoch is 1980): the zip depends only on the files.
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ipynb_checkpoints"}
-SKIP_SUFFIXES = (".pyc", ".pyo")
+# What of OUR source tree is not shipped in the zip (not a submission rule): caches, bytecode, and
+# every dot file or folder (checked separately).
+SOURCE_SKIPPED_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ipynb_checkpoints"}
+SOURCE_SKIPPED_SUFFIXES = (".pyc", ".pyo")
 
 SETUP_SH = r"""#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image (Ubuntu 22.04 by default).
@@ -103,9 +107,9 @@ def project_root() -> Path:
 def _files_under(folder: Path) -> Iterable[Path]:
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
-        if any(part in SKIP_DIRS or part.startswith(".") for part in rel.parts):
+        if any(part in SOURCE_SKIPPED_DIRS or part.startswith(".") for part in rel.parts):
             continue
-        if path.is_file() and not path.is_symlink() and not path.name.endswith(SKIP_SUFFIXES):
+        if path.is_file() and not path.is_symlink() and not path.name.endswith(SOURCE_SKIPPED_SUFFIXES):
             yield path
 
 
@@ -166,42 +170,6 @@ def autograder_root() -> Path:
     return Path(os.environ.get(ROOT_ENV) or DEFAULT_ROOT)
 
 
-def find_submission_folder(submission: Path, modules: Iterable[str], max_depth: int = 3) -> Path:
-    """The folder of the submission that holds the student's modules.
-
-    Gradescope puts the uploaded files (or a GitHub repository's contents) in `submission/`; a
-    student who uploads a zipped folder gets them one level down. Prefer the top level; else the
-    shallowest folder holding the most module files (`softmax.py` or `softmax.ipynb`).
-    """
-    wanted = {f"{m}{ext}" for m in modules for ext in (".py", ".ipynb")}
-
-    def hits(folder: Path) -> int:
-        try:
-            return sum(1 for p in folder.iterdir() if p.name in wanted and p.is_file())
-        except OSError:
-            return 0
-
-    if hits(submission):
-        return submission
-    best, best_hits, best_depth = submission, 0, 0
-    frontier = [submission]
-    for depth in range(1, max_depth + 1):
-        nxt = []
-        for folder in frontier:
-            try:
-                children = sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink()
-                                  and p.name not in SKIP_DIRS and not p.name.startswith(("."  , "__MACOSX")))
-            except OSError:
-                continue
-            for child in children:
-                n = hits(child)
-                if n > best_hits:
-                    best, best_hits, best_depth = child, n, depth
-                nxt.append(child)
-        frontier = nxt[:200]  # bounded: a submission with thousands of folders is not searched whole
-    return best
-
-
 def _failure_results(message: str) -> dict:
     return {"score": 0, "output": message, "output_format": "text", "visibility": "visible",
             "stdout_visibility": "hidden", "tests": []}
@@ -221,8 +189,8 @@ def run(assignment: str, root: Optional[Path] = None) -> dict:
         if not submission.is_dir():
             results = _failure_results(f"No submission found (expected the folder {submission}).")
         else:
-            modules = sorted({m for t in asg.tasks for m in t.modules})
-            folder = find_submission_folder(submission, modules)
+            # a zipped folder lands one level down, a repository may keep the work in a subfolder
+            folder = submission / find_root(list_files(submission, max_depth=MAX_DEPTH), module_files(asg))
             report = grade(folder, asg, hidden=True)
             report.submission = folder.relative_to(root).as_posix()  # no host paths in what students see
             results = gradescope_results(report)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from ... import TORCH_VERSION
 from ...engine import assignment as assignments
 from .. import SOURCE_ROOT
 
@@ -205,7 +206,7 @@ jobs:
       - name: Install the grader (student edition) and torch (CPU)
         run: |
           python -m pip install --upgrade pip
-          python -m pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
+          python -m pip install --index-url https://download.pytorch.org/whl/cpu torch==@TORCH@
           python -m pip install -r requirements.txt
       - name: Install bubblewrap (the sandbox)
         run: sudo apt-get update && sudo apt-get install -y bubblewrap
@@ -242,7 +243,7 @@ jobs:
           python-version: "3.11"
       - name: Install the grader (student edition) and torch (CPU)
         run: |
-          python -m pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
+          python -m pip install --index-url https://download.pytorch.org/whl/cpu torch==@TORCH@
           python -m pip install -r requirements.txt
           sudo apt-get update && sudo apt-get install -y bubblewrap
       - name: Grade
@@ -262,7 +263,7 @@ def requirements(version: str) -> str:
             f"dl-grader-student=={version}\n"
             f"# CPU build; install it first from the PyTorch index (see README.md): a bare `pip install\n"
             f"# torch` may pull a multi-GB CUDA build\n"
-            f"torch==2.13.0\n")
+            f"torch=={TORCH_VERSION}\n")
 
 
 def template_files(name: str, reference: Path) -> dict[str, str]:
@@ -281,8 +282,8 @@ def template_files(name: str, reference: Path) -> dict[str, str]:
     files[".grade.toml"] = f'assignment = "{name}"\n'
     files[".gitignore"] = GITIGNORE
     files["requirements.txt"] = requirements(__version__)
-    files[".github/workflows/grade.yml"] = WORKFLOW
-    files[".github/workflows/classroom.yml"] = CLASSROOM_WORKFLOW
+    files[".github/workflows/grade.yml"] = WORKFLOW.replace("@TORCH@", TORCH_VERSION)
+    files[".github/workflows/classroom.yml"] = CLASSROOM_WORKFLOW.replace("@TORCH@", TORCH_VERSION)
     return files
 
 

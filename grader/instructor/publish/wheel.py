@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ... import __version__
+from ... import TORCH_VERSION, __version__
 from .. import SOURCE_ROOT
 
 ROOT = SOURCE_ROOT
@@ -53,7 +53,7 @@ requires-python = ">=3.11"
 dependencies = [
     "numpy>=1.26,<3",
     "scipy>=1.11",
-    "torch==2.13.0",
+    "torch=={torch}",
     "nbformat>=5.9",
     "click>=8.1",
     "rich>=13",
@@ -83,7 +83,7 @@ def stage_student(dest: Path) -> Path:
     (dest / "grader" / "edition.py").write_text(
         '"""Which edition of the grader this is (the instructor install has no such file)."""\n'
         'EDITION = "student"\n')
-    (dest / "pyproject.toml").write_text(PYPROJECT.format(name=STUDENT_DIST, version=__version__))
+    (dest / "pyproject.toml").write_text(PYPROJECT.format(name=STUDENT_DIST, version=__version__, torch=TORCH_VERSION))
     (dest / "README.md").write_text(f"# {STUDENT_DIST}\n\nThe `grade` command for students: "
                                     "`grade check` runs the public checks of an assignment.\n")
     return dest
