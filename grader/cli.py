@@ -29,7 +29,8 @@ import click
 
 from .engine import assignment as assignments_mod
 from .engine.model import CheckResult, Report, Status
-from .engine.runner import GradeOptions, grade, select_checks
+from .engine.runner import grade, select_checks
+from .engine.session import GradeOptions
 from .engine.sandbox import ISOLATION_MODES
 
 MARKER = ".grade.toml"
