@@ -32,6 +32,8 @@ PARSE_SECONDS = 10.0  # grader-side parse of one notebook's code (linear time: a
 
 @dataclass
 class GradeOptions:
+    """How a submission is graded: isolation, notebook mode, data folder, threads, its budget."""
+
     isolation: str = "auto"
     notebook_mode: str = "definitions"
     data_dir: Optional[Path] = None
