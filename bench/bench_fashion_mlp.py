@@ -99,7 +99,7 @@ def bench_eval(repeat: int) -> None:
 
     from assignments.fashion_mlp import oracle
     from grader.engine import assignment
-    from grader.engine.runner import GradeOptions, Session
+    from grader.engine.session import GradeOptions, Session
 
     d = load_fashion_mnist()
     sd = torch.load(REF / "fashion_mlp.pt", map_location="cpu", weights_only=True)

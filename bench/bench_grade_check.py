@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from grader.engine import assignment  # noqa: E402
-from grader.engine.runner import GradeOptions, grade  # noqa: E402
+from grader.engine.runner import grade  # noqa: E402
+from grader.engine.session import GradeOptions  # noqa: E402
 from grader.engine.sandbox import Runtime, Worker  # noqa: E402
 
 

@@ -97,7 +97,7 @@ def bench_eval(repeat: int) -> None:
 
     from assignments.regularised_cnn import oracle
     from grader.engine import assignment
-    from grader.engine.runner import GradeOptions, Session
+    from grader.engine.session import GradeOptions, Session
 
     d = load_fashion_mnist()
     sd = torch.load(REF / "cnn.pt", map_location="cpu", weights_only=True)

@@ -23,13 +23,15 @@ import json
 import sys
 import tomllib
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
 import click
 
 from .engine import assignment as assignments_mod
+from .engine.assignment import Assignment
 from .engine.model import CheckResult, Report, Status
-from .engine.runner import GradeOptions, grade, select_checks
+from .engine.runner import grade, select_checks
+from .engine.session import GradeOptions
 from .engine.sandbox import ISOLATION_MODES
 
 MARKER = ".grade.toml"
@@ -189,15 +191,45 @@ def check(targets: tuple[str, ...], assignment: Optional[str], tasks: tuple[str,
       grade check --format classroom --base64   for GitHub Classroom (docs/reports.md)
       grade check --html report.html   also a page with plots of what is wrong
     """
-    from .reports import FORMATS, to_base64
+    _check_output_options(fmt, as_base64, output, html_out)
+    target = _what_to_grade(targets, assignment, tasks, hidden, check_ids)
+    options = GradeOptions(isolation=isolation, notebook_mode=notebook_mode, data_dir=data_dir)
+    interactive = fmt == "table" and output is None and sys.stderr.isatty()
+    report = _grade_with_progress(target, hidden, check_ids, options, interactive)
+    _write_report(report, fmt, output, as_base64, verbose)
+    if html_out is not None:
+        _write_html(report, html_out)
+    if report.internal:
+        click.echo(f"{len(report.internal)} check(s) could not be graded (internal grader error); "
+                   "the instructor's JSON report (--hidden --format json) has the details", err=True)
+    if fail_under is not None and report.percent < fail_under:
+        click.echo(f"score {report.percent:.1f}% is below --fail-under {fail_under:g}%", err=True)
+        sys.exit(1)
 
+
+class _Target(NamedTuple):
+    """What `grade check` grades: a folder, its assignment, the tasks asked for, how many checks."""
+
+    path: Path
+    assignment: Assignment
+    tasks: list[str]
+    n_checks: int
+
+
+def _check_output_options(fmt: str, as_base64: bool, output: Optional[Path], html_out: Optional[Path]) -> None:
+    """Usage errors about where the report goes, before anything is graded."""
     if as_base64 and fmt == "table":
         raise click.UsageError("--base64 encodes a machine-readable report: add --format "
                                "(classroom, json, junit, markdown or gradescope)")
-
     for given, hint in ((output, "'--output'"), (html_out, "'--html'")):
         if given is not None and not given.expanduser().resolve().parent.is_dir():
             raise click.BadParameter(f"{given}: no such folder {given.parent}", param_hint=hint)
+
+
+def _what_to_grade(targets: tuple[str, ...], assignment: Optional[str], tasks: tuple[str, ...],
+                   hidden: bool, check_ids: tuple[str, ...]) -> _Target:
+    """The folder, assignment, tasks and checks named by `grade check`'s arguments (usage errors
+    for what does not exist)."""
     folder, stems, words = _split_targets(targets)
     path = folder or Path.cwd().resolve()
     try:
@@ -216,17 +248,25 @@ def check(targets: tuple[str, ...], assignment: Optional[str], tasks: tuple[str,
         n_checks = len(select_checks(asg, hidden=hidden, tasks=selected, check_ids=check_ids))
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="'--check'") from None
-    interactive = fmt == "table" and output is None and sys.stderr.isatty()
-    progress = _Progress(n_checks) if interactive and n_checks else None
+    return _Target(path, asg, selected, n_checks)
+
+
+def _grade_with_progress(target: _Target, hidden: bool, check_ids: tuple[str, ...],
+                         options: GradeOptions, interactive: bool) -> Report:
+    """Grade, with a progress bar on stderr at an interactive terminal."""
+    progress = _Progress(target.n_checks) if interactive and target.n_checks else None
     try:
-        report = grade(path, asg, tasks=selected or None, hidden=hidden,
-                       options=GradeOptions(isolation=isolation, notebook_mode=notebook_mode,
-                                            data_dir=data_dir),
-                       on_result=progress.advance if progress else None,
-                       check_ids=check_ids or None)
+        return grade(target.path, target.assignment, tasks=target.tasks or None, hidden=hidden,
+                     options=options, on_result=progress.advance if progress else None,
+                     check_ids=check_ids or None)
     finally:
         if progress:
             progress.stop()
+
+
+def _write_report(report: Report, fmt: str, output: Optional[Path], as_base64: bool, verbose: bool) -> None:
+    """The report in `fmt` to `output` or stdout; the table at the terminal unless stdout has the report."""
+    from .reports import FORMATS, to_base64
 
     def render() -> str:
         text = FORMATS[fmt](report)
@@ -244,20 +284,16 @@ def check(targets: tuple[str, ...], assignment: Optional[str], tasks: tuple[str,
         _print_table(report, verbose)
     if output is not None:
         click.echo(f"report ({fmt}) written to {output}", err=True)
-    if html_out is not None:
-        from .reports import to_html
 
-        try:
-            html_out.write_text(to_html(report), encoding="utf-8")
-        except OSError as exc:
-            raise click.FileError(str(html_out), hint=str(exc.strerror or exc)) from None
-        click.echo(f"HTML report written to {html_out} (open it in a browser)", err=True)
-    if report.internal:
-        click.echo(f"{len(report.internal)} check(s) could not be graded (internal grader error); "
-                   "the instructor's JSON report (--hidden --format json) has the details", err=True)
-    if fail_under is not None and report.percent < fail_under:
-        click.echo(f"score {report.percent:.1f}% is below --fail-under {fail_under:g}%", err=True)
-        sys.exit(1)
+
+def _write_html(report: Report, html_out: Path) -> None:
+    from .reports import to_html
+
+    try:
+        html_out.write_text(to_html(report), encoding="utf-8")
+    except OSError as exc:
+        raise click.FileError(str(html_out), hint=str(exc.strerror or exc)) from None
+    click.echo(f"HTML report written to {html_out} (open it in a browser)", err=True)
 
 
 def _print_table(report: Report, verbose: bool) -> None:

@@ -9,7 +9,8 @@ import pytest
 
 from grader.engine import assignment
 from grader.engine.model import Report
-from grader.engine.runner import GradeOptions, grade
+from grader.engine.runner import grade
+from grader.engine.session import GradeOptions
 from grader.instructor.selftest.cases import (Variant, Wrong, apply_edits, load_cases, read_folder, variant_files,
                                    wrong_files, write)
 

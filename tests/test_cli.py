@@ -318,9 +318,9 @@ def test_table_times_each_check():
 
 def test_note_when_bubblewrap_is_missing(monkeypatch):
     """Without bubblewrap (macOS), `--isolation auto` grades with resource limits only and says so."""
-    from grader.engine import sandbox
+    from grader.engine.sandbox import isolation
 
-    monkeypatch.setattr(sandbox, "bwrap_works", lambda: False)
+    monkeypatch.setattr(isolation, "bwrap_works", lambda: False)
     monkeypatch.delenv("GRADER_ISOLATION", raising=False)
     r = check_softmax(REFERENCE, "-a", "backprop")
     assert r.exit_code == 0, r.output

@@ -19,7 +19,7 @@ from hypothesis.extra import numpy as hnp
 
 from grader.engine import assignment as assignments
 from grader.engine.model import Limits, Status
-from grader.engine.runner import GradeOptions, Session
+from grader.engine.session import GradeOptions, Session
 from grader.worker import protocol
 
 # ---------------------------------------------------------------------------------------- decoder

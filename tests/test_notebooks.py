@@ -19,9 +19,10 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from grader.engine import assignment as assignments_mod
-from grader.engine import runner
+from grader.engine import session
 from grader.engine.model import Status
-from grader.engine.runner import GradeOptions, grade
+from grader.engine.runner import grade
+from grader.engine.session import GradeOptions
 from grader.worker import loader
 from grader.worker.loader import _has_call, _keep, _strip_magics, notebook_code, notebook_source
 
@@ -340,7 +341,7 @@ def test_all_mode_runs_every_cell(tmp_path, backprop):
 
 
 def test_all_mode_endless_training_cell_is_an_import_timeout(tmp_path, backprop, monkeypatch):
-    monkeypatch.setattr(runner, "IMPORT_TIMEOUT", 3.0)
+    monkeypatch.setattr(session, "IMPORT_TIMEOUT", 3.0)
     folder = tmp_path / "sub"
     folder.mkdir()
     write_nb(folder / "softmax.ipynb", [*softmax_cells(), "while True:\n    pass"])

@@ -31,10 +31,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.engine import judge, runner, sandbox
+from grader.engine import judge, session
 from grader.engine.assignment import Assignment, load
 from grader.engine.model import Check, CheckResult, Limits, Report, Status
-from grader.engine.runner import GradeOptions, grade
+from grader.engine.runner import grade
+from grader.engine.sandbox import bwrap
+from grader.engine.sandbox.isolation import bwrap_works, unprivileged_ids
+from grader.engine.session import GradeOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = Path(__file__).parent / "hostile"
@@ -61,7 +64,7 @@ def rlimits_usable() -> bool:
     able to read it (a pyenv Python under /root, mode 0700, is out of its reach)."""
     if not IS_ROOT:
         return True
-    uid, gid = sandbox._unprivileged_ids()
+    uid, gid = unprivileged_ids()
     try:
         return subprocess.run([sys.executable, "-I", "-c", "import numpy"], user=uid, group=gid,
                               extra_groups=[], cwd="/", capture_output=True, timeout=60).returncode == 0
@@ -69,7 +72,7 @@ def rlimits_usable() -> bool:
         return False
 
 
-BWRAP = pytest.param("bwrap", marks=pytest.mark.skipif(not sandbox.bwrap_works(),
+BWRAP = pytest.param("bwrap", marks=pytest.mark.skipif(not bwrap_works(),
                                                        reason="bubblewrap unavailable"))
 RLIMITS = pytest.param("rlimits", marks=pytest.mark.skipif(
     not rlimits_usable(), reason="as root, the sandbox user cannot run this Python (see "
@@ -79,13 +82,13 @@ MODES = [BWRAP, RLIMITS]
 RLIMITS_AS_ROOT = pytest.param("rlimits", marks=[
     RLIMITS.marks[0], pytest.mark.skipif(not IS_ROOT, reason="only a root grader runs the fallback "
                                          "as another user; as the same user this attack reaches it")])
-bwrap_only = pytest.mark.skipif(not sandbox.bwrap_works(), reason="bubblewrap unavailable")
+bwrap_only = pytest.mark.skipif(not bwrap_works(), reason="bubblewrap unavailable")
 
 
 # ------------------------------------------------------------------------------------------ helpers
 @pytest.fixture(autouse=True)
 def short_import_timeout(monkeypatch):
-    monkeypatch.setattr(runner, "IMPORT_TIMEOUT", 3.0)
+    monkeypatch.setattr(session, "IMPORT_TIMEOUT", 3.0)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -200,7 +203,7 @@ def test_endless_loop_at_import_times_out_each_check_once(workdir, mode):
     # the import is tried once: the other checks of the module reuse its failure
     assert g["softmax.stable"].duration < 1 and g["softmax.cross_entropy"].duration < 1
     assert g["layers.linear"].status == Status.MISSING  # another module: graded by a fresh worker
-    assert time.monotonic() - t0 < runner.IMPORT_TIMEOUT + 2 * SLACK
+    assert time.monotonic() - t0 < session.IMPORT_TIMEOUT + 2 * SLACK
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -363,7 +366,7 @@ def test_a_huge_file_hits_the_file_size_limit(workdir, mode):
 
 
 @bwrap_only
-@pytest.mark.skipif(not sandbox.bwrap_works() or not sandbox._bwrap_has_size(),
+@pytest.mark.skipif(not bwrap_works() or not bwrap.bwrap_has_size(),
                     reason="this bubblewrap cannot bound a tmpfs (--size, bubblewrap >= 0.8)")
 def test_filling_tmp_is_bounded(workdir):
     """/tmp and /dev/shm in the sandbox are tmpfs, i.e. the host's memory: bounded to 4 × and 1 × the
@@ -446,7 +449,7 @@ def test_killing_the_parent_does_not_reach_the_grader(workdir, mode):
 def test_kill_minus_one_stays_inside_the_pid_namespace(workdir):
     """kill(-1, SIGKILL) reaches every process of the sandbox user: in bwrap's pid namespace, only the
     sandbox. (In the fallback it would reach every process of that user on the machine: not run.)"""
-    uid, gid = sandbox._unprivileged_ids()
+    uid, gid = unprivileged_ids()
     # a process of the sandbox user outside the sandbox, started through a root parent
     keeper = subprocess.Popen(
         [sys.executable, "-c", "import subprocess\n"
@@ -517,7 +520,7 @@ def test_an_installed_copy_of_the_assignments_is_hidden(workdir, monkeypatch):
                           str(site / "assignments" / "backprop" / "oracle.py")])
     assert "FOUND" not in g.output
     assert g["softmax.values"].status == Status.FAILED
-    binds = sandbox._system_binds()
+    binds = bwrap.system_binds()
     assert any(binds[i:i + 2] == ["--tmpfs", str(site / "assignments")] for i in range(len(binds)))
 
 
@@ -570,10 +573,7 @@ def test_rlimits_reports_an_unreachable_python(workdir):
 
 def test_python_binds_come_after_the_tmp_tmpfs(tmp_path, monkeypatch):
     """A venv under /tmp (a CI checkout's .venv) must not be hidden by the sandbox's empty /tmp."""
-    rt = sandbox.Runtime(tmp_path)
-    w = sandbox.Worker(rt, tmp_path, Limits(), "bwrap")
-    monkeypatch.setattr(sandbox, "_system_binds", lambda: ["--ro-bind", "/tmp/venv", "/tmp/venv"])
-    cmd = w._bwrap_command({})
+    monkeypatch.setattr(bwrap, "system_binds", lambda: ["--ro-bind", "/tmp/venv", "/tmp/venv"])
+    cmd = bwrap.command(tmp_path, tmp_path / "submission", {}, Limits())
     tmpfs = max(i for i, a in enumerate(cmd) if a == "/tmp" and cmd[i - 1] == "--tmpfs")
     assert tmpfs < cmd.index("/tmp/venv")
-    shutil.rmtree(w.scratch_parent, ignore_errors=True)

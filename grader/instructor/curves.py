@@ -16,7 +16,8 @@ from typing import Optional
 from ..engine import assignment as assignments
 from . import SOURCE_ROOT
 from ..engine.figures import CURVES_FILE
-from ..engine.runner import GradeOptions, grade
+from ..engine.runner import grade
+from ..engine.session import GradeOptions
 
 ROOT = SOURCE_ROOT
 

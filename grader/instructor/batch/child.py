@@ -40,7 +40,8 @@ def report_dict(report) -> dict:
 
 def run(request: dict) -> dict:
     from grader.engine import assignment as assignments
-    from grader.engine.runner import GradeOptions, grade
+    from grader.engine.runner import grade
+    from grader.engine.session import GradeOptions
 
     opts = request.get("options") or {}
     data_dir = opts.get("data_dir")

@@ -21,7 +21,8 @@ from typing import Any, Callable, Optional, Sequence
 
 from grader.engine import assignment as assignments
 from grader.engine.fs import Budget
-from grader.engine.runner import IMPORT_TIMEOUT, select_checks
+from grader.engine.runner import select_checks
+from grader.engine.session import IMPORT_TIMEOUT
 
 from .archives import ArchiveRejected
 from .gradebook import FILENAME, Gradebook, now

@@ -1,0 +1,33 @@
+"""Starting, talking to and killing sandboxed workers.
+
+Isolation levels (the report states which one graded a submission):
+
+* ``bwrap`` (Linux with bubblewrap): the worker sees a read-only system and Python, a scratch copy of
+  the submission as its only writable place besides a private /tmp, no network, its own pid
+  namespace (everything it started dies with it), and nothing of the grader's project: not
+  reference/, not the hidden checks, not other submissions.
+* ``rlimits`` (no bubblewrap, e.g. macOS): resource limits, its own session/process group killed
+  whole, leftover processes hunted down by an environment token and (Linux) by making the grader a
+  child subreaper, a scratch copy as working directory. The file system and network stay visible:
+  weaker, and documented as such (docs/security.md).
+
+In both, a grader running as root runs student code as an unprivileged user (nobody by default).
+
+    isolation  which level a worker gets: is bubblewrap usable here, the sandbox user
+    bwrap      the bubblewrap command line: what the sandbox sees (binds, bounded tmpfs)
+    runtime    the folders a worker sees: the runtime (worker package, probes), the scratch copy
+    spawn      starting the worker process: resource limits, own session, dies with the grader
+    channel    the framed pipes to a worker: requests and replies with deadlines, bounded replies
+    reaper     killing what a worker left behind: its process group, token, re-parented orphans
+    errors     how talking to a worker fails: timeout, death, a reply too large
+    worker     Worker: one worker process serving one submission, composed of the above
+
+The names below are the package's interface for the rest of the engine.
+"""
+from .errors import ReplyTooLarge, WorkerDied, WorkerTimeout
+from .isolation import ISOLATION_MODES, describe_isolation, resolve_isolation
+from .runtime import Runtime
+from .worker import Worker
+
+__all__ = ["ISOLATION_MODES", "ReplyTooLarge", "Runtime", "Worker", "WorkerDied", "WorkerTimeout",
+           "describe_isolation", "resolve_isolation"]

@@ -1,0 +1,18 @@
+"""How talking to a worker fails: it runs out of time, it dies, or it sends more than allowed."""
+from __future__ import annotations
+
+from typing import Optional
+
+
+class WorkerTimeout(Exception):
+    pass
+
+
+class WorkerDied(Exception):
+    def __init__(self, message: str, returncode: Optional[int] = None):
+        super().__init__(message)
+        self.returncode = returncode
+
+
+class ReplyTooLarge(WorkerDied):
+    """A reply frame larger than the request allows: never read, the worker is killed."""

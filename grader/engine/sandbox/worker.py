@@ -1,0 +1,188 @@
+"""Worker: one sandboxed worker process serving one submission, reused across checks.
+
+Starting one is a composition of this package's steps: a scratch copy (runtime.py), the command
+(bwrap.py, or the bare Python under rlimits), the process (spawn.py), the channel (channel.py);
+killing one leaves nothing behind (reaper.py).
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Optional
+
+from ...worker import protocol
+from ..model import Limits
+from .. import fs
+from . import bwrap, reaper
+from .channel import DEFAULT_REPLY_BYTES, Channel, pipes
+from .errors import WorkerDied, WorkerTimeout
+from .isolation import unprivileged_ids
+from .runtime import Runtime, copy_submission
+from .spawn import spawn
+
+
+class Worker:
+    """One sandboxed worker process serving one submission, reused across checks."""
+
+    def __init__(self, runtime: Runtime, submission: Path, limits: Limits, isolation: str,
+                 notebook_mode: str = "definitions", data_dir: Optional[Path] = None,
+                 threads: int = 1):
+        self.runtime, self.submission, self.limits = runtime, submission, limits
+        self.isolation, self.notebook_mode, self.data_dir = isolation, notebook_mode, data_dir
+        self.threads = threads
+        self.proc: Optional[subprocess.Popen] = None
+        self.channel: Optional[Channel] = None
+        self.token = secrets.token_hex(16)
+        self._next_id = 0
+        self._root = os.geteuid() == 0
+        self.scratch_parent = Path(tempfile.mkdtemp(prefix="grader-sub-"))
+        self.scratch = self.scratch_parent / "submission"
+        self.output_path = self.scratch_parent / "output.log"
+
+    # --- life cycle -------------------------------------------------------------------------
+    def start(self, timeout: float = 60.0) -> None:
+        """Copy the submission, start the worker in its sandbox, wait for it to say it is ready."""
+        owner = unprivileged_ids() if self._root else None
+        self._make_scratch(owner)
+        if self.isolation == "rlimits":
+            reaper.become_subreaper()  # escaped (setsid, double-forked) processes come back to us
+        worker_ends, grader_ends = pipes()
+        try:
+            cmd, env, user = self._command(worker_ends, owner)
+            self.proc = spawn(cmd, env=env, cwd=self.scratch, output=self.output_path,
+                              pass_fds=worker_ends, limits=self.limits, user=user,
+                              count_processes=self._root)
+        except BaseException:
+            for fd in grader_ends:
+                os.close(fd)
+            raise
+        finally:
+            for fd in worker_ends:
+                os.close(fd)
+        self.channel = Channel(*grader_ends, died=self._died)
+        if not self.channel.read(timeout).get("ready"):
+            raise WorkerDied("the worker did not start")
+
+    def _make_scratch(self, owner: Optional[tuple[int, int]]) -> None:
+        copy_submission(self.submission, self.scratch, owner)
+        if owner:
+            # the sandbox user may reach its scratch copy, but must not replace output.log next to it
+            # by a symlink to a file that the grader would then show back as "the student's output"
+            os.chmod(self.scratch_parent, 0o711)
+
+    def _command(self, fds: tuple[int, int], owner: Optional[tuple[int, int]]
+                 ) -> tuple[list[str], dict[str, str], Optional[tuple[int, int]]]:
+        """(command, environment of the process started, user to start it as) for this isolation."""
+        boxed = self.isolation == "bwrap"
+        sub_path = bwrap.SUBMISSION_MOUNT if boxed else str(self.scratch)
+        rt_path = bwrap.RUNTIME_MOUNT if boxed else str(self.runtime.folder)
+        req_fd, res_fd = fds
+        config = {
+            "req_fd": req_fd, "res_fd": res_fd, "submission": sub_path,
+            "probes": f"{rt_path}/probes.py", "notebook_mode": self.notebook_mode,
+            "drop_to": list(owner) if (owner and boxed) else None,
+        }
+        boot = (f"import sys; sys.path.insert(0, {rt_path!r}); "
+                f"from gradeworker.main import main; main(sys.argv[1:])")
+        python = [sys.executable, "-I", "-B", "-c", boot, json.dumps(config)]
+        env = self._environment()
+        if not boxed:
+            return python, env, owner
+        # bwrap sets the worker's environment itself (--clearenv, --setenv) and drops to the user
+        sandbox = bwrap.command(self.runtime.folder, self.scratch, env, self.limits,
+                                data_dir=self.data_dir, as_root=self._root)
+        return sandbox + python, {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, None
+
+    def _environment(self) -> dict[str, str]:
+        """The worker's whole environment: nothing of the grader's leaks in."""
+        boxed = self.isolation == "bwrap"
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp" if boxed else str(self.scratch),
+            "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+            "OMP_NUM_THREADS": str(self.threads), "OPENBLAS_NUM_THREADS": str(self.threads),
+            "MKL_NUM_THREADS": str(self.threads), "MPLBACKEND": "Agg",
+            "GRADER_WORKER_TOKEN": self.token,
+        }
+        if self.data_dir:
+            env["GRADER_DATA"] = bwrap.DATA_MOUNT if boxed else str(self.data_dir)
+        return env
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """Kill the worker and everything it started; leave no process behind."""
+        if self.proc is None:
+            return
+        reaper.kill_worker(self.proc, self.token, unprivileged_ids()[0] if self._root else None)
+        if self.channel is not None:
+            self.channel.close()
+        self.proc = None
+
+    def close(self, graceful: bool = True) -> None:
+        """Shut the worker down (politely when `graceful` and it is idle), kill what is left."""
+        if graceful and self.alive():
+            try:
+                self.channel.write(protocol.dumps({"op": "shutdown"}), time.monotonic() + 1)
+                self.proc.wait(timeout=2)
+            except (OSError, WorkerDied, WorkerTimeout, subprocess.TimeoutExpired):
+                pass
+        self.kill()
+        fs.remove_tree(self.scratch_parent)  # iterative, never raises: student code made this tree
+
+    # --- requests ---------------------------------------------------------------------------
+    def output_size(self) -> int:
+        try:
+            return self.output_path.stat().st_size
+        except OSError:
+            return 0
+
+    def read_output(self, since: int, limit: int = 8000) -> str:
+        """What student code printed since `since`, truncated: only ever shown, never parsed."""
+        try:  # O_NOFOLLOW: never show another file, should output.log have been replaced by a link
+            with os.fdopen(os.open(self.output_path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as f:
+                f.seek(since)
+                data = f.read(limit + 1)
+        except OSError:
+            return ""
+        text = data[:limit].decode("utf-8", errors="replace")
+        return text + ("\n… (output truncated)" if len(data) > limit else "")
+
+    def request(self, message: dict, timeout: float, max_bytes: int = DEFAULT_REPLY_BYTES) -> dict:
+        """Send one request and wait for its reply, all within `timeout` seconds.
+
+        A reply larger than `max_bytes` is never read (ReplyTooLarge): the grader's memory per
+        reply is bounded by what the check expects, not by what the worker sends.
+        """
+        deadline = time.monotonic() + timeout
+        self._next_id += 1
+        self.channel.write(protocol.dumps(dict(message, id=self._next_id)), deadline)
+        reply = self.channel.read(deadline - time.monotonic(), max_bytes)
+        if reply.get("id") != self._next_id:
+            # the worker answers each request exactly once: any other frame was written by student
+            # code on the result pipe. Its channel cannot be trusted any more: the caller kills it.
+            raise WorkerDied("the worker's result channel carried a frame that is not the reply "
+                             "(did the code write to the grader's pipe?)")
+        return reply
+
+    def _died(self) -> WorkerDied:
+        code = None
+        if self.proc is not None:
+            try:
+                code = self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        if code is not None and code < 0:
+            how = f"was killed by signal {signal.Signals(-code).name}"
+        elif code is not None:
+            how = f"exited with code {code}"
+        else:
+            how = "closed its channel"
+        return WorkerDied(f"the worker process {how}", code)
