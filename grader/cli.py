@@ -438,10 +438,11 @@ def gradescope(assignment_name: str, output: Path) -> None:
 def similarity(submissions: Path, assignment: str, out: Path, threshold: Optional[float]) -> None:
     """Screen a class for copies: pairwise similarity of the students' code, the template's lines
     discounted (copydetect's winnowing). Same layouts as `grade batch`. See docs/similarity.md."""
-    from .instructor.similarity import DEFAULT_THRESHOLD, screen
+    from .instructor.batch.screen import screen_class
+    from .instructor.similarity import DEFAULT_THRESHOLD
 
     asg = _load_assignment(assignment)
-    pairs = screen(submissions, asg.name, out, DEFAULT_THRESHOLD if threshold is None else threshold)
+    pairs = screen_class(submissions, asg.name, out, DEFAULT_THRESHOLD if threshold is None else threshold)
     for p in pairs[:20]:
         click.echo(f"{p.similarity:6.1%}  {p.student_a} ~ {p.student_b}  ({p.module}.py, {p.overlap} tokens)")
     if len(pairs) > 20:

@@ -10,7 +10,8 @@ import yaml
 
 from grader.engine import assignment
 from grader.instructor.batch.archives import ArchiveLimits, ArchiveRejected, read_zip, safe_relpath
-from grader.instructor.batch.layouts import content_hash, discover, find_root, read_entry, write_files
+from grader.instructor.batch.layouts import content_hash, discover, find_root, read_entry
+from grader.instructor.isolated.grade import write_files
 
 ASG = assignment.load("backprop")
 SOFTMAX = (Path(__file__).resolve().parents[1] / "reference" / "backprop" / "softmax.py").read_bytes()

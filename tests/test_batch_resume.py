@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from batch_class import build_gradescope_class
-from grader.instructor.batch.pool import grade_submission
+from grader.instructor.isolated.grade import GradeRequest, grade_isolated
 from grader.engine.assignment import load
 from grader.cli import main
 
@@ -199,13 +199,13 @@ def test_budget_stops_a_hung_submission_and_others_go_on(tmp_path):
 def test_a_crash_of_the_grading_is_that_submissions_error():
     softmax = (Path(__file__).resolve().parents[1] / "reference" / "backprop" / "softmax.py").read_bytes()
     # the grading process itself fails (here: an assignment the engine cannot load)
-    r = grade_submission({"student": "x", "files": {"softmax.py": softmax}, "assignment": "no_such_assignment",
-                          "check_ids": None, "options": {}, "budget": 60})
-    assert not r["ok"] and r["status"] == "error" and "crashed" in r["message"]
-    assert "Traceback (most recent call last)" in r["traceback"] and "KeyError" in r["traceback"]
-    ok = grade_submission({"student": "y", "files": {"softmax.py": softmax}, "assignment": "backprop",
-                           "check_ids": ["softmax.values"], "options": {}, "budget": 60})
-    assert ok["ok"] and ok["report"]["score"] == 3 and ok["report"]["hidden_included"]
+    r = grade_isolated(GradeRequest(assignment="no_such_assignment", files={"softmax.py": softmax}, name="x",
+                                    budget=60))
+    assert r.status == "error" and "crashed" in r.message and r.checks == []
+    assert "Traceback (most recent call last)" in r.internal[0] and "KeyError" in r.internal[0]
+    ok = grade_isolated(GradeRequest(assignment="backprop", files={"softmax.py": softmax}, name="y",
+                                     check_ids=["softmax.values"], budget=60))
+    assert ok.status == "graded" and ok.score == 3 and ok.hidden_included and ok.submission == "y"
 
 
 def test_usage_errors_exit_2(tmp_path):

@@ -6,7 +6,7 @@ Windows separators or drive letters), no symbolic links, hard links, devices, FI
 mode bits of the entry), no encrypted entries, no nested archives (by name and by magic bytes), a
 bounded number of entries and bounded uncompressed sizes (counted while decompressing, not taken
 from the headers, which a zip bomb can fake). The result is a mapping of safe relative paths to
-bytes; `layouts.write_files` writes it into the submission's own folder only.
+bytes; `grader.instructor.isolated.grade.write_files` writes it into the submission's own folder only.
 """
 from __future__ import annotations
 

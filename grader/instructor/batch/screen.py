@@ -1,10 +1,11 @@
 """The similarity screen of a batch: run it after grading, keep it in the gradebook, write OUT/similarity/.
 
-`grade batch` (more than one submission, unless `--no-similarity`) reads the class again exactly as
-`grade similarity` does (grader/instructor/similarity.py: the same bounded, link-free reading; code is only
-read, never run) and compares it. The result is stored in the gradebook (one transaction, replacing
-the previous run's), so `grade report DIR` rebuilds the report's section, `similarity/similarity.csv`
-and the side-by-side pages from the gradebook alone, with SUBMISSIONS gone or changed.
+`grade batch` (more than one submission, unless `--no-similarity`) compares the code its intake
+already read (intake.py: each submission read once; grader/instructor/similarity.py does the
+comparing; code is only read, never run). The result is stored in the gradebook (one transaction,
+replacing the previous run's), so `grade report DIR` rebuilds the report's section,
+`similarity/similarity.csv` and the side-by-side pages from the gradebook alone, with SUBMISSIONS
+gone or changed. `grade similarity` (`screen_class`) reads a class through the same intake.
 
 A re-run whose class is unchanged (the same students with the same content hashes, threshold and
 grader) keeps the stored screen instead of comparing again; `--force` compares again.
@@ -22,11 +23,12 @@ from math import comb
 from pathlib import Path
 from typing import Any, Optional
 
+from grader.instructor import similarity
+from grader.instructor.similarity import FOLDER, MAX_LISTED
+
 from .archives import ArchiveLimits
 from .gradebook import Gradebook, now
-
-FOLDER = "similarity"  # under OUT: similarity.csv and one page per listed pair
-MAX_LISTED = 100  # pairs in report.html's table, each with its side-by-side page; all are in the CSV
+from .intake import Submission
 
 
 def page_name(student_a: str, student_b: str, module: str) -> str:
@@ -37,23 +39,32 @@ def page_name(student_a: str, student_b: str, module: str) -> str:
 def class_key(hashes: dict[str, str], threshold: float, version: str) -> str:
     """What the screen's result depends on: the class's files (their content hashes), the threshold,
     the grader's version and this screen's own code."""
-    from grader.instructor import similarity
-
     h = hashlib.sha256(json.dumps([sorted(hashes.items()), threshold, version]).encode())
     for source in (Path(similarity.__file__), Path(__file__)):
         h.update(source.read_bytes())
     return h.hexdigest()
 
 
-def run_screen(gb: Gradebook, submissions: Path, assignment: str, limits: ArchiveLimits,
-               threshold: float, key: str = "") -> Optional[dict[str, Any]]:
-    """Screen the class in SUBMISSIONS, store the result in the gradebook and return its summary.
+def compared(subs: list[Submission]) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """The intake's code of every readable submission, and notes on what is not compared."""
+    codes: dict[str, dict[str, str]] = {}
+    notes: list[str] = []
+    for s in subs:
+        if s.status:
+            notes.append(f"{s.student}: not compared ({s.message})")
+        else:
+            codes[s.student] = s.code or {}
+            notes.extend(s.code_notes)
+    return codes, notes
+
+
+def run_screen(gb: Gradebook, subs: list[Submission], assignment: str, threshold: float,
+               key: str = "") -> Optional[dict[str, Any]]:
+    """Screen the class the intake read, store the result in the gradebook and return its summary.
 
     None, and nothing stored, when fewer than two submissions could be read. With a `key`
     (class_key) equal to the stored screen's, the stored screen stands (its summary is returned).
     """
-    from grader.instructor import similarity
-
     stored = json.loads(gb.get_meta("similarity") or "null")
     if key and stored is not None and stored.get("key") == key and stored["status"] == "done":
         return {**stored, "reused": True}
@@ -67,7 +78,8 @@ def run_screen(gb: Gradebook, submissions: Path, assignment: str, limits: Archiv
         with tempfile.TemporaryDirectory(prefix="grade-batch-similarity-") as tmp:
             staged = Path(tmp) / "class"
             staged.mkdir()
-            students, notes = similarity.stage(submissions, assignment, staged, limits)
+            codes, notes = compared(subs)
+            students = similarity.stage(codes, staged)
             summary.update(submissions=len(students), student_pairs=comb(len(students), 2), notes=notes)
             if len(students) < 2:
                 gb.set_similarity(None)  # nothing to compare: the report has no section
@@ -95,8 +107,6 @@ def run_screen(gb: Gradebook, submissions: Path, assignment: str, limits: Archiv
 
 def write_outputs(out: Path, gb: Gradebook) -> tuple[Optional[dict], list[dict]]:
     """OUT/similarity/ from the stored screen (emptied of a previous run's files first); (summary, pairs)."""
-    from grader.instructor.similarity import Pair, write_csv
-
     from .html import write_pair_page
 
     folder = Path(out) / FOLDER
@@ -109,7 +119,7 @@ def write_outputs(out: Path, gb: Gradebook) -> tuple[Optional[dict], list[dict]]
             folder.rmdir()
         return summary, []
     folder.mkdir(exist_ok=True)
-    write_csv(folder / "similarity.csv", [Pair(p["student_a"], p["student_b"], p["module"], p["similarity_a"],
+    similarity.write_csv(folder / "similarity.csv", [similarity.Pair(p["student_a"], p["student_b"], p["module"], p["similarity_a"],
                                                p["similarity_b"], p["overlap"]) for p in pairs])
     for p in pairs[:MAX_LISTED]:
         a, b = (p["student_a"], p["module"]), (p["student_b"], p["module"])
@@ -117,3 +127,30 @@ def write_outputs(out: Path, gb: Gradebook) -> tuple[Optional[dict], list[dict]]
             p["page"] = f"{FOLDER}/{page_name(p['student_a'], p['student_b'], p['module'])}"
             write_pair_page(Path(out) / p["page"], p, code[a], code[b], summary["threshold"])
     return summary, pairs
+
+
+def screen_class(submissions: Path, name: str, out: Path, threshold: float = similarity.DEFAULT_THRESHOLD,
+                 limits: Optional[ArchiveLimits] = None) -> list[similarity.Pair]:
+    """`grade similarity`: read the class in SUBMISSIONS as `grade batch` does, compare it pairwise,
+    write similarity.csv, similarity.html (copydetect's report) and similarity-notes.txt in `out`."""
+    from grader.engine import assignment as assignments
+
+    from .intake import take_in
+    from .layouts import discover
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    asg = assignments.load(name)
+    codes, notes = compared(list(take_in(discover(Path(submissions), asg), asg, limits or ArchiveLimits(),
+                                         keep_code=True)))
+    with tempfile.TemporaryDirectory(prefix="grader-similarity-") as tmp:
+        staged = Path(tmp) / "class"
+        staged.mkdir()
+        students = similarity.stage(codes, staged)
+        found = similarity.detect(staged, name, Path(tmp), threshold, html_out=out / "similarity.html")
+        if found.file_pairs:
+            found.detector.generate_html_report()
+    similarity.write_csv(out / "similarity.csv", found.pairs)
+    (out / "similarity-notes.txt").write_text(
+        f"{len(students)} submissions compared, threshold {threshold:g}\n" + "".join(n + "\n" for n in notes))
+    return found.pairs
