@@ -22,6 +22,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence
@@ -30,6 +31,7 @@ from grader.engine import assignment as assignments
 from grader.engine.model import Check
 from grader.engine.runner import select_checks
 from grader.instructor.isolated.grade import GradeRequest, default_budget
+from grader.instructor.isolated.process import warm_up
 
 from .archives import ArchiveLimits
 from .gradebook import FILENAME, Gradebook, check_rows, now
@@ -69,7 +71,7 @@ class BatchSummary:
     gone: list[str] = field(default_factory=list)  # recorded earlier, no longer in SUBMISSIONS
     elapsed: float = 0.0
     similarity: Optional[dict] = None  # the screen's summary (grader/instructor/batch/screen.py), None: not run
-    similarity_seconds: float = 0.0  # what the similarity screen added
+    similarity_seconds: float = 0.0  # what the similarity screen added after the grading (it runs beside it)
 
 
 def grader_version(asg) -> str:
@@ -231,17 +233,21 @@ def grade_and_record(gb: Gradebook, jobs: list[Job], asg_name: str, version: str
     return graded
 
 
-def screen(gb: Gradebook, subs: list[Submission], asg_name: str, version: str,
-           opts: BatchOptions) -> Optional[dict]:
-    """The similarity screen of the class the intake read (more than one readable entry), or none."""
-    if not (opts.similarity and sum(s.entry.layout != "unrecognised" for s in subs) > 1):
-        gb.set_similarity(None)  # the report reflects this run: no screen, no section
-        return None
-    from .screen import class_key, run_screen
+def start_screen(gb: Gradebook, subs: list[Submission], asg_name: str, version: str, opts: BatchOptions,
+                 background: ThreadPoolExecutor) -> Callable[[], Optional[dict]]:
+    """Start the similarity screen of the class the intake read (more than one readable entry) in
+    `background`, beside the grading; the function returned waits for it and stores it."""
+    from .screen import class_key, compare, store, stored_screen
 
+    if not (opts.similarity and sum(s.entry.layout != "unrecognised" for s in subs) > 1):
+        return lambda: gb.set_similarity(None)  # the report reflects this run: no screen, no section
     key = "" if opts.force else class_key({s.student: s.content_hash for s in subs}, opts.similarity_threshold,
                                           version)
-    return run_screen(gb, subs, asg_name, opts.similarity_threshold, key)
+    kept = stored_screen(gb, key)
+    if kept is not None:
+        return lambda: kept
+    comparing = background.submit(compare, subs, asg_name, opts.similarity_threshold, key)
+    return lambda: store(gb, comparing.result())
 
 
 def run_batch(opts: BatchOptions, progress_factory=None) -> BatchSummary:
@@ -255,7 +261,10 @@ def run_batch(opts: BatchOptions, progress_factory=None) -> BatchSummary:
     out.mkdir(parents=True, exist_ok=True)
     version = grader_version(asg)
     summary = BatchSummary()
-    with Gradebook(out / FILENAME) as gb, tempfile.TemporaryDirectory(prefix="grade-batch-") as spool_dir:
+    if opts.scheduler is None:
+        warm_up()  # the forkserver imports torch and the checks while the class is read
+    with Gradebook(out / FILENAME) as gb, tempfile.TemporaryDirectory(prefix="grade-batch-") as spool_dir, \
+            ThreadPoolExecutor(1, thread_name_prefix="similarity") as background:
         gb.claim(asg.name, opts.feedback, sorted(sel.ids, key=sel.order.get))
         entries = discover(Path(opts.submissions), asg)
         pre: list[str] = []
@@ -266,10 +275,11 @@ def run_batch(opts: BatchOptions, progress_factory=None) -> BatchSummary:
         prog = (progress_factory or Progress)(len(jobs), summary.skipped, quiet=opts.quiet)
         for line in pre:
             prog.log(line)
+        screened = start_screen(gb, subs, asg.name, version, opts, background)
         summary.graded = grade_and_record(gb, jobs, asg.name, version, sel, opts, prog)
         t_screen = time.monotonic()
-        summary.similarity = screen(gb, subs, asg.name, version, opts)
-        summary.similarity_seconds = time.monotonic() - t_screen
+        summary.similarity = screened()
+        summary.similarity_seconds = time.monotonic() - t_screen  # what the screen added after grading
         summary.files = write_reports(out, gb=gb, feedback=opts.feedback)
         summary.statuses = dict(Counter(s["status"] for s in gb.submissions()))
     summary.elapsed = time.monotonic() - t0

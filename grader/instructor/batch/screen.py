@@ -19,6 +19,7 @@ import hashlib
 import json
 import tempfile
 import time
+from dataclasses import dataclass, field
 from math import comb
 from pathlib import Path
 from typing import Any, Optional
@@ -58,16 +59,26 @@ def compared(subs: list[Submission]) -> tuple[dict[str, dict[str, str]], list[st
     return codes, notes
 
 
-def run_screen(gb: Gradebook, subs: list[Submission], assignment: str, threshold: float,
-               key: str = "") -> Optional[dict[str, Any]]:
-    """Screen the class the intake read, store the result in the gradebook and return its summary.
-
-    None, and nothing stored, when fewer than two submissions could be read. With a `key`
-    (class_key) equal to the stored screen's, the stored screen stands (its summary is returned).
-    """
+def stored_screen(gb: Gradebook, key: str) -> Optional[dict[str, Any]]:
+    """The stored screen's summary when `key` (class_key) is the one it was made for: it stands."""
     stored = json.loads(gb.get_meta("similarity") or "null")
     if key and stored is not None and stored.get("key") == key and stored["status"] == "done":
         return {**stored, "reused": True}
+    return None
+
+
+@dataclass
+class Screened:
+    """One comparison of a class: its summary (None: fewer than two readable submissions), the
+    flagged pairs, the code of the flagged files."""
+
+    summary: Optional[dict[str, Any]]
+    pairs: list = field(default_factory=list)
+    code: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+def compare(subs: list[Submission], assignment: str, threshold: float, key: str = "") -> Screened:
+    """Compare the class the intake read (no gradebook: the batch runs this beside the grading)."""
     t0 = time.monotonic()
     summary: dict[str, Any] = {"threshold": threshold, "ran_at": now(), "status": "done", "message": "",
                                "submissions": 0, "student_pairs": 0, "file_pairs": 0, "flagged": 0, "notes": [],
@@ -82,8 +93,7 @@ def run_screen(gb: Gradebook, subs: list[Submission], assignment: str, threshold
             students = similarity.stage(codes, staged)
             summary.update(submissions=len(students), student_pairs=comb(len(students), 2), notes=notes)
             if len(students) < 2:
-                gb.set_similarity(None)  # nothing to compare: the report has no section
-                return None
+                return Screened(None)  # nothing to compare: the report has no section
             found = similarity.detect(staged, assignment, Path(tmp), threshold)
             pairs, code = found.pairs, found.code
             summary.update(file_pairs=found.file_pairs, flagged=len(pairs))
@@ -93,16 +103,22 @@ def run_screen(gb: Gradebook, subs: list[Submission], assignment: str, threshold
         summary.update(status="failed", message=f"{type(exc).__name__}: {exc}"[:500])
         pairs, code = [], {}
     summary["seconds"] = round(time.monotonic() - t0, 2)
+    return Screened(summary, pairs, code)
+
+
+def store(gb: Gradebook, screened: Screened) -> Optional[dict[str, Any]]:
+    """Keep a comparison in the gradebook (replacing the previous one); its summary."""
+    pairs, code = screened.pairs, screened.code
     # every flagged pair is stored; the code and spans only of those listed (they get a page)
     wanted = {(s, p.module) for p in pairs[:MAX_LISTED] for s in (p.student_a, p.student_b)}
-    gb.set_similarity(summary,
+    gb.set_similarity(screened.summary,
                       [{"student_a": p.student_a, "student_b": p.student_b, "module": p.module,
                         "similarity_a": p.similarity_a, "similarity_b": p.similarity_b, "overlap": p.overlap,
                         "spans_a": [list(s) for s in p.spans_a] if i < MAX_LISTED else [],
                         "spans_b": [list(s) for s in p.spans_b] if i < MAX_LISTED else []}
                        for i, p in enumerate(pairs)],
                       [(s, m, code[(s, m)]) for s, m in sorted(wanted)])
-    return summary
+    return screened.summary
 
 
 def write_outputs(out: Path, gb: Gradebook) -> tuple[Optional[dict], list[dict]]:

@@ -29,15 +29,27 @@ def _watch_parent(parent: int) -> None:
             os._exit(70)
 
 
+def _limit_threads(threads: int) -> None:
+    """The judge's torch (the oracles) on `threads` threads, like the sandboxed worker: a grading is
+    one core's work, and `--jobs N` gradings on N cores must not each start a thread per core."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a core dependency
+        return
+    torch.set_num_threads(max(1, threads))
+
+
 def run(request: dict) -> dict:
     """Grade the request's folder; the result as plain data (the report with its instructor-only details)."""
     from grader.engine import assignment as assignments
     from grader.engine.runner import GradeOptions, grade
 
+    threads = int(request.get("threads", 1))
+    _limit_threads(threads)
     data_dir = request.get("data_dir")
     options = GradeOptions(isolation=request.get("isolation", "auto"),
                            notebook_mode=request.get("notebook_mode", "definitions"),
-                           data_dir=Path(data_dir) if data_dir else None, threads=int(request.get("threads", 1)))
+                           data_dir=Path(data_dir) if data_dir else None, threads=threads)
     asg = assignments.load(request["assignment"])
     report = grade(Path(request["submission"]), asg, hidden=bool(request.get("hidden", True)), options=options,
                    check_ids=request.get("check_ids") or None)

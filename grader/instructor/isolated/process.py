@@ -53,6 +53,15 @@ def fork_context():
     return _FORK_CONTEXT
 
 
+def warm_up() -> None:
+    """Start the forkserver now (it imports torch and every assignment's checks, ~2 s), so that it
+    is ready by the time the first submission is to be graded; nothing where there is none."""
+    if fork_context() is not None:
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 class GradingProcess:
     """A grading process, forked or spawned: wait with a timeout, kill its group, its exit code.
 
