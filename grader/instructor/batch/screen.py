@@ -29,7 +29,7 @@ from grader.instructor.similarity import FOLDER, MAX_LISTED
 
 from .archives import ArchiveLimits
 from .gradebook import Gradebook, now
-from .intake import Submission
+from .intake import Submission, take_in
 
 
 def page_name(student_a: str, student_b: str, module: str) -> str:
@@ -151,7 +151,6 @@ def screen_class(submissions: Path, name: str, out: Path, threshold: float = sim
     write similarity.csv, similarity.html (copydetect's report) and similarity-notes.txt in `out`."""
     from grader.engine import assignment as assignments
 
-    from .intake import take_in
     from .layouts import discover
 
     out = Path(out)
