@@ -222,6 +222,9 @@ class Gradebook:
                                             r["started_at"], r["attempts"], r["message"])
                 for r in self.db.execute("SELECT * FROM submissions")}
 
+    def submission(self, student: str) -> dict[str, Any]:
+        return dict(self.db.execute("SELECT * FROM submissions WHERE student = ?", (student,)).fetchone())
+
     def submissions(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.db.execute("SELECT * FROM submissions ORDER BY student")]
 

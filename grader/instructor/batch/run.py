@@ -215,18 +215,26 @@ def _request_of(asg_name: str, sel: Selection, opts: BatchOptions, carry_files: 
 
 
 def grade_and_record(gb: Gradebook, jobs: list[Job], asg_name: str, version: str, sel: Selection,
-                     opts: BatchOptions, prog) -> int:
-    """Grade the jobs (local pool or Dask), recording each as it finishes; how many were graded."""
+                     opts: BatchOptions, prog, reports: Path) -> set[str]:
+    """Grade the jobs (local pool or Dask), recording each as it finishes; the students graded.
+
+    A graded student's feedback is written at once, while the others are still being graded (it
+    depends only on that student's rows); write_reports then leaves it as it is."""
+    from .feedback import student_report, write_feedback
     from .pool import DaskPool, LocalPool
 
     pool = DaskPool(opts.scheduler) if opts.scheduler is not None else LocalPool(opts.jobs)
-    graded = 0
+    graded: set[str] = set()
     try:
         for job, result in pool.run(jobs, _request_of(asg_name, sel, opts, carry_files=pool.name == "dask")):
             shutil.rmtree(job.folder, ignore_errors=True)
             sub = record(gb, job, result, asg_name, version, sel.order)
-            graded += 1
+            graded.add(sub["student"])
             prog.advance(sub["student"], sub["status"], *gb.total(sub["student"]), sub["duration"])
+            rows = gb.checks(sub["student"])
+            if rows:  # nothing ran (a crash): its feedback lists the class's checks, written at the end
+                write_feedback(reports / sub["student"],
+                               student_report(gb.submission(sub["student"]), rows, [], opts.feedback))
     finally:
         prog.stop()
         pool.close()
@@ -276,18 +284,22 @@ def run_batch(opts: BatchOptions, progress_factory=None) -> BatchSummary:
         for line in pre:
             prog.log(line)
         screened = start_screen(gb, subs, asg.name, version, opts, background)
-        summary.graded = grade_and_record(gb, jobs, asg.name, version, sel, opts, prog)
+        graded = grade_and_record(gb, jobs, asg.name, version, sel, opts, prog, out / "reports")
+        summary.graded = len(graded)
         t_screen = time.monotonic()
         summary.similarity = screened()
         summary.similarity_seconds = time.monotonic() - t_screen  # what the screen added after grading
-        summary.files = write_reports(out, gb=gb, feedback=opts.feedback)
+        summary.files = write_reports(out, gb=gb, feedback=opts.feedback, written=graded)
         summary.statuses = dict(Counter(s["status"] for s in gb.submissions()))
     summary.elapsed = time.monotonic() - t0
     return summary
 
 
-def write_reports(out: Path, gb: Optional[Gradebook] = None, feedback: Optional[str] = None) -> list[Path]:
+def write_reports(out: Path, gb: Optional[Gradebook] = None, feedback: Optional[str] = None,
+                  written: Iterable[str] = ()) -> list[Path]:
     """grades.csv, reports/<student>/, similarity/ and report.html from the gradebook in `out` (nothing graded).
+
+    `written`: students whose feedback this run wrote already (with the same policy), left as they are.
 
     The similarity section comes from the screen stored by the last `grade batch`, not from
     SUBMISSIONS (which may have changed or gone since): the page and similarity/ always agree.
@@ -319,8 +331,11 @@ def write_reports(out: Path, gb: Optional[Gradebook] = None, feedback: Optional[
             by_student.setdefault(r["student"], []).append(r)
         files = [write_grades_csv(out / "grades.csv", subs, rows, order)]
         reports = out / "reports"
+        done = set(written)
         for s in subs:
-            write_feedback(reports / s["student"], student_report(s, by_student.get(s["student"], []), columns, policy))
+            if s["student"] not in done or s["student"] not in by_student:
+                write_feedback(reports / s["student"],
+                               student_report(s, by_student.get(s["student"], []), columns, policy))
         files.append(reports)
         screen, pairs = write_outputs(out, gb)
         if screen is not None and screen["status"] == "done":
