@@ -219,3 +219,23 @@ def test_usage_errors_exit_2(tmp_path):
     assert r.exit_code == 0  # an empty class is a batch that ran
     r = cli("batch", tmp_path / "class", "-a", "relu_fit", "--out", tmp_path / "o")
     assert r.exit_code == 2 and "gradebook of 'backprop'" in r.output
+
+
+def test_each_submission_is_read_once_for_planning_grading_and_the_similarity_screen(tmp_path, monkeypatch):
+    """One intake (issue 14): the batch reads a submission's files once, whatever uses them."""
+    from grader.instructor.batch import intake
+    from grader.instructor.batch.run import BatchOptions, run_batch
+
+    softmax = (Path(__file__).resolve().parents[1] / "reference" / "backprop" / "softmax.py").read_text()
+    klass = tmp_path / "class"
+    for i, name in enumerate(["ann", "bob", "cat"]):
+        (klass / name).mkdir(parents=True)
+        (klass / name / "softmax.py").write_text(softmax + f"\n# {i}\n")
+    reads: list[str] = []
+    real = intake.read_entry
+    monkeypatch.setattr(intake, "read_entry", lambda e, *a, **k: reads.append(e.student) or real(e, *a, **k))
+    summary = run_batch(BatchOptions(submissions=klass, assignment="backprop", out=tmp_path / "out", jobs=2,
+                                     tasks=["softmax"], only=["softmax.values"], quiet=True))
+    assert summary.graded == 3 and summary.statuses == {"graded": 3}
+    assert summary.similarity is not None and summary.similarity["submissions"] == 3  # screened: read for it too
+    assert sorted(reads) == ["ann", "bob", "cat"]

@@ -223,6 +223,7 @@ class Gradebook:
                 for r in self.db.execute("SELECT * FROM submissions")}
 
     def submission(self, student: str) -> dict[str, Any]:
+        """The row of a recorded student."""
         return dict(self.db.execute("SELECT * FROM submissions WHERE student = ?", (student,)).fetchone())
 
     def submissions(self) -> list[dict[str, Any]]:
