@@ -415,7 +415,8 @@ def batch(submissions: Path, assignment: str, out: Path, jobs: Optional[int], fo
             click.echo(f"kept in the gradebook, no longer in {submissions}: {', '.join(summary.gone)}")
         sim = summary.similarity
         if sim is not None and sim["status"] == "done":
-            how = "the class is unchanged: kept" if sim.get("reused") else f"{summary.similarity_seconds:.1f} s"
+            # the screen's own time (it runs beside the grading: summary.similarity_seconds is what it added)
+            how = "the class is unchanged: kept" if sim.get("reused") else f"{float(sim.get('seconds', 0)):.1f} s"
             click.echo(f"similarity: {sim['flagged']} flagged pair(s) among {sim['submissions']} submissions "
                        f"(threshold {sim['threshold']:g}; {how}): report.html#similarity")
         elif sim is not None:
@@ -474,10 +475,11 @@ def gradescope(assignment_name: str, output: Path) -> None:
 def similarity(submissions: Path, assignment: str, out: Path, threshold: Optional[float]) -> None:
     """Screen a class for copies: pairwise similarity of the students' code, the template's lines
     discounted (copydetect's winnowing). Same layouts as `grade batch`. See docs/similarity.md."""
-    from .instructor.similarity import DEFAULT_THRESHOLD, screen
+    from .instructor.batch.screen import screen_class
+    from .instructor.similarity import DEFAULT_THRESHOLD
 
     asg = _load_assignment(assignment)
-    pairs = screen(submissions, asg.name, out, DEFAULT_THRESHOLD if threshold is None else threshold)
+    pairs = screen_class(submissions, asg.name, out, DEFAULT_THRESHOLD if threshold is None else threshold)
     for p in pairs[:20]:
         click.echo(f"{p.similarity:6.1%}  {p.student_a} ~ {p.student_b}  ({p.module}.py, {p.overlap} tokens)")
     if len(pairs) > 20:

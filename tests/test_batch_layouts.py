@@ -12,7 +12,8 @@ from grader.engine import assignment
 from grader.engine.fs import Budget
 from grader.engine.submission_root import find_root
 from grader.instructor.batch.archives import ArchiveRejected, read_zip, safe_relpath
-from grader.instructor.batch.layouts import content_hash, discover, read_entry, write_files
+from grader.instructor.batch.layouts import content_hash, discover, read_entry
+from grader.instructor.isolated.grade import write_files
 
 ASG = assignment.load("backprop")
 SOFTMAX = (Path(__file__).resolve().parents[1] / "reference" / "backprop" / "softmax.py").read_bytes()

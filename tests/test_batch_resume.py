@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from batch_class import build_gradescope_class
-from grader.instructor.batch.pool import grade_submission
+from grader.instructor.isolated.grade import GradeRequest, grade_isolated
 from grader.engine.assignment import load
 from grader.cli import main
 
@@ -199,13 +199,13 @@ def test_budget_stops_a_hung_submission_and_others_go_on(tmp_path):
 def test_a_crash_of_the_grading_is_that_submissions_error():
     softmax = (Path(__file__).resolve().parents[1] / "reference" / "backprop" / "softmax.py").read_bytes()
     # the grading process itself fails (here: an assignment the engine cannot load)
-    r = grade_submission({"student": "x", "files": {"softmax.py": softmax}, "assignment": "no_such_assignment",
-                          "check_ids": None, "options": {}, "budget": 60})
-    assert not r["ok"] and r["status"] == "error" and "crashed" in r["message"]
-    assert "Traceback (most recent call last)" in r["traceback"] and "KeyError" in r["traceback"]
-    ok = grade_submission({"student": "y", "files": {"softmax.py": softmax}, "assignment": "backprop",
-                           "check_ids": ["softmax.values"], "options": {}, "budget": 60})
-    assert ok["ok"] and ok["report"]["score"] == 3 and ok["report"]["hidden_included"]
+    r = grade_isolated(GradeRequest(assignment="no_such_assignment", files={"softmax.py": softmax}, name="x",
+                                    budget=60))
+    assert r.status == "error" and "crashed" in r.message and r.checks == []
+    assert "Traceback (most recent call last)" in r.internal[0] and "KeyError" in r.internal[0]
+    ok = grade_isolated(GradeRequest(assignment="backprop", files={"softmax.py": softmax}, name="y",
+                                     check_ids=["softmax.values"], budget=60))
+    assert ok.status == "graded" and ok.score == 3 and ok.hidden_included and ok.submission == "y"
 
 
 def test_usage_errors_exit_2(tmp_path):
@@ -219,3 +219,23 @@ def test_usage_errors_exit_2(tmp_path):
     assert r.exit_code == 0  # an empty class is a batch that ran
     r = cli("batch", tmp_path / "class", "-a", "relu_fit", "--out", tmp_path / "o")
     assert r.exit_code == 2 and "gradebook of 'backprop'" in r.output
+
+
+def test_each_submission_is_read_once_for_planning_grading_and_the_similarity_screen(tmp_path, monkeypatch):
+    """One intake (issue 14): the batch reads a submission's files once, whatever uses them."""
+    from grader.instructor.batch import intake
+    from grader.instructor.batch.run import BatchOptions, run_batch
+
+    softmax = (Path(__file__).resolve().parents[1] / "reference" / "backprop" / "softmax.py").read_text()
+    klass = tmp_path / "class"
+    for i, name in enumerate(["ann", "bob", "cat"]):
+        (klass / name).mkdir(parents=True)
+        (klass / name / "softmax.py").write_text(softmax + f"\n# {i}\n")
+    reads: list[str] = []
+    real = intake.read_entry
+    monkeypatch.setattr(intake, "read_entry", lambda e, *a, **k: reads.append(e.student) or real(e, *a, **k))
+    summary = run_batch(BatchOptions(submissions=klass, assignment="backprop", out=tmp_path / "out", jobs=2,
+                                     tasks=["softmax"], only=["softmax.values"], quiet=True))
+    assert summary.graded == 3 and summary.statuses == {"graded": 3}
+    assert summary.similarity is not None and summary.similarity["submissions"] == 3  # screened: read for it too
+    assert sorted(reads) == ["ann", "bob", "cat"]

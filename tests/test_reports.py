@@ -483,3 +483,23 @@ def test_use_colour_only_on_a_terminal_and_never_with_no_color():
     assert not use_colour(Tty(), environ={"NO_COLOR": "1"})
     assert use_colour(Tty(), environ={"NO_COLOR": ""})  # no-color.org: set and non-empty
     assert not use_colour(Tty(), environ={"TERM": "dumb"})
+
+
+def test_report_round_trips_through_to_dict_and_from_dict_with_internal_and_figures():
+    """The one pair every crossing uses (grading process → batch, gradebook → feedback): nothing is
+    lost with internal=True, and internal stays out without it."""
+    figure = {"kind": "curve", "title": "loss", "series": [{"label": "yours", "y": [1.0, 0.5, 0.25]}]}
+    checks = [CheckResult("a.one", "a", "one", 0.5, 2.0, Status.FAILED, Visibility.HIDDEN, message="half",
+                          output="printed", duration=1.25, tolerance="1e-6", module="a", figures=[figure],
+                          internal="Traceback (most recent call last): a bug of ours"),
+              CheckResult("a.two", "a", "two", 1.0, 1.0, Status.PASSED, Visibility.PUBLIC)]
+    report = Report("backprop", "alice", checks, isolation="bwrap", execution_time=3.5, hidden_included=True,
+                    warnings=["w"], status="graded", message="", internal=["a.one: Traceback ..."])
+    full = report.to_dict(internal=True)
+    again = Report.from_dict(json.loads(json.dumps(full)))
+    assert again == report
+    assert again.to_dict(internal=True) == full
+    assert again.checks[0].figures == [figure] and again.checks[0].internal.startswith("Traceback")
+    student = Report.from_dict(report.to_dict())
+    assert student.internal == [] and all(c.internal == "" for c in student.checks)
+    assert student.checks[0].figures == [figure]

@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import main
-from grader.instructor.similarity import DEFAULT_THRESHOLD, screen
+from grader.instructor.batch.screen import screen_class
+from grader.instructor.similarity import DEFAULT_THRESHOLD
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "reference" / "relu_fit"
@@ -63,7 +64,7 @@ def klass(tmp_path_factory) -> Path:
 
 
 def test_planted_copies_are_flagged_and_independent_work_is_not(klass, tmp_path):
-    pairs = screen(klass, "relu_fit", tmp_path)
+    pairs = screen_class(klass, "relu_fit", tmp_path)
     flagged = {(p.student_a, p.student_b, p.module) for p in pairs}
     assert ("alice", "dave", "relu_net") in flagged and ("alice", "dave", "warmup") in flagged
     # the notebook is compared by its code: a disguised copy of the reference's relu_net
@@ -82,7 +83,7 @@ def test_planted_copies_are_flagged_and_independent_work_is_not(klass, tmp_path)
 def test_the_template_is_boilerplate(klass, tmp_path):
     """Two students who only filled in the template's stubs independently share its docstrings and
     signatures: those never count (bob and carol share every template line, and are not flagged)."""
-    pairs = screen(klass, "relu_fit", tmp_path, threshold=0.05)
+    pairs = screen_class(klass, "relu_fit", tmp_path, threshold=0.05)
     assert not [p for p in pairs if {p.student_a, p.student_b} & {"carol"}]
     assert not [p for p in pairs if {p.student_a, p.student_b} == {"alice", "bob"}]
 
@@ -103,7 +104,7 @@ def test_similarity_html_in_headless_chromium(klass, tmp_path):
     which Chromium does not log as a page error), shows both plots and the shared regions highlighted."""
     from browser import chromium
 
-    screen(klass, "relu_fit", tmp_path)
+    screen_class(klass, "relu_fit", tmp_path)
     dom, console = chromium(tmp_path / "similarity.html", "--dump-dom")
     assert [c for c in console if "cdn.jsdelivr.net" not in c] == [], console
     assert dom.count('src="data:image/png;base64') >= 2  # similarity matrix, score distribution

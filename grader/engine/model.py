@@ -6,6 +6,7 @@ check results are built from the plain data a worker sent back.
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Optional
 
@@ -122,6 +123,26 @@ class CheckResult:
             d.pop("internal")
         return d
 
+    @classmethod
+    def from_dict(cls, c: dict) -> "CheckResult":
+        """The inverse of `to_dict` (fields a dict lacks take their defaults)."""
+        return cls(id=c["id"], task=c["task"], title=c["title"], score=_num(c["score"]),
+                   max_score=_num(c["max_score"]), status=Status(c["status"]),
+                   visibility=Visibility(c["visibility"]), message=c.get("message", "") or "",
+                   output=c.get("output", "") or "", duration=_num(c.get("duration", 0.0)),
+                   tolerance=c.get("tolerance", "") or "", module=c.get("module", "") or "",
+                   figures=[f for f in c.get("figures") or [] if isinstance(f, dict)],
+                   internal=c.get("internal", "") or "")
+
+
+def _num(x: Any) -> float:
+    """A finite float: NaN/inf (a buggy judge) or nothing become 0, never invalid JSON or a NULL score."""
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return 0.0
+    return f if math.isfinite(f) else 0.0
+
 
 @dataclass
 class Report:
@@ -167,3 +188,18 @@ class Report:
         if internal:
             d["internal"] = list(self.internal)
         return d
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Report":
+        """The inverse of `to_dict` (with or without `internal`): the one way a report crosses a
+        process or file boundary back into a Report (the batch's grading process, the gradebook,
+        a stored report.json). ValueError for a schema version this grader cannot read."""
+        version = data.get("schema_version")
+        if version not in READABLE_SCHEMA_VERSIONS:  # 1 lacks status, message, internal; 2 lacks figures
+            raise ValueError(f"report schema_version {version!r} is not supported (expected {REPORT_SCHEMA_VERSION})")
+        return cls(assignment=data["assignment"], submission=data.get("submission", ""),
+                   checks=[CheckResult.from_dict(c) for c in data.get("checks", [])],
+                   isolation=data.get("isolation", "") or "", execution_time=_num(data.get("execution_time", 0.0)),
+                   hidden_included=bool(data.get("hidden_included", False)),
+                   warnings=list(data.get("warnings", [])), status=data.get("status", "graded") or "graded",
+                   message=data.get("message", "") or "", internal=list(data.get("internal", [])))

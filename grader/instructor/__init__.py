@@ -1,8 +1,11 @@
 """Everything only an instructor has: never in the student edition (`grade dist student`).
 
+    isolated/    grade one submission in a process of its own, within a budget (`grade_isolated`:
+                 used by batch, selftest and the Gradescope runner)
     batch/       grade a whole class (`grade batch`, `grade report`; docs/batch.md)
     selftest/    prove an assignment's checks (`grade selftest`; docs/selftest.md)
-    similarity   screen a class for copies (`grade similarity`; docs/similarity.md)
+    similarity   compare a class's code for copies (the batch reads the class; docs/similarity.md)
+    spreadsheet  CSV cells a spreadsheet never runs as formulas (grades.csv, similarity.csv)
     curves       record the reference's training curves (`python -m grader.instructor.curves`)
     publish/     what goes out: student templates (`grade template`), the student edition's wheel
                  (`grade dist student`), the Gradescope autograder (`grade gradescope`)

@@ -1,20 +1,18 @@
 """A similarity screen across a class: which students' code is too alike, the template discounted.
 
-`screen(SUBMISSIONS, assignment, out)` reads every submission as `grade batch` does (the same
-layouts and safe archive reading), keeps each student's module files (a notebook by its code cells),
-and compares them pairwise per module with copydetect's winnowing fingerprints, with the
-assignment's template as boilerplate: code the template gives everyone never counts. It writes
+The parts, for `grade batch` (grader/instructor/batch/screen.py, which reads the class once and
+also serves `grade similarity`):
 
-* `similarity.csv`: every pair of students whose files share at least `threshold` of their
-  fingerprints (either direction), most similar first;
-* `similarity.html`: copydetect's report, the flagged files side by side with the shared regions
-  highlighted.
+* `module_code(student, files, modules)`: a student's module files as the code compared (a notebook
+  by its code cells), bounded;
+* `stage(codes, dest)`: write that code as dest/<student>/<module>.py for copydetect;
+* `detect(staged, ...)`: compare them pairwise per module with copydetect's winnowing fingerprints,
+  the assignment's template as boilerplate (code the template gives everyone never counts): the
+  flagged pairs with their shared spans and code;
+* `highlighted`, `write_csv`: the side-by-side view and similarity.csv.
 
 A flag is a reason to look, not a verdict: short modules and closed-form answers are alike by nature.
-
-`grade batch` uses the parts — `stage` (read the class safely), `detect` (compare; the flagged pairs
-with their shared spans and code), `highlighted`, `write_csv` — for its report's Similarity section
-(grader/instructor/batch/screen.py).
+Nothing here reads SUBMISSIONS or imports the batch: the batch hands in what it read.
 """
 from __future__ import annotations
 
@@ -23,13 +21,12 @@ import html
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
-from ..engine import assignment as assignments
-from ..engine.fs import Budget
-from .batch.archives import ArchiveRejected
-from .batch.layouts import discover, read_entry
+from .spreadsheet import safe_cell
 
+FOLDER = "similarity"  # under a batch's OUT: similarity.csv and one page per listed pair
+MAX_LISTED = 100  # pairs in report.html's table, each with its side-by-side page; all are in the CSV
 DEFAULT_THRESHOLD = 0.5  # share of a file's fingerprints found in the other (docs/similarity.md)
 NOISE_T = 25  # tokens: matches shorter than this are noise (copydetect's default)
 GUARANTEE_T = 30  # tokens: matches at least this long are always found
@@ -53,18 +50,19 @@ class Pair:
         return max(self.similarity_a, self.similarity_b)
 
 
-def _code(rel: str, data: bytes, tmp: Path) -> str:
+def _code(rel: str, data: bytes) -> str:
     """Python source of a module file; a notebook's code cells (magics neutralised)."""
     if not rel.endswith(".ipynb"):
         return data.decode("utf-8", errors="replace")
     from ..worker.loader import notebook_source
 
-    path = tmp / ".nb.ipynb"  # a student id never starts with "." (layouts.slug): no clash with their folder
-    path.write_bytes(data)
-    try:
-        return notebook_source(path)
-    except ImportError:
-        return ""
+    with tempfile.TemporaryDirectory(prefix="grader-similarity-nb-") as tmp:
+        path = Path(tmp) / "nb.ipynb"
+        path.write_bytes(data)
+        try:
+            return notebook_source(path)
+        except ImportError:
+            return ""
 
 
 def _template_dir(name: str, tmp: Path) -> Optional[Path]:
@@ -84,39 +82,37 @@ def _template_dir(name: str, tmp: Path) -> Optional[Path]:
     return out
 
 
-def stage(submissions: Path, name: str, dest: Path,
-          limits: Optional[Budget] = None) -> tuple[list[str], list[str]]:
-    """Write dest/<student>/<module>.py for every readable submission; (students, notes).
+def module_code(student: str, files: dict[str, bytes], modules: Iterable[str]) -> tuple[dict[str, str], list[str]]:
+    """{module: the code compared} of one student's files, and notes on what was left out.
 
-    Files are read as `grade batch` reads them (bounded, links not followed); a module whose code
-    exceeds MAX_CODE_CHARS, or that cannot be decoded, is left out with a note.
+    A module whose code exceeds MAX_CODE_CHARS, or that cannot be decoded, is left out with a note.
     """
-    asg = assignments.load(name)
-    modules = {m for t in asg.tasks for m in t.modules}
-    students, notes = [], []
-    for entry in discover(Path(submissions), asg):
-        try:
-            files, _ = read_entry(entry, asg, limits or Budget())
-        except (ArchiveRejected, OSError) as exc:
-            notes.append(f"{entry.student}: not compared ({exc})")
-            continue
-        folder = dest / entry.student
-        folder.mkdir(parents=True)
-        for m in sorted(modules):
-            for ext in (".py", ".ipynb"):
-                if f"{m}{ext}" in files:
-                    try:  # a notebook is parsed here (never run): any failure costs only this file
-                        code = _code(f"{m}{ext}", files[f"{m}{ext}"], dest)
-                    except Exception as exc:  # noqa: BLE001 - untrusted input; the class goes on
-                        notes.append(f"{entry.student}: {m}{ext} not compared ({type(exc).__name__})")
-                        break
-                    if len(code) > MAX_CODE_CHARS:
-                        notes.append(f"{entry.student}: {m}{ext} not compared (over {MAX_CODE_CHARS} characters)")
-                    else:
-                        (folder / f"{m}.py").write_text(code, encoding="utf-8")
+    code: dict[str, str] = {}
+    notes: list[str] = []
+    for m in sorted(set(modules)):
+        for ext in (".py", ".ipynb"):
+            if f"{m}{ext}" in files:
+                try:  # a notebook is parsed here (never run): any failure costs only this file
+                    text = _code(f"{m}{ext}", files[f"{m}{ext}"])
+                except Exception as exc:  # noqa: BLE001 - untrusted input; the class goes on
+                    notes.append(f"{student}: {m}{ext} not compared ({type(exc).__name__})")
                     break
-        students.append(entry.student)
-    return students, notes
+                if len(text) > MAX_CODE_CHARS:
+                    notes.append(f"{student}: {m}{ext} not compared (over {MAX_CODE_CHARS} characters)")
+                else:
+                    code[m] = text
+                break
+    return code, notes
+
+
+def stage(codes: dict[str, dict[str, str]], dest: Path) -> list[str]:
+    """Write dest/<student>/<module>.py for every student's compared code; the students staged."""
+    for student, modules in codes.items():
+        folder = dest / student
+        folder.mkdir(parents=True)
+        for m, text in modules.items():
+            (folder / f"{m}.py").write_text(text, encoding="utf-8")
+    return list(codes)
 
 
 @dataclass
@@ -182,29 +178,9 @@ def highlighted(code: str, spans: Sequence[tuple[int, int]], css_class: str) -> 
 
 def write_csv(path: Path, pairs: Sequence[Pair]) -> Path:
     """similarity.csv: one row per flagged pair and module, most similar first (ids formula-safe)."""
-    from .batch.grades_csv import safe_cell
-
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["student_a", "student_b", "module", "similarity_a", "similarity_b", "overlap_tokens"])
         for p in pairs:
             w.writerow([safe_cell(p.student_a), safe_cell(p.student_b), p.module, p.similarity_a, p.similarity_b, p.overlap])
     return path
-
-
-def screen(submissions: Path, name: str, out: Path, threshold: float = DEFAULT_THRESHOLD) -> list[Pair]:
-    """Compare the class pairwise; write similarity.csv and similarity.html in `out`."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="grader-similarity-") as tmp:
-        tmp = Path(tmp)
-        staged = tmp / "class"
-        staged.mkdir()
-        students, notes = stage(submissions, name, staged)
-        found = detect(staged, name, tmp, threshold, html_out=out / "similarity.html")
-        if found.file_pairs:
-            found.detector.generate_html_report()
-    write_csv(out / "similarity.csv", found.pairs)
-    (out / "similarity-notes.txt").write_text(
-        f"{len(students)} submissions compared, threshold {threshold:g}\n" + "".join(n + "\n" for n in notes))
-    return found.pairs

@@ -23,7 +23,7 @@ from ._text import STATUS_LABELS, clean_text
 from .classroom import classroom_results, to_base64, to_classroom
 from .gradescope import gradescope_results, to_gradescope
 from .html import to_html
-from .json import json_format, report_from_dict, report_from_json, report_schema, to_json
+from .json import json_format, report_from_json, report_schema, to_json
 from .junit import to_junit
 from .markdown import to_markdown
 from .table import next_step, render_table, to_table, use_colour
@@ -37,7 +37,6 @@ __all__ = [
     "json_format",
     "next_step",
     "render_table",
-    "report_from_dict",
     "report_from_json",
     "report_schema",
     "to_base64",

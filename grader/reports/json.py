@@ -1,8 +1,7 @@
 """The grader's own JSON report (schema_version 3): written, read back, and its JSON Schema.
 
-`to_json` writes `Report.to_dict()` (strict JSON: ASCII, no NaN); `report_from_json` /
-`report_from_dict` rebuild a `Report` (batch resume, re-rendering a stored report in another
-format). The schema ships as `grader/reports/schema/report.schema.json` (`report_schema()`);
+`to_json` writes `Report.to_dict()` (strict JSON: ASCII, no NaN); `report_from_json` rebuilds a
+`Report` with `Report.from_dict` (re-rendering a stored report in another format). The schema ships as `grader/reports/schema/report.schema.json` (`report_schema()`);
 docs/reports.md documents every field.
 """
 from __future__ import annotations
@@ -12,9 +11,8 @@ import math
 from importlib import resources
 from typing import Any
 
-from grader.engine.model import READABLE_SCHEMA_VERSIONS, REPORT_SCHEMA_VERSION, CheckResult, Report, Status, Visibility
+from grader.engine.model import Report
 
-from ._text import num
 
 SCHEMA_FILE = "report.schema.json"
 
@@ -45,49 +43,9 @@ def json_format(report: Report) -> str:
     return to_json(report, internal=report.hidden_included)
 
 
-def report_from_dict(data: dict) -> Report:
-    """Rebuild a `Report` from `to_dict()`/`to_json()` output (for batch resume and re-rendering).
-
-    Raises ValueError for a schema version this grader does not know.
-    """
-    version = data.get("schema_version")
-    if version not in READABLE_SCHEMA_VERSIONS:  # 1 lacks status, message, internal; 2 lacks figures
-        raise ValueError(f"report schema_version {version!r} is not supported (expected {REPORT_SCHEMA_VERSION})")
-    checks = [
-        CheckResult(
-            id=c["id"],
-            task=c["task"],
-            title=c["title"],
-            score=num(c["score"]),
-            max_score=num(c["max_score"]),
-            status=Status(c["status"]),
-            visibility=Visibility(c["visibility"]),
-            message=c.get("message", ""),
-            output=c.get("output", ""),
-            duration=num(c.get("duration", 0.0)),
-            tolerance=c.get("tolerance", ""),
-            module=c.get("module", ""),
-            figures=[f for f in c.get("figures") or [] if isinstance(f, dict)],
-            internal=c.get("internal", ""),
-        )
-        for c in data.get("checks", [])
-    ]
-    return Report(
-        assignment=data["assignment"],
-        submission=data.get("submission", ""),
-        checks=checks,
-        isolation=data.get("isolation", ""),
-        execution_time=num(data.get("execution_time", 0.0)),
-        hidden_included=bool(data.get("hidden_included", False)),
-        warnings=list(data.get("warnings", [])),
-        status=data.get("status", "graded"),
-        message=data.get("message", ""),
-        internal=list(data.get("internal", [])),
-    )
-
-
 def report_from_json(text: str) -> Report:
-    return report_from_dict(json.loads(text))
+    """A Report from `to_json` output (ValueError for an unknown schema version)."""
+    return Report.from_dict(json.loads(text))
 
 
 def report_schema() -> dict:

@@ -7,7 +7,7 @@ mode bits of the entry), no encrypted entries, no nested archives (by name and b
 bounded number of entries and bounded uncompressed sizes (counted while decompressing, not taken
 from the headers, which a zip bomb can fake), all within the one submission budget `fs.Budget`.
 Junk (`fs.is_junk_path`: `__MACOSX/`, `._*`, `.DS_Store`, ...) is dropped silently. The result is a
-mapping of safe relative paths to bytes; `layouts.write_files` writes it into the submission's own
+mapping of safe relative paths to bytes; `grader.instructor.isolated.grade.write_files` writes it into the submission's own
 folder only.
 """
 from __future__ import annotations

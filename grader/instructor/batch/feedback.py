@@ -16,12 +16,13 @@ graded says why in words (a crash's traceback stays in the gradebook).
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from grader.engine.model import CheckResult, Report, Status, Visibility
+from grader.engine.model import Report, Status, Visibility
 from grader.reports import to_gradescope, to_html, to_json, to_junit, to_markdown, to_table
+
+from .gradebook import report_of
 
 FEEDBACK_POLICIES = ("summary", "full")
 FILES = {"report.json": to_json, "results.json": to_gradescope, "junit.xml": to_junit,
@@ -32,43 +33,6 @@ _NOT_GRADED = {
              "the details.",
     "timeout": "The grading of your submission ran out of time and was stopped.",
 }
-
-
-def _status(value: str) -> Status:
-    try:
-        return Status(value)
-    except ValueError:
-        return Status.ERROR
-
-
-def _visibility(value: str) -> Visibility:
-    try:
-        return Visibility(value)
-    except ValueError:
-        return Visibility.HIDDEN
-
-
-def _figures(value: Any) -> list[dict]:
-    """The gradebook's JSON list of figures (older rows: none)."""
-    try:
-        figs = json.loads(value) if isinstance(value, str) and value else []
-    except ValueError:
-        return []
-    return [f for f in figs if isinstance(f, dict)] if isinstance(figs, list) else []
-
-
-def report_from_rows(sub: dict[str, Any], checks: Iterable[dict[str, Any]]) -> Report:
-    """The instructor's full Report of one gradebook submission (every field the gradebook holds)."""
-    results = [CheckResult(id=c["check_id"], task=c["task"], title=c["title"], score=c["score"],
-                           max_score=c["max_score"], status=_status(c["status"]),
-                           visibility=_visibility(c["visibility"]), message=c["message"], output=c["output"],
-                           duration=c["duration"], tolerance=c["tolerance"],
-                           module=c.get("module", "") or "", figures=_figures(c.get("figures")))
-               for c in checks]
-    return Report(assignment=sub["assignment"], submission=sub["student"], checks=results,
-                  isolation=sub.get("isolation", ""), execution_time=sub.get("duration", 0.0),
-                  hidden_included=bool(sub.get("hidden_included", 1)),
-                  warnings=list(json.loads(sub.get("warnings") or "[]")))
 
 
 def student_report(sub: dict[str, Any], checks: list[dict[str, Any]], columns, policy: str = "summary") -> Report:
@@ -82,7 +46,10 @@ def student_report(sub: dict[str, Any], checks: list[dict[str, Any]], columns, p
         rows = [{"check_id": c.id, "task": c.task, "title": c.title, "score": 0.0, "max_score": float(c.points),
                  "status": "error", "visibility": c.visibility.value, "message": reason, "output": "",
                  "duration": 0.0, "tolerance": c.tolerance} for c in columns]
-    report = report_from_rows(sub, rows)
+    report = report_of(sub, rows)
+    report.internal = []  # instructor-only: never in a student's feedback, whatever the format
+    for c in report.checks:
+        c.internal = ""
     if policy != "full":
         for c in report.checks:
             if c.visibility == Visibility.HIDDEN and c.status != Status.PASSED and sub["status"] == "graded":

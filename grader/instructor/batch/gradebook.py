@@ -9,6 +9,9 @@ Schema (docs/batch.md explains each column; open it with `sqlite3 DIR/gradebook.
 
 A finished submission (its row and all its check rows) is written in one transaction: a batch
 killed at any moment, SIGKILL included, keeps every submission that had finished and none half.
+Reports go in and come out through `Report.to_dict(internal=True)` / `Report.from_dict`
+(`check_rows`, `report_of`): the instructor-only `internal` details are kept here, and the
+feedback decides what a student sees. All SQL of the batch is in this module.
 """
 from __future__ import annotations
 
@@ -18,6 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Optional
+
+from grader.engine.model import REPORT_SCHEMA_VERSION, Report
 
 SCHEMA_VERSION = 1
 FILENAME = "gradebook.sqlite"
@@ -107,6 +112,41 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
+def check_rows(report: Report, order: dict[str, int], at: str) -> list[dict[str, Any]]:
+    """The check_results rows of a report (instructor-only `internal` included); `order`: check id -> position."""
+    rows = []
+    for c in report.to_dict(internal=True)["checks"]:
+        rows.append({"check_id": c["id"], "position": order.get(c["id"], len(order)), "task": c["task"],
+                     "title": c["title"], "score": c["score"], "max_score": c["max_score"], "status": c["status"],
+                     "visibility": c["visibility"], "message": c["message"], "output": c["output"],
+                     "duration": c["duration"], "tolerance": c["tolerance"], "module": c["module"],
+                     "figures": json.dumps(c["figures"]), "internal": c["internal"], "graded_at": at})
+    return rows
+
+
+def _figures(value: Any) -> list[dict]:
+    """A row's JSON list of figures (older rows: none)."""
+    try:
+        figs = json.loads(value) if isinstance(value, str) and value else []
+    except ValueError:
+        return []
+    return [f for f in figs if isinstance(f, dict)] if isinstance(figs, list) else []
+
+
+def report_of(sub: dict[str, Any], checks: Iterable[dict[str, Any]]) -> Report:
+    """The instructor's Report of one submission row and its check rows (every field they hold)."""
+    return Report.from_dict({
+        "schema_version": REPORT_SCHEMA_VERSION, "assignment": sub["assignment"], "submission": sub["student"],
+        "isolation": sub.get("isolation", ""), "execution_time": sub.get("duration", 0.0),
+        "hidden_included": bool(sub.get("hidden_included", 1)), "warnings": json.loads(sub.get("warnings") or "[]"),
+        "checks": [{"id": c["check_id"], "task": c["task"], "title": c["title"], "score": c["score"],
+                    "max_score": c["max_score"], "status": c["status"], "visibility": c["visibility"],
+                    "message": c["message"], "output": c["output"], "duration": c["duration"],
+                    "tolerance": c["tolerance"], "module": c.get("module", ""),
+                    "figures": _figures(c.get("figures")), "internal": c.get("internal", "")}
+                   for c in checks]})
+
+
 @dataclass
 class SubmissionRow:
     student: str
@@ -160,6 +200,18 @@ class Gradebook:
         self.db.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                         (key, value))
 
+    def claim(self, assignment: str, feedback: str, selection: list[str]) -> None:
+        """Mark the gradebook as this assignment's, with the run's feedback policy and selection of checks.
+
+        ValueError when it holds another assignment's grades (another --out is needed)."""
+        recorded = self.get_meta("assignment")
+        if recorded is not None and recorded != assignment:
+            raise ValueError(f"{self.path.parent} holds the gradebook of {recorded!r}, not {assignment!r}: "
+                             "use another --out")
+        self.set_meta("assignment", assignment)
+        self.set_meta("feedback", feedback)
+        self.set_meta("selection", json.dumps(selection))
+
     # --- reading ---------------------------------------------------------------------------
     def existing(self) -> dict[str, SubmissionRow]:
         ids: dict[str, set[str]] = {}
@@ -169,6 +221,10 @@ class Gradebook:
                                             r["grader_version"], ids.get(r["student"], set()),
                                             r["started_at"], r["attempts"], r["message"])
                 for r in self.db.execute("SELECT * FROM submissions")}
+
+    def submission(self, student: str) -> dict[str, Any]:
+        """The row of a recorded student."""
+        return dict(self.db.execute("SELECT * FROM submissions WHERE student = ?", (student,)).fetchone())
 
     def submissions(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.db.execute("SELECT * FROM submissions ORDER BY student")]
@@ -180,6 +236,11 @@ class Gradebook:
             q = self.db.execute("SELECT * FROM check_results WHERE student = ? ORDER BY position, check_id",
                                 (student,))
         return [dict(r) for r in q]
+
+    def total(self, student: str) -> tuple[float, float]:
+        """(score, max_score) recorded for the student."""
+        row = self.db.execute("SELECT score, max_score FROM submissions WHERE student = ?", (student,)).fetchone()
+        return (row["score"], row["max_score"]) if row else (0.0, 0.0)
 
     def scores(self) -> dict[str, tuple[str, float, dict[str, float]]]:
         """{student: (status, score, {check_id: score})}: what two runs must agree on."""

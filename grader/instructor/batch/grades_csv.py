@@ -7,15 +7,10 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Any
+
+from grader.instructor.spreadsheet import safe_cell
 
 MAX_ROW = "#max"
-
-
-def safe_cell(text: Any) -> str:
-    """The text, prefixed with `'` where a spreadsheet would run it as a formula."""
-    s = "" if text is None else str(text)
-    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
 
 
 def _num(x: float) -> str:

@@ -85,7 +85,7 @@ def _head(title: str, style: str = STYLE) -> str:
 
 def similarity_section(summary: dict, pairs: list[dict]) -> list[str]:
     """report.html's "Similarity" section: what was compared, the threshold, the flagged pairs."""
-    from .screen import FOLDER, MAX_LISTED
+    from grader.instructor.similarity import FOLDER, MAX_LISTED
 
     t = float(summary["threshold"])
     parts = ["<h2 id='similarity'>Similarity</h2>"]

@@ -238,16 +238,3 @@ def content_hash(files: dict[str, bytes]) -> str:
         data = files[rel]
         h.update(rel.encode("utf-8", "surrogateescape") + b"\0" + str(len(data)).encode() + b"\0" + data)
     return h.hexdigest()
-
-
-def write_files(files: dict[str, bytes], folder: Path) -> None:
-    """Write the files below `folder` only (paths are checked again: nothing outside it)."""
-    folder = Path(folder)
-    base = folder.resolve()
-    for rel, data in files.items():
-        target = (folder / safe_relpath(rel))
-        if base not in target.resolve().parents:
-            raise ArchiveRejected(f"{rel!r} would be written outside the submission")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with open(target, "xb") as f:
-            f.write(data)

@@ -1,7 +1,11 @@
-"""The batch: discover the class, skip what is up to date, grade the rest in parallel, record, report.
+"""The batch: plan (one intake, skip what is up to date) → grade → record → report.
 
     run_batch(BatchOptions(...)) -> BatchSummary      `grade batch`
     write_reports(out_dir)       -> list of files     `grade report DIR` (no grading)
+
+Each submission is read once (intake.py), as a value planning, grading and the similarity screen
+share; the files of one to be graded are written once, into the spool folder its grading process
+grades (grader/instructor/isolated), and let go.
 
 Resume rule: a submission whose content hash, assignment and grader version are those recorded,
 whose recorded status is final and which has a result for every check, is not graded again.
@@ -14,21 +18,26 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import tempfile
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Iterable, Optional, Sequence
 
 from grader.engine import assignment as assignments
 from grader.engine.fs import Budget
+from grader.engine.model import Check
 from grader.engine.runner import select_checks
-from grader.engine.session import IMPORT_TIMEOUT
+from grader.instructor.isolated.grade import GradeRequest, default_budget
+from grader.instructor.isolated.process import warm_up
 
-from .archives import ArchiveRejected
-from .gradebook import FILENAME, Gradebook, now
-from .layouts import Entry, content_hash, discover, read_entry
-
-BUDGET_SLACK = 120.0  # seconds on top of the checks' own limits: starting workers, judging, importing torch
+from .gradebook import FILENAME, Gradebook, check_rows, now
+from .intake import Submission, read_spool, spool, take_in
+from .layouts import Entry, discover
+from .pool import Graded
 
 
 @dataclass
@@ -40,7 +49,7 @@ class BatchOptions:
     force: bool = False
     only: Sequence[str] = ()
     tasks: Sequence[str] = ()  # the batch's selection: these tasks' checks (default: every check)
-    timeout_per_submission: Optional[float] = None  # default: default_budget(checks)
+    timeout_per_submission: Optional[float] = None  # default: isolated.grade.default_budget(checks)
     scheduler: Any = None  # "tcp://host:port" or a distributed.Client
     quiet: bool = False
     feedback: str = "summary"
@@ -62,7 +71,7 @@ class BatchSummary:
     gone: list[str] = field(default_factory=list)  # recorded earlier, no longer in SUBMISSIONS
     elapsed: float = 0.0
     similarity: Optional[dict] = None  # the screen's summary (grader/instructor/batch/screen.py), None: not run
-    similarity_seconds: float = 0.0  # what the similarity screen added
+    similarity_seconds: float = 0.0  # what the similarity screen added after the grading (it runs beside it)
 
 
 def grader_version(asg) -> str:
@@ -86,17 +95,38 @@ def grader_version(asg) -> str:
     return f"{v}+{h.hexdigest()[:12]}"
 
 
-def default_budget(checks) -> float:
-    """Every check's own time limit, an import per module, and BUDGET_SLACK (docs/batch.md)."""
-    modules = {c.module for c in checks if c.module}
-    return sum(c.limits.timeout for c in checks) + IMPORT_TIMEOUT * len(modules) + BUDGET_SLACK
+@dataclass
+class Selection:
+    """The checks this run grades, and every check's place in the assignment."""
+
+    checks: list[Check]
+    order: dict[str, int]
+
+    @property
+    def ids(self) -> set[str]:
+        return {c.id for c in self.checks}
+
+
+def select(asg, opts: BatchOptions) -> Selection:
+    """The batch's checks (--task); ValueError for an --only id that is unknown or outside them."""
+    order = {c.id: i for i, c in enumerate(asg.checks(hidden=True))}
+    checks = select_checks(asg, hidden=True, tasks=opts.tasks or None)
+    if opts.only:
+        select_checks(asg, hidden=True, check_ids=opts.only)  # ValueError for an unknown id
+        outside = sorted(set(opts.only) - {c.id for c in checks})
+        if outside:
+            raise ValueError(f"--only {', '.join(outside)}: not a check of --task {', '.join(opts.tasks)}")
+    return Selection(checks, order)
 
 
 @dataclass
-class _Job:
-    entry: Entry
+class Job:
+    """What the plan decided to grade for one submission."""
+
+    sub: Submission
     check_ids: Optional[list[str]]  # None: every check
     partial: bool
+    folder: Optional[Path] = None  # the spooled files
 
 
 def _entry_row(e: Entry, asg_name: str, version: str, h: str) -> dict[str, Any]:
@@ -105,93 +135,127 @@ def _entry_row(e: Entry, asg_name: str, version: str, h: str) -> dict[str, Any]:
             "grader_version": version}
 
 
-def _record_unrun(gb: Gradebook, e: Entry, asg_name: str, version: str, status: str, message: str) -> None:
+def _record_unread(gb: Gradebook, s: Submission, asg_name: str, version: str) -> None:
     t = now()
-    gb.record({**_entry_row(e, asg_name, version, ""), "status": status, "message": message, "traceback": "",
-               "score": 0.0, "max_score": 0.0, "percent": 0.0, "started_at": t, "finished_at": t,
+    gb.record({**_entry_row(s.entry, asg_name, version, ""), "status": s.status, "message": s.message,
+               "traceback": "", "score": 0.0, "max_score": 0.0, "percent": 0.0, "started_at": t, "finished_at": t,
                "duration": 0.0, "warnings": []}, [], replace_checks=True)
 
 
-def _check_rows(report: dict, order: dict[str, int], at: str) -> list[dict]:
-    rows = []
-    for c in report.get("checks", []):
-        internal = c.get("internal", "")
-        rows.append({"check_id": c["id"], "position": order.get(c["id"], len(order)), "task": c.get("task", ""),
-                     "title": c.get("title", ""), "score": float(c.get("score") or 0.0),
-                     "max_score": float(c.get("max_score") or 0.0), "status": str(c.get("status", "error")),
-                     "visibility": str(c.get("visibility", "hidden")), "message": c.get("message", "") or "",
-                     "output": c.get("output", "") or "", "duration": float(c.get("duration") or 0.0),
-                     "tolerance": c.get("tolerance", "") or "", "module": c.get("module", "") or "",
-                     "figures": json.dumps([f for f in c.get("figures") or [] if isinstance(f, dict)]),
-                     "internal": internal if isinstance(internal, str) else json.dumps(internal),
-                     "graded_at": at})
-    return rows
-
-
-def record_result(gb: Gradebook, job: _Job, h: str, notes: list[str], result: dict, asg_name: str,
-                  version: str, order: dict[str, int]) -> dict:
-    """One finished grading (a report, or the error/timeout) into the gradebook, in one transaction."""
-    sub = {**_entry_row(job.entry, asg_name, version, h), "started_at": result.get("started_at") or now(),
-           "finished_at": result.get("finished_at") or now(), "duration": float(result.get("duration") or 0.0)}
-    if result.get("ok"):
-        rep = result["report"]
-        status = str(rep.get("status") or "graded")
-        if status in ("ok", "passed", "complete", "completed"):
-            status = "graded"
-        checks = _check_rows(rep, order, sub["finished_at"])
-        sub.update(status=status, message=str(rep.get("message") or ""), traceback="",
-                   isolation=rep.get("isolation", ""), warnings=[*notes, *rep.get("warnings", [])],
-                   hidden_included=int(bool(rep.get("hidden_included", True))),
-                   score=0.0, max_score=0.0, percent=0.0)
-        gb.record(sub, checks, replace_checks=not job.partial)
-    else:
-        sub.update(status=result.get("status", "error"), message=result.get("message", ""),
-                   traceback=result.get("traceback", "") or "", isolation="", warnings=notes,
-                   hidden_included=1, score=0.0, max_score=0.0, percent=0.0)
-        gb.record(sub, [], replace_checks=not job.partial)
+def record(gb: Gradebook, job: Job, graded: Graded, asg_name: str, version: str, order: dict[str, int]) -> dict:
+    """One finished grading (a report, or the error/timeout as one) into the gradebook, in one transaction."""
+    rep = graded.report
+    status = rep.status or "graded"
+    if status in ("ok", "passed", "complete", "completed"):
+        status = "graded"
+    sub = {**_entry_row(job.sub.entry, asg_name, version, job.sub.content_hash),
+           "started_at": graded.started_at or now(), "finished_at": graded.finished_at or now(),
+           "duration": rep.execution_time, "status": status, "message": rep.message,
+           # a crash's traceback (the grading's own statuses; the engine's reports are graded/rejected)
+           "traceback": "\n".join(rep.internal) if status in ("error", "timeout") else "",
+           "isolation": rep.isolation, "warnings": [*job.sub.notes, *rep.warnings],
+           "hidden_included": int(rep.hidden_included), "score": 0.0, "max_score": 0.0, "percent": 0.0}
+    gb.record(sub, check_rows(rep, order, sub["finished_at"]), replace_checks=not job.partial)
     return sub
 
 
-def plan(entries: list[Entry], existing: dict, asg, version: str, opts: BatchOptions, all_ids: set[str],
-         gb: Gradebook, log: Callable[[str], None], order: dict[str, int]) -> tuple[list[_Job], int]:
-    """Decide, per entry, what this run does; records unrecognised/rejected entries at once."""
-    jobs: list[_Job] = []
+def plan(subs: Iterable[Submission], existing: dict, asg_name: str, version: str, opts: BatchOptions,
+         sel: Selection, gb: Gradebook, log: Callable[[str], None], spool_dir: Path) -> tuple[list[Job], list[Submission], int]:
+    """Decide, per submission, what this run does: (jobs, every submission, how many are up to date).
+
+    Records unrecognised/rejected entries at once; spools the files of each job and drops the
+    others' (what the similarity screen needs stays in the Submission)."""
+    jobs: list[Job] = []
+    taken: list[Submission] = []
     skipped = 0
-    for e in entries:
-        prev = existing.get(e.student)
-        if e.layout == "unrecognised":
-            if prev and prev.status == "unrecognised" and prev.message == e.message and not opts.force:
+    all_ids = sel.ids
+    for s in subs:
+        taken.append(s)
+        prev = existing.get(s.student)
+        job: Optional[Job] = None
+        if s.status:  # unrecognised or rejected: recorded, not graded
+            if prev and prev.status == s.status and prev.message == s.message and not opts.force:
                 skipped += 1
             else:
-                _record_unrun(gb, e, asg.name, version, "unrecognised", e.message)
-                log(f"{e.student}: unrecognised: {e.message}")
+                _record_unread(gb, s, asg_name, version)
+                log(f"{s.student}: {s.status}: {s.message}")
             continue
-        try:
-            files, _notes = read_entry(e, asg, opts.limits)
-        except (ArchiveRejected, OSError) as exc:
-            message = str(exc) if isinstance(exc, ArchiveRejected) else f"cannot be read: {exc}"
-            if prev and prev.status == "rejected" and prev.message == message and not opts.force:
-                skipped += 1
-            else:
-                _record_unrun(gb, e, asg.name, version, "rejected", message)
-                log(f"{e.student}: rejected: {message}")
-            continue
-        h = content_hash(files)
-        del files
-        same_files = prev is not None and prev.content_hash == h and prev.assignment == asg.name
+        same_files = prev is not None and prev.content_hash == s.content_hash and prev.assignment == asg_name
         if opts.only:  # just these checks; kept: the other results of unchanged files
-            jobs.append(_Job(e, list(opts.only), same_files and prev.status == "graded"))
+            job = Job(s, list(opts.only), same_files and prev.status == "graded")
         elif opts.force or prev is None or not same_files:
-            jobs.append(_Job(e, None, False))
+            job = Job(s, None, False)
         elif prev.grader_version == version and (prev.status != "graded" or all_ids <= prev.check_ids):
             # final: graded on every check, or error/timeout (or a status of the engine's own)
             skipped += 1
         elif prev.grader_version == version and prev.status == "graded":
             # graded earlier on fewer checks (--only on a new class, another --task): add the missing ones
-            jobs.append(_Job(e, sorted(all_ids - prev.check_ids, key=order.get), True))
+            job = Job(s, sorted(all_ids - prev.check_ids, key=sel.order.get), True)
         else:
-            jobs.append(_Job(e, None, False))
-    return jobs, skipped
+            job = Job(s, None, False)
+        if job is not None:
+            job.folder = spool(s, spool_dir / s.student)
+            jobs.append(job)
+        s.files = None
+    return jobs, taken, skipped
+
+
+def _request_of(asg_name: str, sel: Selection, opts: BatchOptions, carry_files: bool) -> Callable[[Job], GradeRequest]:
+    """The grading request of a job: its spooled folder, or (a Dask task) the files themselves."""
+    def request(job: Job) -> GradeRequest:
+        checks = [c for c in sel.checks if job.check_ids is None or c.id in job.check_ids]
+        ids = job.check_ids if job.check_ids is not None else ([c.id for c in sel.checks] if opts.tasks else None)
+        return GradeRequest(assignment=asg_name, name=job.sub.student, check_ids=ids, hidden=True,
+                            files=read_spool(job.folder) if carry_files else None,
+                            folder=None if carry_files else job.folder,
+                            budget=opts.timeout_per_submission or default_budget(checks),
+                            isolation=opts.isolation, notebook_mode=opts.notebook_mode, data_dir=opts.data_dir,
+                            threads=1)
+    return request
+
+
+def grade_and_record(gb: Gradebook, jobs: list[Job], asg_name: str, version: str, sel: Selection,
+                     opts: BatchOptions, prog, reports: Path) -> set[str]:
+    """Grade the jobs (local pool or Dask), recording each as it finishes; the students graded.
+
+    A graded student's feedback is written at once, while the others are still being graded (it
+    depends only on that student's rows); write_reports then leaves it as it is."""
+    from .feedback import student_report, write_feedback
+    from .pool import DaskPool, LocalPool
+
+    pool = DaskPool(opts.scheduler) if opts.scheduler is not None else LocalPool(opts.jobs)
+    graded: set[str] = set()
+    try:
+        for job, result in pool.run(jobs, _request_of(asg_name, sel, opts, carry_files=pool.name == "dask")):
+            shutil.rmtree(job.folder, ignore_errors=True)
+            sub = record(gb, job, result, asg_name, version, sel.order)
+            graded.add(sub["student"])
+            prog.advance(sub["student"], sub["status"], *gb.total(sub["student"]), sub["duration"])
+            rows = gb.checks(sub["student"])
+            if rows:  # nothing ran (a crash): its feedback lists the class's checks, written at the end
+                write_feedback(reports / sub["student"],
+                               student_report(gb.submission(sub["student"]), rows, [], opts.feedback))
+    finally:
+        prog.stop()
+        pool.close()
+    return graded
+
+
+def start_screen(gb: Gradebook, subs: list[Submission], asg_name: str, version: str, opts: BatchOptions,
+                 background: ThreadPoolExecutor) -> Callable[[], Optional[dict]]:
+    """Start the similarity screen of the class the intake read (more than one readable entry) in
+    `background`, beside the grading; the function returned waits for it and stores it."""
+    from .screen import class_key, compare, store, stored_screen
+
+    if not (opts.similarity and sum(s.entry.layout != "unrecognised" for s in subs) > 1):
+        return lambda: gb.set_similarity(None)  # the report reflects this run: no screen, no section
+    key = "" if opts.force else class_key({s.student: s.content_hash for s in subs}, opts.similarity_threshold,
+                                          version)
+    kept = stored_screen(gb, key)
+    if kept is not None:
+        return lambda: kept
+    comparing = background.submit(compare, subs, asg_name, opts.similarity_threshold, key)
+    return lambda: store(gb, comparing.result())
 
 
 def run_batch(opts: BatchOptions, progress_factory=None) -> BatchSummary:
@@ -200,98 +264,42 @@ def run_batch(opts: BatchOptions, progress_factory=None) -> BatchSummary:
 
     t0 = time.monotonic()
     asg = assignments.load(opts.assignment)
-    order = {c.id: i for i, c in enumerate(asg.checks(hidden=True))}
-    checks = select_checks(asg, hidden=True, tasks=opts.tasks or None)
-    if opts.only:
-        select_checks(asg, hidden=True, check_ids=opts.only)  # ValueError for an unknown id
-        outside = sorted(set(opts.only) - {c.id for c in checks})
-        if outside:
-            raise ValueError(f"--only {', '.join(outside)}: not a check of --task {', '.join(opts.tasks)}")
-    all_ids = {c.id for c in checks}
+    sel = select(asg, opts)
     out = Path(opts.out)
     out.mkdir(parents=True, exist_ok=True)
     version = grader_version(asg)
     summary = BatchSummary()
-    with Gradebook(out / FILENAME) as gb:
-        recorded = gb.get_meta("assignment")
-        if recorded is not None and recorded != asg.name:
-            raise ValueError(f"{out} holds the gradebook of {recorded!r}, not {asg.name!r}: use another --out")
-        gb.set_meta("assignment", asg.name)
-        gb.set_meta("feedback", opts.feedback)
-        gb.set_meta("selection", json.dumps(sorted(all_ids, key=order.get)))
+    if opts.scheduler is None:
+        warm_up()  # the forkserver imports torch and the checks while the class is read
+    with Gradebook(out / FILENAME) as gb, tempfile.TemporaryDirectory(prefix="grade-batch-") as spool_dir, \
+            ThreadPoolExecutor(1, thread_name_prefix="similarity") as background:
+        gb.claim(asg.name, opts.feedback, sorted(sel.ids, key=sel.order.get))
         entries = discover(Path(opts.submissions), asg)
-        summary.total = len(entries)
-        quiet_log = (lambda line: None) if opts.quiet else None
         pre: list[str] = []
-        jobs, skipped = plan(entries, gb.existing(), asg, version, opts, all_ids, gb,
-                             quiet_log or pre.append, order)
-        summary.skipped = skipped
-        summary.gone = gb.forget_missing({e.student for e in entries})
-        prog = (progress_factory or Progress)(len(jobs), skipped, quiet=opts.quiet)
+        jobs, subs, summary.skipped = plan(take_in(entries, asg, opts.limits, keep_code=opts.similarity),
+                                           gb.existing(), asg.name, version, opts, sel, gb,
+                                           (lambda line: None) if opts.quiet else pre.append, Path(spool_dir))
+        summary.total, summary.gone = len(entries), gb.forget_missing({e.student for e in entries})
+        prog = (progress_factory or Progress)(len(jobs), summary.skipped, quiet=opts.quiet)
         for line in pre:
             prog.log(line)
-        options = {"isolation": opts.isolation, "notebook_mode": opts.notebook_mode,
-                   "data_dir": str(opts.data_dir) if opts.data_dir else None, "threads": 1}
-        meta: dict[str, tuple[_Job, str, list[str]]] = {}
-
-        def thunk(job: _Job):
-            def make() -> dict:
-                meta[job.entry.student] = (job, "", [])
-                try:
-                    files, notes = read_entry(job.entry, asg, opts.limits)
-                except (ArchiveRejected, OSError) as exc:  # changed on disk since the plan
-                    return {"student": job.entry.student, "files": {}, "assignment": asg.name, "budget": 1,
-                            "rejected": str(exc) if isinstance(exc, ArchiveRejected) else f"cannot be read: {exc}"}
-                meta[job.entry.student] = (job, content_hash(files), notes)
-                sel = [c for c in checks if job.check_ids is None or c.id in job.check_ids]
-                budget = opts.timeout_per_submission or default_budget(sel)
-                ids = job.check_ids if job.check_ids is not None else (
-                    [c.id for c in checks] if opts.tasks else None)
-                return {"student": job.entry.student, "files": files, "assignment": asg.name,
-                        "check_ids": ids, "options": options, "budget": budget}
-            return make
-
-        if opts.scheduler is not None:
-            from .pool import DaskPool
-
-            pool = DaskPool(opts.scheduler)
-        else:
-            from .pool import LocalPool
-
-            pool = LocalPool(opts.jobs)
-        try:
-            for result in pool.run(thunk(j) for j in jobs):
-                job, h, notes = meta.pop(result["student"])
-                sub = record_result(gb, job, h, notes, result, asg.name, version, order)
-                summary.graded += 1
-                score = gb.db.execute("SELECT score, max_score FROM submissions WHERE student = ?",
-                                      (sub["student"],)).fetchone()
-                prog.advance(sub["student"], sub["status"], score["score"], score["max_score"], sub["duration"])
-        finally:
-            prog.stop()
-            if hasattr(pool, "close"):
-                pool.close()
+        screened = start_screen(gb, subs, asg.name, version, opts, background)
+        graded = grade_and_record(gb, jobs, asg.name, version, sel, opts, prog, out / "reports")
+        summary.graded = len(graded)
         t_screen = time.monotonic()
-        if opts.similarity and sum(e.layout != "unrecognised" for e in entries) > 1:
-            from .screen import class_key, run_screen
-
-            current = {e.student for e in entries}
-            hashes = {s["student"]: s["content_hash"] for s in gb.submissions() if s["student"] in current}
-            key = "" if opts.force else class_key(hashes, opts.similarity_threshold, version)
-            summary.similarity = run_screen(gb, Path(opts.submissions), asg.name, opts.limits,
-                                            opts.similarity_threshold, key)
-        else:  # the report reflects this run: no screen, no section
-            gb.set_similarity(None)
-        summary.similarity_seconds = time.monotonic() - t_screen
-        summary.files = write_reports(out, gb=gb, feedback=opts.feedback)
-        for s in gb.submissions():
-            summary.statuses[s["status"]] = summary.statuses.get(s["status"], 0) + 1
+        summary.similarity = screened()
+        summary.similarity_seconds = time.monotonic() - t_screen  # what the screen added after grading
+        summary.files = write_reports(out, gb=gb, feedback=opts.feedback, written=graded)
+        summary.statuses = dict(Counter(s["status"] for s in gb.submissions()))
     summary.elapsed = time.monotonic() - t0
     return summary
 
 
-def write_reports(out: Path, gb: Optional[Gradebook] = None, feedback: Optional[str] = None) -> list[Path]:
+def write_reports(out: Path, gb: Optional[Gradebook] = None, feedback: Optional[str] = None,
+                  written: Iterable[str] = ()) -> list[Path]:
     """grades.csv, reports/<student>/, similarity/ and report.html from the gradebook in `out` (nothing graded).
+
+    `written`: students whose feedback this run wrote already (with the same policy), left as they are.
 
     The similarity section comes from the screen stored by the last `grade batch`, not from
     SUBMISSIONS (which may have changed or gone since): the page and similarity/ always agree.
@@ -323,8 +331,11 @@ def write_reports(out: Path, gb: Optional[Gradebook] = None, feedback: Optional[
             by_student.setdefault(r["student"], []).append(r)
         files = [write_grades_csv(out / "grades.csv", subs, rows, order)]
         reports = out / "reports"
+        done = set(written)
         for s in subs:
-            write_feedback(reports / s["student"], student_report(s, by_student.get(s["student"], []), columns, policy))
+            if s["student"] not in done or s["student"] not in by_student:
+                write_feedback(reports / s["student"],
+                               student_report(s, by_student.get(s["student"], []), columns, policy))
         files.append(reports)
         screen, pairs = write_outputs(out, gb)
         if screen is not None and screen["status"] == "done":

@@ -9,7 +9,8 @@ Never `reference/`, the templates or the tests. Entries are sorted, relative, wi
 and modes: the same tree gives the same bytes.
 
 `run_autograder` calls `python -m grader.instructor.publish.gradescope run`, which grades
-`<root>/submission` with the hidden checks and writes `<root>/results/results.json` in our Gradescope
+`<root>/submission` with the hidden checks, out of process within a wall-clock budget
+(`grader.instructor.isolated.grade_isolated`, as `grade batch` does), and writes `<root>/results/results.json` in our Gradescope
 format (`grader.reports.gradescope`). `<root>` is `/autograder`, or `$GRADER_AUTOGRADER_ROOT` (tests).
 Whatever goes wrong, a results.json is written. docs/gradescope.md has the details and the
 visibility rules.
@@ -178,7 +179,7 @@ def _failure_results(message: str) -> dict:
 def run(assignment: str, root: Optional[Path] = None) -> dict:
     """Grade `<root>/submission` (public and hidden checks); write `<root>/results/results.json`."""
     from ...reports import gradescope_results
-    from ...engine.runner import grade
+    from ..isolated.grade import GradeRequest, grade_isolated
 
     root = Path(root) if root is not None else autograder_root()
     results_file = root / "results" / "results.json"
@@ -191,12 +192,19 @@ def run(assignment: str, root: Optional[Path] = None) -> dict:
         else:
             # a zipped folder lands one level down, a repository may keep the work in a subfolder
             folder = submission / find_root(list_files(submission, max_depth=MAX_DEPTH), module_files(asg))
-            report = grade(folder, asg, hidden=True)
-            report.submission = folder.relative_to(root).as_posix()  # no host paths in what students see
-            results = gradescope_results(report)
+            # no host paths in what students see: the report names the folder below <root>
+            report = grade_isolated(GradeRequest(assignment=asg.name, folder=folder, hidden=True,
+                                                 name=folder.relative_to(root).as_posix()))
             # the instructor's log (Gradescope keeps stdout, hidden from students): internal errors
             for detail in report.internal:
                 print(detail, file=sys.stderr)
+            if report.status in ("error", "timeout"):  # the grading itself crashed or ran out of time
+                print(report.message, file=sys.stderr)
+                results = _failure_results("The autograder could not grade this submission (an internal "
+                                           "error); your instructor can see the details." if report.status == "error"
+                                           else "The grading of this submission ran out of time and was stopped.")
+            else:
+                results = gradescope_results(report)
     except Exception:  # a bug of ours: the student still gets a result, the instructor the traceback
         traceback.print_exc()
         results = _failure_results("The autograder could not grade this submission (an internal "

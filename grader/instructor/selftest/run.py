@@ -1,7 +1,7 @@
 """Grade an assignment's known and generated submissions, and judge its checks by the results.
 
-Cases, each graded in its own grading process by the batch's pool (grader/instructor/batch/pool.py: a
-preloaded forkserver, a budget per submission, `jobs` at a time):
+Cases, each graded out of process by `grade_isolated` (grader/instructor/isolated: a preloaded
+forkserver, a budget per submission), `jobs` at a time:
 
   reference   every check must give full marks
   template    every check must give 0, and none may crash (status error or timeout)
@@ -23,11 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
 from grader.engine import assignment as assignments
 from grader.engine.assignment import Assignment
-from grader.instructor.batch.run import default_budget
-from grader.engine.model import Check, Status
+from grader.engine.model import Check, Report, Status
 from grader.instructor import SOURCE_ROOT
+from grader.instructor.isolated.grade import GradeRequest, default_budget, grade_isolated
+from grader.instructor.isolated.process import kill_all
 
 from . import mutate
 from .cases import CaseError, Cases, Files, load_cases, read_folder, variant_files, wrong_files
@@ -309,16 +312,14 @@ def _first_line(message: str) -> str:
     return line[:300]
 
 
-def _outcomes(report: dict) -> dict[str, CheckOutcome]:
-    return {c["id"]: CheckOutcome(c["id"], float(c["score"]), float(c["max_score"]), str(c["status"]),
-                                  str(c.get("message", ""))) for c in report.get("checks", [])}
+def _outcomes(report: Report) -> dict[str, CheckOutcome]:
+    return {c.id: CheckOutcome(c.id, float(c.score), float(c.max_score), c.status.value, c.message)
+            for c in report.checks}
 
 
 def selftest(name: str, opts: Optional[SelftestOptions] = None,
              progress: Optional[Callable[[CaseResult, int, int], None]] = None) -> SelftestResult:
     """Run the self-test of assignment `name` (see the module docstring)."""
-    from grader.instructor.batch.pool import LocalPool
-
     opts = opts or SelftestOptions()
     t0 = time.monotonic()
     asg = assignments.load(name)
@@ -334,36 +335,34 @@ def selftest(name: str, opts: Optional[SelftestOptions] = None,
             and tuple(opts.operators) == mutate.OPERATORS:
         result.warnings.append("marked equivalent but no longer generated (the reference changed?): " + ", ".join(stale))
     checks_by_id = {c.id: c for c in asg.checks(hidden=True)}
-    options = {"isolation": opts.isolation, "notebook_mode": "definitions",
-               "data_dir": str(opts.data_dir) if opts.data_dir else None, "threads": 1}
-    by_key = {f"{j.case.kind}:{j.case.name}": j for j in jobs}
 
-    def thunk(key: str, job: _Job):
-        def make() -> dict:
-            budget = opts.timeout or default_budget([checks_by_id[i] for i in job.check_ids])
-            return {"student": key, "files": job.files, "assignment": asg.name, "check_ids": job.check_ids,
-                    "options": options, "budget": budget}
-        return make
+    def request(job: _Job) -> GradeRequest:
+        return GradeRequest(assignment=asg.name, files=job.files, name=f"{job.case.kind}:{job.case.name}",
+                            check_ids=job.check_ids, isolation=opts.isolation, data_dir=opts.data_dir,
+                            budget=opts.timeout or default_budget([checks_by_id[i] for i in job.check_ids]))
 
     wrong_by_name = {w.name: w for w in cases.wrong}
     done = 0
-    for out in LocalPool(opts.jobs).run(thunk(k, j) for k, j in by_key.items()):
-        job = by_key[out["student"]]
-        case = job.case
-        case.duration = float(out.get("duration", 0.0))
-        if out.get("ok") and "report" in out:
-            report = out["report"]
-            case.checks = _outcomes(report)
-            if report.get("status", "graded") != "graded":
-                case.status, case.message = str(report.get("status")), str(report.get("message", ""))
-        else:
-            case.status = str(out.get("status", "error"))
-            case.message = str(out.get("message", ""))
-        _judge(case, cases, wrong_by_name)
-        result.cases.append(case)
-        done += 1
-        if progress is not None:
-            progress(case, done, len(jobs))
+    futures: dict = {}
+    with ThreadPoolExecutor(max(1, int(opts.jobs)), thread_name_prefix="selftest") as ex:
+        try:
+            futures = {ex.submit(lambda j=j: grade_isolated(request(j))): j for j in jobs}
+            for future in as_completed(futures):  # in the order they finish: the progress is live
+                report, case = future.result(), futures[future].case
+                case.duration = report.execution_time
+                case.checks = _outcomes(report)
+                if report.status != "graded":  # the engine's (rejected) or the grading's (error, timeout)
+                    case.status, case.message = report.status, report.message
+                _judge(case, cases, wrong_by_name)
+                result.cases.append(case)
+                done += 1
+                if progress is not None:
+                    progress(case, done, len(jobs))
+        except BaseException:  # Ctrl-C, a bug here: leave no grading process running
+            for f in futures:
+                f.cancel()
+            kill_all()
+            raise
     order = {k: i for i, k in enumerate(KINDS)}
     result.cases.sort(key=lambda c: (order[c.kind], c.mutant.file if c.mutant else "",
                                      c.mutant.line if c.mutant else 0, c.name))

@@ -1,4 +1,4 @@
-"""Imported once by the batch's forkserver (grader/instructor/batch/pool.py), before it forks grading processes.
+"""Imported once by the grading forkserver (grader/instructor/isolated/process.py), before it forks grading processes.
 
 What every grading process would otherwise import again: the engine, torch (for the oracles:
 ~1.7 s), and every assignment's public and hidden checks. Importing only — no torch operation runs
