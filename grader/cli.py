@@ -1,5 +1,8 @@
 """The `grade` command: a thin click layer over `grader.engine.runner` and `grader.reports`.
 
+The student's commands are here; the instructor's (batch, report, similarity, selftest, template,
+dist, gradescope) are in grader/instructor/cli.py, loaded when one of them is asked for.
+
     grade check [PATH] [TASK]...   grade the submission in PATH (default: the current folder)
     grade list [--assignment A]    the assignments, or the checks of one
     grade batch SUBMISSIONS -a A --out DIR   grade a whole class (grader/instructor/batch/, docs/batch.md)
@@ -17,13 +20,12 @@ Exit status: 0 when grading ran (whatever the score); 1 only with --fail-under a
 """
 from __future__ import annotations
 
-import functools
 import importlib.util
 import json
 import sys
 import tomllib
 from pathlib import Path
-from typing import Any, Callable, NamedTuple, Optional
+from typing import NamedTuple, Optional
 
 import click
 
@@ -38,18 +40,6 @@ MARKER = ".grade.toml"
 FORMAT_NAMES = ("table", "json", "junit", "markdown", "gradescope", "classroom")
 MODULE_SUFFIXES = (".py", ".ipynb")
 VERBOSE_OUTPUT_CHARS = 4000  # per check, in the terminal with --verbose
-
-
-def instructor_only(command: Callable) -> Callable:
-    """A command of the instructor's: the student edition is grader/ without `grader.instructor`."""
-    @functools.wraps(command)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        if importlib.util.find_spec("grader.instructor") is None:
-            name = command.__name__.rstrip("_")
-            raise click.UsageError(f"`grade {name}` is for instructors: the student edition has no hidden "
-                                   "checks, reference solutions or batch grading (docs/install.md)")
-        return command(*args, **kwargs)
-    return run
 
 
 def _known() -> str:
@@ -80,7 +70,8 @@ def find_assignment(path: Path, name: Optional[str]) -> str:
                            f"({', '.join(known)}) or add a {MARKER} file with assignment = \"NAME\"")
 
 
-def _load_assignment(name: str):
+def load_assignment(name: str):
+    """The assignment `name`, or click's usage error listing the known ones."""
     try:
         return assignments_mod.load(name)
     except KeyError:
@@ -119,7 +110,7 @@ def _split_targets(targets: tuple[str, ...]) -> tuple[Optional[Path], list[str],
     return folder, stems, words
 
 
-def _resolve_tasks(asg, options: tuple[str, ...], words: list[str], stems: list[str]) -> list[str]:
+def resolve_tasks(asg, options: tuple[str, ...], words: list[str], stems: list[str]) -> list[str]:
     known = [t.name for t in asg.tasks]
     wanted: list[str] = []
     for raw in options:
@@ -144,7 +135,36 @@ def _resolve_tasks(asg, options: tuple[str, ...], words: list[str], stems: list[
     return list(dict.fromkeys(wanted))  # in order, no duplicates
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# The instructor's commands live in grader/instructor/cli.py, which the student edition does not have.
+INSTRUCTOR_COMMANDS = ("batch", "dist", "gradescope", "report", "selftest", "similarity", "template")
+
+
+def _instructor_commands() -> Optional[dict[str, click.Command]]:
+    """The instructor's commands, or None in the student edition (no `grader.instructor`)."""
+    if importlib.util.find_spec("grader.instructor") is None:
+        return None
+    from .instructor.cli import COMMANDS
+
+    return COMMANDS
+
+
+class _Grade(click.Group):
+    """`grade`: the student's commands here, the instructor's loaded from grader.instructor when asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *(INSTRUCTOR_COMMANDS if _instructor_commands() else ())])
+
+    def get_command(self, ctx: click.Context, name: str) -> Optional[click.Command]:
+        if name not in INSTRUCTOR_COMMANDS:
+            return super().get_command(ctx, name)
+        commands = _instructor_commands()
+        if commands is None:
+            raise click.UsageError(f"`grade {name}` is for instructors: the student edition has no hidden "
+                                   "checks, reference solutions or batch grading (docs/install.md)")
+        return commands[name]
+
+
+@click.group(cls=_Grade, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="dl-grader")
 def main() -> None:
     """Autograder for deep-learning assignments."""
@@ -238,12 +258,12 @@ def _what_to_grade(targets: tuple[str, ...], assignment: Optional[str], tasks: t
         if words and not isinstance(exc, click.BadParameter):
             raise click.UsageError(f"no such folder: {words[0]} (and no task either: {exc.message})") from None
         raise
-    asg = _load_assignment(name)
+    asg = load_assignment(name)
     if hidden and not asg.hidden_installed:
         raise click.UsageError(
             f"hidden checks are not installed: this is the student edition of the grader, which has "
             f"the public checks of {asg.name} only (instructors grade with the full install)")
-    selected = _resolve_tasks(asg, tasks, words, stems)
+    selected = resolve_tasks(asg, tasks, words, stems)
     try:
         n_checks = len(select_checks(asg, hidden=hidden, tasks=selected, check_ids=check_ids))
     except ValueError as exc:
@@ -345,238 +365,6 @@ class _Progress:
         self._p.stop()
 
 
-@main.command(context_settings={"max_content_width": 100})
-@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--assignment", "-a", required=True, help="Assignment name, e.g. backprop.")
-@click.option("--out", "-o", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder: gradebook.sqlite, grades.csv, report.html, reports/<student>/, similarity/.")
-@click.option("--jobs", "-j", type=click.IntRange(1), help="Submissions graded at a time (default: the cores).")
-@click.option("--force", is_flag=True, help="Regrade every submission, also those up to date in the gradebook.")
-@click.option("--task", "-t", "tasks", multiple=True,
-              help="Grade only this task's checks (repeatable): the batch's selection.")
-@click.option("--only", "only", multiple=True, metavar="CHECK_ID",
-              help="Grade only this check (repeatable) of every submission; keep the other results.")
-@click.option("--timeout-per-submission", type=click.FloatRange(min=1), metavar="SECONDS",
-              help="Wall-clock budget of one submission (default: its checks' limits + 60 s per module + 120 s).")
-@click.option("--scheduler", metavar="ADDRESS", help="Run on a Dask scheduler, e.g. tcp://host:8786 ('.[dask]').")
-@click.option("--feedback", type=click.Choice(["summary", "full"]), default="summary", show_default=True,
-              help="Hidden checks in student feedback: title and points only, or everything.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar or log lines; only the final line.")
-@click.option("--notebook-mode", type=click.Choice(["definitions", "all"]), default="definitions", show_default=True)
-@click.option("--isolation", type=click.Choice(ISOLATION_MODES), default="auto", show_default=True)
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder with FashionMNIST.")
-@click.option("--similarity/--no-similarity", "screen", default=True, show_default=True,
-              help="Screen the class for copies (more than one submission): a section of report.html, similarity/.")
-@click.option("--similarity-threshold", type=click.FloatRange(0, 1), default=0.5, show_default=True,
-              help="Flag pairs sharing at least this share of their fingerprints (docs/similarity.md).")
-@instructor_only
-def batch(submissions: Path, assignment: str, out: Path, jobs: Optional[int], force: bool, tasks: tuple[str, ...],
-          only: tuple[str, ...],
-          timeout_per_submission: Optional[float], scheduler: Optional[str], feedback: str, quiet: bool,
-          notebook_mode: str, isolation: str, data_dir: Optional[Path], screen: bool,
-          similarity_threshold: float) -> None:
-    """Grade every submission in SUBMISSIONS (public and hidden checks), resumably.
-
-    \b
-    Layouts: per-student folders, GitHub Classroom clones, one .zip per student, Canvas and Moodle
-    downloads, Gradescope exports (docs/batch.md). Re-running the command grades only what changed.
-    Exit status 0 when the batch ran (whatever the scores), 2 for usage errors.
-    """
-    from .instructor.batch.run import BatchOptions, run_batch
-
-    asg = _load_assignment(assignment)
-    selected = _resolve_tasks(asg, tasks, [], [])
-    if only:
-        try:
-            select_checks(asg, hidden=True, check_ids=only)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="'--only'") from None
-    if out.resolve() == submissions.resolve() or submissions.resolve() in out.resolve().parents:
-        raise click.BadParameter("--out must not be inside SUBMISSIONS", param_hint="'--out'")
-    opts = BatchOptions(submissions=submissions, assignment=asg.name, out=out, force=force, only=only, tasks=selected,
-                        timeout_per_submission=timeout_per_submission, scheduler=scheduler, quiet=quiet,
-                        feedback=feedback, isolation=isolation, notebook_mode=notebook_mode, data_dir=data_dir,
-                        similarity=screen, similarity_threshold=similarity_threshold)
-    if jobs:
-        opts.jobs = jobs
-    try:
-        summary = run_batch(opts)
-    except ValueError as exc:  # e.g. --out holds another assignment's gradebook
-        raise click.UsageError(str(exc)) from None
-    except (OSError, TimeoutError) as exc:
-        if scheduler is None:
-            raise
-        raise click.ClickException(f"cannot use the Dask scheduler {scheduler}: {exc}") from None
-    counts = ", ".join(f"{v} {k}" for k, v in sorted(summary.statuses.items()))
-    if not quiet:
-        click.echo(f"{summary.total} submissions: {summary.graded} graded now, {summary.skipped} up to date; "
-                   f"gradebook: {counts} ({summary.elapsed:.0f} s)")
-        if summary.gone:
-            click.echo(f"kept in the gradebook, no longer in {submissions}: {', '.join(summary.gone)}")
-        sim = summary.similarity
-        if sim is not None and sim["status"] == "done":
-            # the screen's own time (it runs beside the grading: summary.similarity_seconds is what it added)
-            how = "the class is unchanged: kept" if sim.get("reused") else f"{float(sim.get('seconds', 0)):.1f} s"
-            click.echo(f"similarity: {sim['flagged']} flagged pair(s) among {sim['submissions']} submissions "
-                       f"(threshold {sim['threshold']:g}; {how}): report.html#similarity")
-        elif sim is not None:
-            click.echo(f"similarity screen did not run: {sim['message']}")
-    click.echo(f"{out}: " + ", ".join(p.name + ("/" if p.is_dir() else "") for p in summary.files))
-
-
-@main.command()
-@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="DIR")
-@click.option("--feedback", type=click.Choice(["summary", "full"]),
-              help="Hidden checks in feedback (default: as the batch was run).")
-@instructor_only
-def report(out: Path, feedback: Optional[str]) -> None:
-    """Rebuild grades.csv, report.html, reports/ and similarity/ of DIR from its gradebook, without grading."""
-    from .instructor.batch.run import write_reports
-
-    try:
-        files = write_reports(out, feedback=feedback)
-    except FileNotFoundError as exc:
-        raise click.UsageError(str(exc)) from None
-    click.echo(f"{out}: " + ", ".join(p.name + ("/" if p.is_dir() else "") for p in files))
-
-
-@main.command(context_settings={"max_content_width": 100})
-@click.argument("assignment_name", metavar="ASSIGNMENT")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=Path("autograder.zip"),
-              show_default=True, help="Where to write the zip.")
-@instructor_only
-def gradescope(assignment_name: str, output: Path) -> None:
-    """Build a Gradescope autograder zip for ASSIGNMENT (public and hidden checks; docs/gradescope.md).
-
-    \b
-    Upload the zip as the assignment's autograder ("Zip file upload", Ubuntu 22.04 base image).
-    """
-    from .instructor.publish.gradescope import build_autograder
-
-    asg = _load_assignment(assignment_name)
-    if not output.expanduser().resolve().parent.is_dir():
-        raise click.BadParameter(f"{output}: no such folder {output.parent}", param_hint="'--output'")
-    try:
-        names = build_autograder(asg.name, output)
-    except OSError as exc:
-        raise click.FileError(str(output), hint=str(exc.strerror or exc)) from None
-    click.echo(f"{output}: Gradescope autograder for {asg.name} ({len(names)} files; "
-               f"{len(asg.checks(hidden=True))} checks, hidden included)")
-
-
-@main.command()
-@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--assignment", "-a", required=True, help="Assignment name, e.g. backprop.")
-@click.option("--out", "-o", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder: similarity.csv, similarity.html.")
-@click.option("--threshold", type=click.FloatRange(0, 1), default=None,
-              help="Flag pairs sharing at least this share of their fingerprints (default 0.5).")
-@instructor_only
-def similarity(submissions: Path, assignment: str, out: Path, threshold: Optional[float]) -> None:
-    """Screen a class for copies: pairwise similarity of the students' code, the template's lines
-    discounted (copydetect's winnowing). Same layouts as `grade batch`. See docs/similarity.md."""
-    from .instructor.batch.screen import screen_class
-    from .instructor.similarity import DEFAULT_THRESHOLD
-
-    asg = _load_assignment(assignment)
-    pairs = screen_class(submissions, asg.name, out, DEFAULT_THRESHOLD if threshold is None else threshold)
-    for p in pairs[:20]:
-        click.echo(f"{p.similarity:6.1%}  {p.student_a} ~ {p.student_b}  ({p.module}.py, {p.overlap} tokens)")
-    if len(pairs) > 20:
-        click.echo(f"(+{len(pairs) - 20} more in similarity.csv)")
-    click.echo(f"{len(pairs)} flagged pair(s); {out}: similarity.csv, similarity.html")
-
-
-def _mutant_count(value: str) -> Optional[int]:
-    if value == "all":
-        return None
-    if value == "none":
-        return 0
-    try:
-        n = int(value)
-    except ValueError:
-        raise click.BadParameter("all, none or a number") from None
-    if n < 0:
-        raise click.BadParameter("all, none or a number of at least 0")
-    return n
-
-
-@main.command()
-@click.argument("assignment_name", metavar="ASSIGNMENT")
-@click.option("--jobs", "-j", type=click.IntRange(1), help="Cases graded at a time (default: the cores).")
-@click.option("--mutants", "mutants", default="all", show_default=True, metavar="all|none|N",
-              help="Automatic mutants to grade: all, none, or a seeded sample of N spread over files and operators.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the --mutants sample.")
-@click.option("--operator", "operators", multiple=True, metavar="NAME",
-              help="Only these mutation operators (repeatable; docs/selftest.md lists them).")
-@click.option("--task", "-t", "tasks", multiple=True, help="Only this task's checks and cases (repeatable).")
-@click.option("--only", "only", multiple=True, metavar="CASE",
-              help="Only this registered wrong submission or variant (repeatable).")
-@click.option("--kind", "kinds", multiple=True, type=click.Choice(["reference", "template", "wrong", "variant", "mutant"]),
-              help="Only these kinds of case (repeatable; default: all).")
-@click.option("--no-data", is_flag=True, help="Leave out the checks that need FashionMNIST (fast).")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the whole result as JSON (every case, every surviving mutant's diff).")
-@click.option("--diffs", type=click.IntRange(0), default=20, show_default=True,
-              help="Surviving mutants shown with their diff in the terminal.")
-@click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PERCENT",
-              help="Also exit 1 when a task's mutation score is lower than this.")
-@click.option("--reference", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="The reference solution (default: reference/ASSIGNMENT of this checkout).")
-@click.option("--isolation", type=click.Choice(ISOLATION_MODES), default="auto", show_default=True)
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder with FashionMNIST.")
-@instructor_only
-def selftest(assignment_name: str, jobs: Optional[int], mutants: str, seed: int, operators: tuple[str, ...],
-             tasks: tuple[str, ...], only: tuple[str, ...], kinds: tuple[str, ...], no_data: bool,
-             json_out: Optional[Path], diffs: int, fail_under: Optional[float], reference: Optional[Path],
-             isolation: str, data_dir: Optional[Path]) -> None:
-    """Prove an assignment's checks: grade the reference (full marks), the template (0, no crash),
-    the registered wrong submissions (each caught by its checks) and correct variants (full marks),
-    and automatic mutants of the reference's marked code (mutation score, survivors with diffs).
-    Exit 1 on any problem. For assignment authors; see docs/selftest.md."""
-    from rich.console import Console
-
-    from .instructor.selftest import SelftestOptions, selftest as run_selftest
-    from .instructor.selftest.mutate import OPERATORS
-    from .instructor.selftest.output import render, to_json
-
-    asg = _load_assignment(assignment_name)
-    unknown = sorted(set(tasks) - {t.name for t in asg.tasks})
-    if unknown:
-        raise click.BadParameter(f"{', '.join(unknown)}; tasks of {asg.name}: {', '.join(t.name for t in asg.tasks)}",
-                                 param_hint="'--task'")
-    bad_ops = sorted(set(operators) - set(OPERATORS))
-    if bad_ops:
-        raise click.BadParameter(f"{', '.join(bad_ops)}; known: {', '.join(OPERATORS)}", param_hint="'--operator'")
-    opts = SelftestOptions(mutants=_mutant_count(mutants), seed=seed, operators=tuple(operators) or OPERATORS,
-                           tasks=tasks, data=False if no_data else None, only=only,
-                           kinds=kinds or SelftestOptions().kinds, reference=reference, isolation=isolation,
-                           data_dir=data_dir)
-    if jobs:
-        opts.jobs = jobs
-    console = Console(stderr=False)
-    quiet = not console.is_terminal
-
-    def progress(case, done: int, total: int) -> None:
-        if not quiet:
-            console.print(f"[{done}/{total}] {case.kind} {case.name}: "
-                          f"{case.verdict or ('problem' if case.problems else case.status)}", highlight=False)
-
-    try:
-        result = run_selftest(asg.name, opts, progress=progress)
-    except FileNotFoundError as exc:
-        raise click.UsageError(str(exc)) from None
-    render(result, console, diffs=diffs)
-    if json_out is not None:
-        json_out.write_text(json.dumps(to_json(result), indent=2), encoding="utf-8")
-        console.print(f"wrote {json_out}")
-    low = [t for t, row in result.mutation_scores().items() if fail_under is not None and 100 * row["score"] < fail_under]
-    if low:
-        console.print(f"mutation score under {fail_under:g}% for: {', '.join(low)}")
-    if not result.ok or low:
-        sys.exit(1)
-
-
 @main.command("list")
 @click.option("--assignment", "-a", help="Show the checks of this assignment.")
 @click.option("--hidden", is_flag=True, help="Include hidden checks.")
@@ -586,7 +374,7 @@ def list_(assignment: Optional[str], hidden: bool) -> None:
         for name in assignments_mod.available():
             click.echo(f"{name}: {assignments_mod.load(name).title}")
         return
-    asg = _load_assignment(assignment)
+    asg = load_assignment(assignment)
     checks = asg.checks(hidden)
     click.echo(f"{asg.name}: {asg.title}")
     for task in asg.tasks:
@@ -601,49 +389,6 @@ def list_(assignment: Optional[str], hidden: bool) -> None:
                 click.echo(f"  {'':34s} tolerance: {c.tolerance}")
     total = sum(c.points for c in checks)
     click.echo(f"\n{len(checks)} checks, {total:g} points" + ("" if hidden else " (public checks only)"))
-
-
-@main.command("template")
-@click.argument("names", nargs=-1, metavar="[ASSIGNMENT]...")
-@click.option("--check", "check_only", is_flag=True,
-              help="Write nothing; exit 1 when a committed template differs from the reference.")
-@instructor_only
-def template_(names: tuple[str, ...], check_only: bool) -> None:
-    """Regenerate student_template/ASSIGNMENT/ from reference/ASSIGNMENT/ (all assignments by default).
-
-    The reference marks the student's part with `# BEGIN SOLUTION` / `# END SOLUTION` (or a
-    trailing `# SOLUTION`); see docs/templates.md. Instructor install only (needs reference/).
-    """
-    from .instructor.publish.template import ROOT, TemplateError, generate
-
-    if not (ROOT / "reference").is_dir():
-        raise click.UsageError("reference/ is not here: `grade template` runs in the instructor's checkout")
-    for name in names or tuple(assignments_mod.available()):
-        _load_assignment(name)
-        if not (ROOT / "reference" / name).is_dir():
-            continue
-        try:
-            changed = generate(name, check=check_only)
-        except TemplateError as exc:
-            raise click.ClickException(str(exc)) from None
-        verb = "differs" if check_only else "written"
-        for rel in changed:
-            click.echo(f"student_template/{name}/{rel}: {verb}")
-        if check_only and changed:
-            sys.exit(1)
-
-
-@main.command("dist")
-@click.argument("edition", type=click.Choice(["student"]))
-@click.option("--output", "-o", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("dist"), show_default=True, help="Folder for the wheel.")
-@instructor_only
-def dist_(edition: str, out_dir: Path) -> None:
-    """Build what students install: the `dl-grader-student` wheel (engine, CLI, statements, probes,
-    public checks; no hidden checks, no reference solutions). See docs/install.md."""
-    from .instructor.publish.wheel import build_student_wheel
-
-    click.echo(str(build_student_wheel(out_dir)))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,293 @@
+"""The instructor's `grade` commands: batch, report, similarity, selftest, template, dist, gradescope.
+
+A thin click layer over the instructor packages, as grader/cli.py is over the engine. `grade`
+(grader/cli.py) loads this module only when one of these commands is run or listed, so the student
+edition, which has no `grader.instructor`, has `grade check` and `grade list` only, and says so when
+asked for one of these.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from ..cli import load_assignment, resolve_tasks
+from ..engine import assignment as assignments_mod
+from ..engine.runner import select_checks
+from ..engine.sandbox import ISOLATION_MODES
+
+
+@click.command(context_settings={"max_content_width": 100})
+@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--assignment", "-a", required=True, help="Assignment name, e.g. backprop.")
+@click.option("--out", "-o", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder: gradebook.sqlite, grades.csv, report.html, reports/<student>/, similarity/.")
+@click.option("--jobs", "-j", type=click.IntRange(1), help="Submissions graded at a time (default: the cores).")
+@click.option("--force", is_flag=True, help="Regrade every submission, also those up to date in the gradebook.")
+@click.option("--task", "-t", "tasks", multiple=True,
+              help="Grade only this task's checks (repeatable): the batch's selection.")
+@click.option("--only", "only", multiple=True, metavar="CHECK_ID",
+              help="Grade only this check (repeatable) of every submission; keep the other results.")
+@click.option("--timeout-per-submission", type=click.FloatRange(min=1), metavar="SECONDS",
+              help="Wall-clock budget of one submission (default: its checks' limits + 60 s per module + 120 s).")
+@click.option("--scheduler", metavar="ADDRESS", help="Run on a Dask scheduler, e.g. tcp://host:8786 ('.[dask]').")
+@click.option("--feedback", type=click.Choice(["summary", "full"]), default="summary", show_default=True,
+              help="Hidden checks in student feedback: title and points only, or everything.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or log lines; only the final line.")
+@click.option("--notebook-mode", type=click.Choice(["definitions", "all"]), default="definitions", show_default=True)
+@click.option("--isolation", type=click.Choice(ISOLATION_MODES), default="auto", show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder with FashionMNIST.")
+@click.option("--similarity/--no-similarity", "screen", default=True, show_default=True,
+              help="Screen the class for copies (more than one submission): a section of report.html, similarity/.")
+@click.option("--similarity-threshold", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Flag pairs sharing at least this share of their fingerprints (docs/similarity.md).")
+def batch(submissions: Path, assignment: str, out: Path, jobs: Optional[int], force: bool, tasks: tuple[str, ...],
+          only: tuple[str, ...],
+          timeout_per_submission: Optional[float], scheduler: Optional[str], feedback: str, quiet: bool,
+          notebook_mode: str, isolation: str, data_dir: Optional[Path], screen: bool,
+          similarity_threshold: float) -> None:
+    """Grade every submission in SUBMISSIONS (public and hidden checks), resumably.
+
+    \b
+    Layouts: per-student folders, GitHub Classroom clones, one .zip per student, Canvas and Moodle
+    downloads, Gradescope exports (docs/batch.md). Re-running the command grades only what changed.
+    Exit status 0 when the batch ran (whatever the scores), 2 for usage errors.
+    """
+    from .batch.run import BatchOptions, run_batch
+
+    asg = load_assignment(assignment)
+    selected = resolve_tasks(asg, tasks, [], [])
+    if only:
+        try:
+            select_checks(asg, hidden=True, check_ids=only)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--only'") from None
+    if out.resolve() == submissions.resolve() or submissions.resolve() in out.resolve().parents:
+        raise click.BadParameter("--out must not be inside SUBMISSIONS", param_hint="'--out'")
+    opts = BatchOptions(submissions=submissions, assignment=asg.name, out=out, force=force, only=only, tasks=selected,
+                        timeout_per_submission=timeout_per_submission, scheduler=scheduler, quiet=quiet,
+                        feedback=feedback, isolation=isolation, notebook_mode=notebook_mode, data_dir=data_dir,
+                        similarity=screen, similarity_threshold=similarity_threshold)
+    if jobs:
+        opts.jobs = jobs
+    try:
+        summary = run_batch(opts)
+    except ValueError as exc:  # e.g. --out holds another assignment's gradebook
+        raise click.UsageError(str(exc)) from None
+    except (OSError, TimeoutError) as exc:
+        if scheduler is None:
+            raise
+        raise click.ClickException(f"cannot use the Dask scheduler {scheduler}: {exc}") from None
+    counts = ", ".join(f"{v} {k}" for k, v in sorted(summary.statuses.items()))
+    if not quiet:
+        click.echo(f"{summary.total} submissions: {summary.graded} graded now, {summary.skipped} up to date; "
+                   f"gradebook: {counts} ({summary.elapsed:.0f} s)")
+        if summary.gone:
+            click.echo(f"kept in the gradebook, no longer in {submissions}: {', '.join(summary.gone)}")
+        sim = summary.similarity
+        if sim is not None and sim["status"] == "done":
+            # the screen's own time (it runs beside the grading: summary.similarity_seconds is what it added)
+            how = "the class is unchanged: kept" if sim.get("reused") else f"{float(sim.get('seconds', 0)):.1f} s"
+            click.echo(f"similarity: {sim['flagged']} flagged pair(s) among {sim['submissions']} submissions "
+                       f"(threshold {sim['threshold']:g}; {how}): report.html#similarity")
+        elif sim is not None:
+            click.echo(f"similarity screen did not run: {sim['message']}")
+    click.echo(f"{out}: " + ", ".join(p.name + ("/" if p.is_dir() else "") for p in summary.files))
+
+
+@click.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="DIR")
+@click.option("--feedback", type=click.Choice(["summary", "full"]),
+              help="Hidden checks in feedback (default: as the batch was run).")
+def report(out: Path, feedback: Optional[str]) -> None:
+    """Rebuild grades.csv, report.html, reports/ and similarity/ of DIR from its gradebook, without grading."""
+    from .batch.run import write_reports
+
+    try:
+        files = write_reports(out, feedback=feedback)
+    except FileNotFoundError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"{out}: " + ", ".join(p.name + ("/" if p.is_dir() else "") for p in files))
+
+
+@click.command(context_settings={"max_content_width": 100})
+@click.argument("assignment_name", metavar="ASSIGNMENT")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=Path("autograder.zip"),
+              show_default=True, help="Where to write the zip.")
+def gradescope(assignment_name: str, output: Path) -> None:
+    """Build a Gradescope autograder zip for ASSIGNMENT (public and hidden checks; docs/gradescope.md).
+
+    \b
+    Upload the zip as the assignment's autograder ("Zip file upload", Ubuntu 22.04 base image).
+    """
+    from .publish.gradescope import build_autograder
+
+    asg = load_assignment(assignment_name)
+    if not output.expanduser().resolve().parent.is_dir():
+        raise click.BadParameter(f"{output}: no such folder {output.parent}", param_hint="'--output'")
+    try:
+        names = build_autograder(asg.name, output)
+    except OSError as exc:
+        raise click.FileError(str(output), hint=str(exc.strerror or exc)) from None
+    click.echo(f"{output}: Gradescope autograder for {asg.name} ({len(names)} files; "
+               f"{len(asg.checks(hidden=True))} checks, hidden included)")
+
+
+@click.command()
+@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--assignment", "-a", required=True, help="Assignment name, e.g. backprop.")
+@click.option("--out", "-o", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder: similarity.csv, similarity.html.")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=None,
+              help="Flag pairs sharing at least this share of their fingerprints (default 0.5).")
+def similarity(submissions: Path, assignment: str, out: Path, threshold: Optional[float]) -> None:
+    """Screen a class for copies: pairwise similarity of the students' code, the template's lines
+    discounted (copydetect's winnowing). Same layouts as `grade batch`. See docs/similarity.md."""
+    from .batch.screen import screen_class
+    from .similarity import DEFAULT_THRESHOLD
+
+    asg = load_assignment(assignment)
+    pairs = screen_class(submissions, asg.name, out, DEFAULT_THRESHOLD if threshold is None else threshold)
+    for p in pairs[:20]:
+        click.echo(f"{p.similarity:6.1%}  {p.student_a} ~ {p.student_b}  ({p.module}.py, {p.overlap} tokens)")
+    if len(pairs) > 20:
+        click.echo(f"(+{len(pairs) - 20} more in similarity.csv)")
+    click.echo(f"{len(pairs)} flagged pair(s); {out}: similarity.csv, similarity.html")
+
+
+def _mutant_count(value: str) -> Optional[int]:
+    if value == "all":
+        return None
+    if value == "none":
+        return 0
+    try:
+        n = int(value)
+    except ValueError:
+        raise click.BadParameter("all, none or a number") from None
+    if n < 0:
+        raise click.BadParameter("all, none or a number of at least 0")
+    return n
+
+
+@click.command()
+@click.argument("assignment_name", metavar="ASSIGNMENT")
+@click.option("--jobs", "-j", type=click.IntRange(1), help="Cases graded at a time (default: the cores).")
+@click.option("--mutants", "mutants", default="all", show_default=True, metavar="all|none|N",
+              help="Automatic mutants to grade: all, none, or a seeded sample of N spread over files and operators.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the --mutants sample.")
+@click.option("--operator", "operators", multiple=True, metavar="NAME",
+              help="Only these mutation operators (repeatable; docs/selftest.md lists them).")
+@click.option("--task", "-t", "tasks", multiple=True, help="Only this task's checks and cases (repeatable).")
+@click.option("--only", "only", multiple=True, metavar="CASE",
+              help="Only this registered wrong submission or variant (repeatable).")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(["reference", "template", "wrong", "variant", "mutant"]),
+              help="Only these kinds of case (repeatable; default: all).")
+@click.option("--no-data", is_flag=True, help="Leave out the checks that need FashionMNIST (fast).")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the whole result as JSON (every case, every surviving mutant's diff).")
+@click.option("--diffs", type=click.IntRange(0), default=20, show_default=True,
+              help="Surviving mutants shown with their diff in the terminal.")
+@click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PERCENT",
+              help="Also exit 1 when a task's mutation score is lower than this.")
+@click.option("--reference", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The reference solution (default: reference/ASSIGNMENT of this checkout).")
+@click.option("--isolation", type=click.Choice(ISOLATION_MODES), default="auto", show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder with FashionMNIST.")
+def selftest(assignment_name: str, jobs: Optional[int], mutants: str, seed: int, operators: tuple[str, ...],
+             tasks: tuple[str, ...], only: tuple[str, ...], kinds: tuple[str, ...], no_data: bool,
+             json_out: Optional[Path], diffs: int, fail_under: Optional[float], reference: Optional[Path],
+             isolation: str, data_dir: Optional[Path]) -> None:
+    """Prove an assignment's checks: grade the reference (full marks), the template (0, no crash),
+    the registered wrong submissions (each caught by its checks) and correct variants (full marks),
+    and automatic mutants of the reference's marked code (mutation score, survivors with diffs).
+    Exit 1 on any problem. For assignment authors; see docs/selftest.md."""
+    from rich.console import Console
+
+    from .selftest import SelftestOptions, selftest as run_selftest
+    from .selftest.mutate import OPERATORS
+    from .selftest.output import render, to_json
+
+    asg = load_assignment(assignment_name)
+    unknown = sorted(set(tasks) - {t.name for t in asg.tasks})
+    if unknown:
+        raise click.BadParameter(f"{', '.join(unknown)}; tasks of {asg.name}: {', '.join(t.name for t in asg.tasks)}",
+                                 param_hint="'--task'")
+    bad_ops = sorted(set(operators) - set(OPERATORS))
+    if bad_ops:
+        raise click.BadParameter(f"{', '.join(bad_ops)}; known: {', '.join(OPERATORS)}", param_hint="'--operator'")
+    opts = SelftestOptions(mutants=_mutant_count(mutants), seed=seed, operators=tuple(operators) or OPERATORS,
+                           tasks=tasks, data=False if no_data else None, only=only,
+                           kinds=kinds or SelftestOptions().kinds, reference=reference, isolation=isolation,
+                           data_dir=data_dir)
+    if jobs:
+        opts.jobs = jobs
+    console = Console(stderr=False)
+    quiet = not console.is_terminal
+
+    def progress(case, done: int, total: int) -> None:
+        if not quiet:
+            console.print(f"[{done}/{total}] {case.kind} {case.name}: "
+                          f"{case.verdict or ('problem' if case.problems else case.status)}", highlight=False)
+
+    try:
+        result = run_selftest(asg.name, opts, progress=progress)
+    except FileNotFoundError as exc:
+        raise click.UsageError(str(exc)) from None
+    render(result, console, diffs=diffs)
+    if json_out is not None:
+        json_out.write_text(json.dumps(to_json(result), indent=2), encoding="utf-8")
+        console.print(f"wrote {json_out}")
+    low = [t for t, row in result.mutation_scores().items() if fail_under is not None and 100 * row["score"] < fail_under]
+    if low:
+        console.print(f"mutation score under {fail_under:g}% for: {', '.join(low)}")
+    if not result.ok or low:
+        sys.exit(1)
+
+
+@click.command("template")
+@click.argument("names", nargs=-1, metavar="[ASSIGNMENT]...")
+@click.option("--check", "check_only", is_flag=True,
+              help="Write nothing; exit 1 when a committed template differs from the reference.")
+def template_(names: tuple[str, ...], check_only: bool) -> None:
+    """Regenerate student_template/ASSIGNMENT/ from reference/ASSIGNMENT/ (all assignments by default).
+
+    The reference marks the student's part with `# BEGIN SOLUTION` / `# END SOLUTION` (or a
+    trailing `# SOLUTION`); see docs/templates.md. Instructor install only (needs reference/).
+    """
+    from .publish.template import ROOT, TemplateError, generate
+
+    if not (ROOT / "reference").is_dir():
+        raise click.UsageError("reference/ is not here: `grade template` runs in the instructor's checkout")
+    for name in names or tuple(assignments_mod.available()):
+        load_assignment(name)
+        if not (ROOT / "reference" / name).is_dir():
+            continue
+        try:
+            changed = generate(name, check=check_only)
+        except TemplateError as exc:
+            raise click.ClickException(str(exc)) from None
+        verb = "differs" if check_only else "written"
+        for rel in changed:
+            click.echo(f"student_template/{name}/{rel}: {verb}")
+        if check_only and changed:
+            sys.exit(1)
+
+
+@click.command("dist")
+@click.argument("edition", type=click.Choice(["student"]))
+@click.option("--output", "-o", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("dist"), show_default=True, help="Folder for the wheel.")
+def dist_(edition: str, out_dir: Path) -> None:
+    """Build what students install: the `dl-grader-student` wheel (engine, CLI, statements, probes,
+    public checks; no hidden checks, no reference solutions). See docs/install.md."""
+    from .publish.wheel import build_student_wheel
+
+    click.echo(str(build_student_wheel(out_dir)))
+
+
+# name → command, as `grade` lists and runs them
+COMMANDS: dict[str, click.Command] = {c.name: c for c in (batch, report, gradescope, similarity, selftest,
+                                                         template_, dist_)}
