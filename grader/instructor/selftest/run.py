@@ -169,89 +169,121 @@ def _data_available(opts: SelftestOptions) -> bool:
         return False
 
 
-def plan(asg: Assignment, cases: Cases, opts: SelftestOptions, data: bool
-         ) -> tuple[list[_Job], list[CaseResult], int, Files]:
-    """The jobs to grade, the cases decided without grading (skipped, unbuildable), how many
-    automatic mutants there are before sampling, and the reference's files."""
+@dataclass
+class _Selection:
+    """The checks a self-test grades: by task, and in the assignment's order."""
+    checks: list[Check]  # selected by --task (also those needing data that is absent)
+    by_task: dict[str, list[str]]  # task → ids of its usable checks
+    all_ids: list[str]
+
+    def ids_of(self, tasks: Iterable[str]) -> list[str]:
+        return [cid for t in tasks for cid in self.by_task.get(t, [])]
+
+
+class _Plan:
+    """What a self-test grades (jobs) and what it decides without grading (skipped, unbuildable)."""
+
+    def __init__(self) -> None:
+        self.jobs: list[_Job] = []
+        self.decided: list[CaseResult] = []
+
+    def grade(self, case: CaseResult, files: Files, ids: list[str]) -> None:
+        self.jobs.append(_Job(case, files, ids))
+
+    def skip(self, case: CaseResult, why: str) -> None:
+        case.status, case.message = "skipped", why
+        self.decided.append(case)
+
+    def unbuildable(self, case: CaseResult, what: str, exc: Exception) -> None:
+        case.status, case.message = "error", f"cannot be built: {exc}"
+        case.problems.append(f"{what} {case.name}: {case.message}")
+        self.decided.append(case)
+
+
+def _select(asg: Assignment, opts: SelftestOptions, data: bool) -> _Selection:
     checks = [c for c in asg.checks(hidden=True) if not opts.tasks or c.task in opts.tasks]
     usable = [c for c in checks if data or not c.needs_data]
     by_task: dict[str, list[str]] = {}
     for c in usable:
         by_task.setdefault(c.task, []).append(c.id)
-    all_ids = [c.id for c in usable]
+    return _Selection(checks, by_task, [c.id for c in usable])
+
+
+def _plan_wrong(p: _Plan, sel: _Selection, cases: Cases, reference: Files, selected: Callable[[str], bool]) -> None:
+    for w in cases.wrong:
+        if not selected(w.name):
+            continue
+        case = CaseResult("wrong", w.name, expect=[c for c in sorted(w.catches) if c in sel.all_ids])
+        if not case.expect:
+            needs_data = any(c in {x.id for x in sel.checks} for c in w.catches)
+            p.skip(case, "its checks need FashionMNIST" if needs_data else "none of its checks is selected")
+            continue
+        try:
+            files = wrong_files(reference, w)
+        except (CaseError, OSError, ValueError, KeyError) as exc:
+            p.unbuildable(case, "wrong submission", exc)
+            continue
+        p.grade(case, files, sel.ids_of(t for t in w.tasks if t in sel.by_task))
+
+
+def _plan_variants(p: _Plan, sel: _Selection, cases: Cases, reference: Files,
+                   selected: Callable[[str], bool]) -> None:
+    for v in cases.variants:
+        if not selected(v.name):
+            continue
+        case = CaseResult("variant", v.name)
+        ids = [cid for cid in sel.ids_of(v.tasks or sel.by_task) if cid not in v.skip]
+        if not ids:
+            p.skip(case, "none of its checks is selected")
+            continue
+        try:
+            files = variant_files(reference, v, cases)
+        except (CaseError, OSError) as exc:
+            p.unbuildable(case, "variant", exc)
+            continue
+        p.grade(case, files, ids)
+
+
+def _plan_mutants(p: _Plan, sel: _Selection, asg: Assignment, reference: Files, opts: SelftestOptions) -> int:
+    """Sampled mutants into the plan; how many there are before sampling."""
+    # a mutant of a module is graded on the selected tasks that use that module
+    stems = {t.name: set(t.modules) for t in asg.tasks if t.name in sel.by_task}
+    generated: list[mutate.Mutant] = []
+    for rel in sorted(reference):
+        if rel.endswith(".py") and "/" not in rel and any(Path(rel).stem in s for s in stems.values()):
+            generated += mutate.mutants(reference[rel].decode("utf-8"), rel, opts.operators)
+    for m in mutate.sample(generated, opts.mutants, opts.seed):
+        ids = sel.ids_of(t for t, mods in stems.items() if Path(m.file).stem in mods)
+        p.grade(CaseResult("mutant", m.id, expect=ids, mutant=m), {**reference, m.file: m.source.encode("utf-8")}, ids)
+    return len(generated)
+
+
+def plan(asg: Assignment, cases: Cases, opts: SelftestOptions, data: bool
+         ) -> tuple[list[_Job], list[CaseResult], int, Files]:
+    """The jobs to grade, the cases decided without grading (skipped, unbuildable), how many
+    automatic mutants there are before sampling, and the reference's files."""
+    sel = _select(asg, opts, data)
     ref_dir = opts.reference or _default_path("reference", asg.name)
     if not ref_dir.is_dir():
         raise FileNotFoundError(f"no reference solution at {ref_dir}: `grade selftest` runs in the course "
                                 "repository (reference/ beside assignments/) or with --reference")
     reference = read_folder(ref_dir)
-    jobs: list[_Job] = []
-    decided: list[CaseResult] = []
-    want = set(opts.kinds)
-
-    def ids_of(tasks: Iterable[str]) -> list[str]:
-        return [cid for t in tasks for cid in by_task.get(t, [])]
-
+    p, want = _Plan(), set(opts.kinds)
+    selected = (lambda name: not opts.only or name in opts.only)
     if "reference" in want:
-        jobs.append(_Job(CaseResult("reference", "reference"), reference, all_ids))
+        p.grade(CaseResult("reference", "reference"), reference, sel.all_ids)
     if "template" in want:
         tpl_dir = opts.template or _default_path("student_template", asg.name)
         if tpl_dir.is_dir():
-            jobs.append(_Job(CaseResult("template", "template"), read_folder(tpl_dir), all_ids))
+            p.grade(CaseResult("template", "template"), read_folder(tpl_dir), sel.all_ids)
         else:
-            decided.append(CaseResult("template", "template", status="skipped", message=f"no template at {tpl_dir}"))
-    selected = (lambda name: not opts.only or name in opts.only)
+            p.skip(CaseResult("template", "template"), f"no template at {tpl_dir}")
     if "wrong" in want:
-        for w in cases.wrong:
-            if not selected(w.name):
-                continue
-            case = CaseResult("wrong", w.name, expect=[c for c in sorted(w.catches) if c in all_ids])
-            tasks = [t for t in w.tasks if t in by_task]
-            if not case.expect:
-                why = "its checks need FashionMNIST" if any(c in {x.id for x in checks} for c in w.catches) \
-                    else "none of its checks is selected"
-                case.status, case.message = "skipped", why
-                decided.append(case)
-                continue
-            try:
-                files = wrong_files(reference, w)
-            except (CaseError, OSError, ValueError, KeyError) as exc:
-                case.status, case.message = "error", f"cannot be built: {exc}"
-                case.problems.append(f"wrong submission {w.name}: {case.message}")
-                decided.append(case)
-                continue
-            jobs.append(_Job(case, files, ids_of(tasks)))
+        _plan_wrong(p, sel, cases, reference, selected)
     if "variant" in want:
-        for v in cases.variants:
-            if not selected(v.name):
-                continue
-            case = CaseResult("variant", v.name)
-            ids = [cid for cid in ids_of(v.tasks or by_task) if cid not in v.skip]
-            if not ids:
-                case.status, case.message = "skipped", "none of its checks is selected"
-                decided.append(case)
-                continue
-            try:
-                files = variant_files(reference, v, cases)
-            except (CaseError, OSError) as exc:
-                case.status, case.message = "error", f"cannot be built: {exc}"
-                case.problems.append(f"variant {v.name}: {case.message}")
-                decided.append(case)
-                continue
-            jobs.append(_Job(case, files, ids))
-    found = 0
-    if "mutant" in want and opts.mutants != 0:
-        # a mutant of a module is graded on the selected tasks that use that module
-        stems = {t.name: set(t.modules) for t in asg.tasks if t.name in by_task}
-        generated: list[mutate.Mutant] = []
-        for rel in sorted(reference):
-            if rel.endswith(".py") and "/" not in rel and any(Path(rel).stem in s for s in stems.values()):
-                generated += mutate.mutants(reference[rel].decode("utf-8"), rel, opts.operators)
-        found = len(generated)
-        for m in mutate.sample(generated, opts.mutants, opts.seed):
-            ids = ids_of(t for t, mods in stems.items() if Path(m.file).stem in mods)
-            case = CaseResult("mutant", m.id, expect=ids, mutant=m)
-            jobs.append(_Job(case, {**reference, m.file: m.source.encode("utf-8")}, ids))
-    return jobs, decided, found, reference
+        _plan_variants(p, sel, cases, reference, selected)
+    found = _plan_mutants(p, sel, asg, reference, opts) if "mutant" in want and opts.mutants != 0 else 0
+    return p.jobs, p.decided, found, reference
 
 
 # ------------------------------------------------------------------------------------------ judging
