@@ -11,9 +11,9 @@ import yaml
 from grader.engine import assignment
 from grader.engine.fs import Budget
 from grader.engine.submission_root import find_root
-from grader.instructor.batch.archives import ArchiveRejected, read_zip, safe_relpath
+from grader.instructor.batch.archives import ArchiveRejected, read_zip
 from grader.instructor.batch.layouts import content_hash, discover, read_entry
-from grader.instructor.isolated.grade import write_files
+from grader.engine.fs import Rejected, safe_relpath, write_files
 
 ASG = assignment.load("backprop")
 SOFTMAX = (Path(__file__).resolve().parents[1] / "reference" / "backprop" / "softmax.py").read_bytes()
@@ -94,13 +94,13 @@ def test_good_zip_reads_files_and_drops_tool_junk(tmp_path):
 def test_safe_relpath_and_write_files_stay_inside(tmp_path):
     assert safe_relpath("./a//b/./c.py") == "a/b/c.py"
     for bad in ("../x", "/x", "a/../../x", "", "C:\\x"):
-        with pytest.raises(ArchiveRejected):
+        with pytest.raises(Rejected):
             safe_relpath(bad)
     dest = tmp_path / "sub"
     dest.mkdir()
     write_files({"a/b.py": b"1"}, dest)
     assert (dest / "a" / "b.py").read_bytes() == b"1"
-    with pytest.raises(ArchiveRejected):
+    with pytest.raises(Rejected):
         write_files({"../outside.py": b"1"}, dest)
     assert not (tmp_path / "outside.py").exists()
 

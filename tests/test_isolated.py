@@ -21,7 +21,7 @@ from grader.instructor.batch.layouts import Entry
 from grader.instructor.batch.pool import Graded
 from grader.instructor.batch.run import Job, record, write_reports
 from grader.instructor.isolated import child
-from grader.instructor.isolated.grade import GradeRequest, report_from_result
+from grader.instructor.isolated.grade import GradeRequest, grade_isolated, report_from_result
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
 
@@ -71,3 +71,10 @@ def test_an_internal_grader_error_reaches_the_gradebook_and_never_the_feedback(t
         body = (out / "reports" / "alice" / name).read_text()
         assert BUG not in body and "Traceback" not in body, name
     assert "internal grader error in check softmax.buggy" in (out / "reports" / "alice" / "report.json").read_text()
+
+
+def test_files_that_would_land_outside_the_folder_are_a_report_not_an_exception():
+    """grade_isolated never raises for what a request's files hold (a self-test case, a Dask task)."""
+    report = grade_isolated(GradeRequest(assignment="backprop", files={"../softmax.py": b"x = 1\n"}, name="s1"))
+    assert report.status == "error" and report.checks == []
+    assert "could not be written" in report.message and "outside the submission" in report.message

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Optional
 
 # Junk: names that are never part of a submission, wherever they sit in its tree: version control,
@@ -52,6 +52,38 @@ class Budget:
 
 class OverBudget(Exception):
     """The submission holds more than its budget allows: graded as `rejected`."""
+
+
+class Rejected(ValueError):
+    """Untrusted input that is not accepted (a path leaving its folder, a bad archive); the message
+    says why, for the instructor and the student."""
+
+
+def safe_relpath(name: str) -> str:
+    """A relative POSIX path inside the submission, or Rejected for anything that escapes it."""
+    raw = name.replace("\\", "/")
+    if raw.startswith("/") or (len(raw) >= 2 and raw[1] == ":") or "\x00" in raw:
+        raise Rejected(f"entry {name!r} has an absolute path")
+    parts = [p for p in PurePosixPath(raw).parts if p not in ("", ".")]
+    if any(p == ".." for p in parts):
+        raise Rejected(f"entry {name!r} points outside the submission (..)")
+    if not parts:
+        raise Rejected(f"entry {name!r} has an empty name")
+    return "/".join(parts)
+
+
+def write_files(files: dict[str, bytes], folder: Path) -> None:
+    """Write the files {relative path: bytes} below `folder` only (every path checked: Rejected
+    for one that would land outside it), each a new file."""
+    folder = Path(folder)
+    base = folder.resolve()
+    for rel, data in files.items():
+        target = folder / safe_relpath(rel)
+        if base not in target.resolve().parents:
+            raise Rejected(f"{rel!r} would be written outside the submission")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "xb") as out:
+            out.write(data)
 
 
 @dataclass

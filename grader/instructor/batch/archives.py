@@ -16,27 +16,22 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from ...engine.fs import Budget, is_junk_path
+from ...engine.fs import Budget, Rejected, is_junk_path, safe_relpath
 
 ARCHIVE_SUFFIXES = (".zip", ".jar", ".tar", ".tgz", ".gz", ".bz2", ".xz", ".7z", ".rar", ".whl", ".egg")
 ARCHIVE_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"7z\xbc\xaf", b"Rar!")
 
 
-class ArchiveRejected(Exception):
+class ArchiveRejected(Rejected):
     """The archive (or folder) is not accepted; the message says why, for the instructor and student."""
 
 
-def safe_relpath(name: str) -> str:
-    """A relative POSIX path inside the submission, or ArchiveRejected for anything that escapes it."""
-    raw = name.replace("\\", "/")
-    if raw.startswith("/") or (len(raw) >= 2 and raw[1] == ":") or "\x00" in raw:
-        raise ArchiveRejected(f"entry {name!r} has an absolute path")
-    parts = [p for p in PurePosixPath(raw).parts if p not in ("", ".")]
-    if any(p == ".." for p in parts):
-        raise ArchiveRejected(f"entry {name!r} points outside the submission (..)")
-    if not parts:
-        raise ArchiveRejected(f"entry {name!r} has an empty name")
-    return "/".join(parts)
+def entry_path(name: str) -> str:
+    """The safe relative path of an entry named `name` (fs.safe_relpath), or ArchiveRejected."""
+    try:
+        return safe_relpath(name)
+    except Rejected as exc:
+        raise ArchiveRejected(str(exc)) from None
 
 
 def check_path(rel: str, budget: Budget) -> None:
@@ -70,7 +65,7 @@ def read_zip(path: Path, limits: Budget = Budget()) -> dict[str, bytes]:
             raise ArchiveRejected(f"{path.name} expands to {declared} bytes (at most "
                                   f"{limits.max_bytes} accepted)")
         for info in infos:
-            rel = safe_relpath(info.filename)
+            rel = entry_path(info.filename)
             mode = info.external_attr >> 16
             kind = stat.S_IFMT(mode)
             if kind == stat.S_IFLNK:

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
 from grader.instructor import similarity
-from grader.instructor.isolated.grade import write_files
+from grader.engine.fs import Rejected, write_files
 
-from .archives import ArchiveRejected
 from .layouts import Entry, content_hash, read_entry
 
 
@@ -47,8 +46,8 @@ def take_in(entries: Iterable[Entry], asg, limits: Budget, keep_code: bool) -> I
             continue
         try:
             files, notes = read_entry(e, asg, limits)
-        except (ArchiveRejected, OSError) as exc:
-            yield Submission(e, "rejected", str(exc) if isinstance(exc, ArchiveRejected) else f"cannot be read: {exc}")
+        except (Rejected, OSError) as exc:
+            yield Submission(e, "rejected", str(exc) if isinstance(exc, Rejected) else f"cannot be read: {exc}")
             continue
         sub = Submission(e, content_hash=content_hash(files), notes=notes, files=files)
         if keep_code:

@@ -26,7 +26,7 @@ from typing import Optional
 
 from ...engine.fs import Budget, is_junk, is_junk_path
 from ...engine.submission_root import find_root, module_files
-from .archives import ArchiveRejected, check_path, read_zip, safe_relpath
+from .archives import ArchiveRejected, check_path, entry_path, read_zip
 
 CANVAS_RE = re.compile(r"^(?P<name>[^_]+)(?P<late>_LATE)?_(?P<uid>\d+)_(?P<sid>\d+)_(?P<file>.+)$")
 MOODLE_RE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?$")
@@ -210,7 +210,7 @@ def read_entry(entry: Entry, assignment, limits: Budget = Budget()) -> tuple[dic
         else:
             total = 0
             for path, original in members:
-                rel = safe_relpath(original)
+                rel = entry_path(original)
                 check_path(rel, limits)
                 size = path.stat().st_size
                 total += size

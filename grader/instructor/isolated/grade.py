@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
+from grader.engine.fs import Rejected, write_files
 from grader.engine.model import Check, Report
 from grader.engine.session import IMPORT_TIMEOUT
 
@@ -65,21 +66,6 @@ def _budget(request: GradeRequest) -> float:
     return default_budget(c for c in checks if wanted is None or c.id in wanted)
 
 
-def write_files(files: dict[str, bytes], folder: Path) -> None:
-    """Write the files below `folder` only (paths are checked again: nothing outside it)."""
-    from grader.instructor.batch.archives import ArchiveRejected, safe_relpath
-
-    folder = Path(folder)
-    base = folder.resolve()
-    for rel, data in files.items():
-        target = folder / safe_relpath(rel)
-        if base not in target.resolve().parents:
-            raise ArchiveRejected(f"{rel!r} would be written outside the submission")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with open(target, "xb") as f:
-            f.write(data)
-
-
 def _failed(request: GradeRequest, status: str, message: str, detail: str = "") -> Report:
     return Report(assignment=request.assignment, submission=request.name, checks=[], hidden_included=request.hidden,
                   status=status, message=message, internal=[detail] if detail else [])
@@ -114,7 +100,7 @@ def _run(request: GradeRequest, tmp: Path) -> Report:
         folder.mkdir()
         try:
             write_files(request.files, folder)
-        except (OSError, ValueError) as exc:  # ArchiveRejected is a ValueError
+        except (OSError, Rejected) as exc:  # a path leaving the folder, a file that cannot be written
             return _failed(request, "error", f"the submission's files could not be written: {exc}")
     result = tmp / "result.json"
     child = {"submission": str(folder), "assignment": request.assignment, "check_ids": request.check_ids,
