@@ -27,12 +27,10 @@ from grader.engine import assignment as assignments
 from grader.engine.assignment import Assignment
 from grader.instructor.batch.run import default_budget
 from grader.engine.model import Check, Status
-from grader.instructor import SOURCE_ROOT
 
 from . import mutate
 from .cases import CaseError, Cases, Files, load_cases, read_folder, variant_files, wrong_files
 
-ROOT = SOURCE_ROOT
 KINDS = ("reference", "template", "wrong", "variant", "mutant")
 
 
@@ -151,7 +149,7 @@ class _Job:
 
 
 def _default_path(kind: str, name: str) -> Path:
-    return ROOT / kind / name
+    return assignments.load(name).course_root / kind / name
 
 
 def _data_available(opts: SelftestOptions) -> bool:
