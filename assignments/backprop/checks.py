@@ -12,7 +12,10 @@ import ast
 
 import numpy as np
 
-from grader.api import CheckFailed, CheckList, Limits, Visibility, autograd, judge, torch
+from grader.engine import judge
+from grader.engine.assignment import CheckList
+from grader.engine.model import CheckFailed, Limits, Visibility
+from grader.engine.oracles import autograd, torch
 
 from . import oracle
 

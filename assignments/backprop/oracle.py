@@ -9,12 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from grader.api import CheckFailed, Outcome, autograd, figures, judge, t64, torch
-
-# short names the checks use (oracle.f32, ...)
-f32_exact = judge.f32_exact
-partial_credit = judge.partial_credit
-require_accuracy = judge.require_at_least
+from grader.engine.judge import partial_credit, require_at_least as require_accuracy, f32_exact  # shared helpers
+from grader.engine import judge
+from grader.engine.figures import training_curves
+from grader.engine.model import CheckFailed, Outcome
+from grader.engine.oracles import autograd, t64, torch
 
 GRAD = dict(rtol=1e-4, atol=1e-6)
 t = t64
@@ -270,7 +269,7 @@ def judge_fashion_training(ctx) -> Outcome:
                     s["epochs"], s["lr"], s["batch_size"], s["seed"])
     acc = mlp_accuracy(got.get("params"), data.x_test, data.y_test, [784, 300, 10], "sigmoid", "softmax")
     # the picture: the student's own history against the reference's (reference_curves.json)
-    curves = figures.training_curves("backprop", ctx.check.id, got.get("history"), s["epochs"],
+    curves = training_curves("backprop", ctx.check.id, got.get("history"), s["epochs"],
                              measured=("test accuracy measured by the grader", acc),
                              thresholds=[(FASHION_FULL, f"test accuracy for full marks: {FASHION_FULL:.2f}"),
                                          (FASHION_ZERO, f"no points below {FASHION_ZERO:.2f} test accuracy")])

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.api import CheckFailed, CheckList, Visibility, central_diff, judge, torch_checks
+from grader.engine import judge
+from grader.engine.assignment import CheckList
+from grader.engine.model import CheckFailed, Visibility
+from grader.engine.oracles import central_diff
 
 from . import oracle
 from .checks import TORCH_LIMITS
@@ -96,11 +99,35 @@ check = CHECKS.task("torch_mlp", module="torch_mlp")
        tolerance="with lr = 0 the parameters stay within 1e-6; each returned epoch loss within 1e-4 (relative) of "
                  "the grader's mean cross-entropy on the images; one loss per epoch")
 def torch_train_contract(ctx):
+    data = ctx.data()
     n, batch, epochs = 500, 50, 3
-    torch_checks.judge_train_contract(
-        ctx, n=n, batch=batch, epochs=epochs, zero_args=(0.0,),
-        what=f"train(model, loader, epochs={epochs}, lr=0.0, device='cpu') on {n} images in batches of {batch}",
-        moved_hint="(is the optimizer built with lr=lr?)", loss_acc=oracle.torch_loss_acc)
+    idx = np.sort(ctx.rng.choice(len(data.x_train), size=n, replace=False))
+    x_path = ctx.share("fashion_x_hidden500", data.x_train[idx])
+    y_path = ctx.share("fashion_y_hidden500", data.y_train[idx])
+    got = judge.require_keys("train", ctx.probe("train", x_path, y_path, n, batch, epochs, 0.0, ctx.seed),
+                             ["before", "after", "losses"])
+    what = f"train(model, loader, epochs={epochs}, lr=0.0, device='cpu') on {n} images in batches of {batch}"
+    before = [oracle.f32(a) for a in got["before"]]
+    problems = []
+    try:
+        judge.close_each([(f"{what}: parameter {i} (must not move with lr = 0)", a, b)
+                          for i, (a, b) in enumerate(zip(got["after"], before))], rtol=0, atol=1e-6)
+    except CheckFailed as exc:
+        problems.append(exc.message + "\n(is the optimizer built with lr=lr?)")
+    losses = got["losses"]
+    if not isinstance(losses, list) or len(losses) != epochs:
+        n_got = f"{len(losses)} values" if isinstance(losses, list) else f"a {type(losses).__name__}"
+        problems.append(f"{what} must return one loss per epoch ({epochs}), got {n_got}")
+    else:
+        loss, _ = oracle.torch_loss_acc(before, data.x_train[idx], data.y_train[idx])
+        try:
+            judge.close(f"{what}: the returned per-epoch losses (the model does not change, so each is the mean "
+                        f"cross-entropy over the {n} images)", np.ravel(np.array(losses, dtype=float)),
+                        np.full(epochs, loss), rtol=1e-4, atol=1e-6)
+        except (CheckFailed, ValueError, TypeError) as exc:
+            problems.append(getattr(exc, "message", str(exc)))
+    if problems:
+        raise CheckFailed("\n".join(problems), fraction=1 - len(problems) / 2)
 
 
 @check("evaluate_hidden", "evaluate() with a short last batch: the mean over samples, not over batches", 3,

@@ -11,11 +11,11 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from grader.api import CheckFailed, Outcome, autograd, figures, judge, t64, torch, torch_checks
-
-# short names the checks use (oracle.f32, ...)
-f32 = judge.f32_exact
-require_accuracy = judge.require_at_least
+from grader.engine.judge import require_at_least as require_accuracy, f32_exact as f32  # shared helpers
+from grader.engine import judge
+from grader.engine.figures import training_curves
+from grader.engine.model import CheckFailed, Outcome
+from grader.engine.oracles import autograd, t64, torch
 
 t = t64
 
@@ -223,7 +223,7 @@ def judge_np_fashion(ctx) -> Outcome:
     got = got if isinstance(got, dict) else {}
     weights, biases = parse_params(f"the parameters {what}", got.get("final"))
     acc = np_accuracy(weights, biases, data.x_test, data.y_test)
-    curves = figures.training_curves("fashion_mlp", ctx.check.id, np_test_history(got.get("epochs"), data),
+    curves = training_curves("fashion_mlp", ctx.check.id, np_test_history(got.get("epochs"), data),
                              NP_FASHION_EPOCHS, source="measured by the grader on the test set",
                              thresholds=[(NP_FASHION_FULL, f"full marks: {NP_FASHION_FULL:.2f}"),
                                          (NP_FASHION_ZERO, f"no points below {NP_FASHION_ZERO:.2f}")])
@@ -362,7 +362,8 @@ def evaluate_data(rng: np.random.Generator, params, n: int, hard_last: int = 0):
     if hard_last:
         per_sample = torch().nn.functional.cross_entropy(
             t(logits), torch().as_tensor(y), reduction="none").numpy()
-        X, y = torch_checks.hardest_last(X, y, per_sample)
+        order = np.argsort(per_sample, kind="stable")
+        X, y = X[order], y[order]
     return X, y.astype(np.int64)
 
 
@@ -374,13 +375,29 @@ def judge_evaluate(ctx, n: int, batch_size: int, hard_last: bool = False) -> Non
     name = f"evaluate(model, loader) with {n} samples in batches of {batch_size}"
     if not isinstance(got, list) or len(got) != 2:
         raise CheckFailed(f"{name} must return (loss, accuracy), got {type(got).__name__}")
+    items = []
     g_loss = judge.as_array(f"{name}: loss", got[0])
     g_acc = judge.as_array(f"{name}: accuracy", got[1])
     if g_loss.size != 1 or g_acc.size != 1:
         raise CheckFailed(f"{name} must return two numbers (loss, accuracy), got shapes "
                           f"{g_loss.shape} and {g_acc.shape}")
-    torch_checks.judge_loss_accuracy(name, n, batch_size, g_loss.reshape(()), float(g_acc.reshape(())), loss, acc,
-                                     loss_what=f"mean cross-entropy over all {n} samples", percent_tol=1e-6)
+    errors = []
+    try:
+        judge.close(f"{name}: loss (mean cross-entropy over all {n} samples)", g_loss.reshape(()), loss,
+                    rtol=1e-4, atol=1e-6)
+    except CheckFailed as exc:
+        msg = exc.message
+        if n % batch_size:
+            msg += (f"\n(the last batch holds only {n % batch_size} samples: average over samples, "
+                    "not over batches)")
+        errors.append(msg)
+    a = float(g_acc.reshape(()))
+    if abs(a - acc) > 1e-6:  # float32 rounding of a fraction; one sample more or less is ≥ 1/n ≥ 1e-3
+        hint = " (a fraction in [0, 1], not a percentage)" if abs(a - 100 * acc) < 1e-6 else ""
+        errors.append(f"{name}: accuracy: expected {acc:.6g} ({int(round(acc * n))} of {n} correct), "
+                      f"got {a:.6g}{hint}")
+    if errors:
+        raise CheckFailed("\n".join(errors), fraction=1 - len(errors) / 2)
 
 
 def judge_train(ctx, n: int, batch_size: int, epochs: int, lr: float, full_ratio: float) -> Outcome:

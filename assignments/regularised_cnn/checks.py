@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.api import CheckFailed, CheckList, Limits, Visibility, judge, torch_checks
+from grader.engine import judge
+from grader.engine.assignment import CheckList
+from grader.engine.model import CheckFailed, Limits, Visibility
 
 from . import oracle
 from .oracle import GRAD_TOL
@@ -216,14 +218,26 @@ check = CHECKS.task("cnn", module="cnn")
                  "grader's forward pass with the model's own weights")
 def cnn_architecture(ctx):
     X = oracle.cnn_inputs(ctx.rng, 4).reshape(4, 1, 28, 28)
-    torch_checks.judge_architecture(
-        ctx.probe("build_cnn", X), builder="build_cnn", n_params=oracle.CNN_N_PARAMS,
-        count_hint="(320 + 18,496 + 36,928 for the convolutions, 36,928 + 650 for the linear layers)",
-        match_state=oracle.match_cnn_state, out=lambda out: out["eval"][0],
-        out_name="build_cnn()(X) in eval mode for X of shape (4, 1, 28, 28): the logits",
-        expected_logits=lambda params: oracle.cnn_logits(params, X).numpy(), tol=oracle.LOGITS,
-        layers_hint="(expected conv → ReLU → max-pool three times, flatten, Linear → ReLU → Dropout → Linear with "
-                    "the model's own weights, and no softmax at the end)")
+    got = ctx.probe("build_cnn", X)
+    if not got.get("is_module"):
+        raise CheckFailed(f"build_cnn() must return a torch.nn.Module, got {got.get('type')}")
+    problems = []
+    if got["n_params"] != oracle.CNN_N_PARAMS:
+        problems.append(f"build_cnn() has {got['n_params']:,} parameters, expected {oracle.CNN_N_PARAMS:,} "
+                        "(320 + 18,496 + 36,928 for the convolutions, 36,928 + 650 for the linear layers)")
+    try:
+        params = oracle.match_cnn_state("build_cnn().state_dict()", got["state"])
+    except CheckFailed as exc:
+        problems.append(exc.message)
+        raise CheckFailed("\n".join(problems)) from None
+    try:
+        judge.close("build_cnn()(X) in eval mode for X of shape (4, 1, 28, 28): the logits", got["out"]["eval"][0],
+                    oracle.cnn_logits(params, X).numpy(), **oracle.LOGITS)
+    except CheckFailed as exc:
+        problems.append(exc.message + "\n(expected conv → ReLU → max-pool three times, flatten, Linear → ReLU → "
+                        "Dropout → Linear with the model's own weights, and no softmax at the end)")
+    if problems:
+        raise CheckFailed("\n".join(problems), fraction=0.5 if len(problems) == 1 else 0.0)
 
 
 @check("dropout", "build_cnn(dropout): dropout active in train mode, off in eval mode, p = the argument", 4,

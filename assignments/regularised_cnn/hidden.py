@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.api import CheckFailed, CheckList, Visibility, judge, torch_checks
+from grader.engine import judge
+from grader.engine.assignment import CheckList
+from grader.engine.model import CheckFailed, Visibility
 
 from . import oracle
 from .checks import TORCH_LIMITS
@@ -147,14 +149,37 @@ def cnn_optimizer_args(ctx):
        tolerance="with an optimizer at lr = 0 the parameters stay within 1e-6; each returned epoch loss within 1e-4 "
                  "(relative) of the grader's mean cross-entropy on the images; one loss per epoch")
 def cnn_train_contract(ctx):
+    data = ctx.data()
     n, batch, epochs = 300, 50, 3
+    idx = np.sort(ctx.rng.choice(len(data.x_train), size=n, replace=False))
+    x_path = ctx.share("fashion_x_hidden300", data.x_train[idx])
+    y_path = ctx.share("fashion_y_hidden300", data.y_train[idx])
     # no dropout in the grader's network here: with lr = 0 every epoch's mean loss is then the same number
-    # (the probe's lr, weight_decay and dropout all 0)
-    torch_checks.judge_train_contract(
-        ctx, n=n, batch=batch, epochs=epochs, zero_args=(0.0, 0.0, 0.0),
-        what=(f"train(model, loader, optimizer, epochs={epochs}, device='cpu') with AdamW(lr=0) on {n} images in "
-              f"batches of {batch}"),
-        moved_hint="(train must step the optimizer it is given, not one of its own)", loss_acc=oracle.cnn_loss_acc)
+    got = judge.require_keys("train", ctx.probe("train", x_path, y_path, n, batch, epochs, 0.0, 0.0, 0.0, ctx.seed),
+                             ["before", "after", "losses"])
+    what = (f"train(model, loader, optimizer, epochs={epochs}, device='cpu') with AdamW(lr=0) on {n} images in "
+            f"batches of {batch}")
+    before = [oracle.f32(a) for a in got["before"]]
+    problems = []
+    try:
+        judge.close_each([(f"{what}: parameter {i} (must not move with lr = 0)", a, b)
+                          for i, (a, b) in enumerate(zip(got["after"], before))], rtol=0, atol=1e-6)
+    except CheckFailed as exc:
+        problems.append(exc.message + "\n(train must step the optimizer it is given, not one of its own)")
+    losses = got["losses"]
+    if not isinstance(losses, list) or len(losses) != epochs:
+        n_got = f"{len(losses)} values" if isinstance(losses, list) else f"a {type(losses).__name__}"
+        problems.append(f"{what} must return one loss per epoch ({epochs}), got {n_got}")
+    else:
+        loss, _ = oracle.cnn_loss_acc(before, data.x_train[idx], data.y_train[idx])
+        try:
+            judge.close(f"{what}: the returned per-epoch losses (the model does not change, so each is the mean "
+                        f"cross-entropy over the {n} images)", np.ravel(np.array(losses, dtype=float)),
+                        np.full(epochs, loss), rtol=1e-4, atol=1e-6)
+        except (CheckFailed, ValueError, TypeError) as exc:
+            problems.append(getattr(exc, "message", str(exc)))
+    if problems:
+        raise CheckFailed("\n".join(problems), fraction=1 - len(problems) / 2)
 
 
 @check("evaluate_hidden", "evaluate() with a short last batch: the mean over samples, not over batches", 3,

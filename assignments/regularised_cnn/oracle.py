@@ -12,12 +12,10 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from grader.api import CheckFailed, Outcome, autograd, judge, t64, torch, torch_checks
-
-# short names the checks use (oracle.f32, ...)
-f32 = judge.f32_exact
-partial_credit = judge.partial_credit
-require_at_least = judge.require_at_least
+from grader.engine import judge
+from grader.engine.judge import f32_exact as f32, partial_credit, require_at_least
+from grader.engine.model import CheckFailed, Outcome
+from grader.engine.oracles import autograd, t64, torch
 
 t = t64
 
@@ -689,7 +687,8 @@ def cnn_evaluate_data(rng: np.random.Generator, params, n: int, hard_last: int =
     if hard_last:
         z = logits - logits.max(1, keepdims=True)
         per_sample = np.log(np.exp(z).sum(1)) - z[np.arange(n), y]
-        X, y = torch_checks.hardest_last(X, y, per_sample)
+        order = np.argsort(per_sample, kind="stable")
+        X, y = X[order], y[order]
     return X, y.astype(np.int64)
 
 
@@ -704,10 +703,22 @@ def judge_evaluate(ctx, n: int, batch_size: int, hard_last: bool = False) -> Non
         raise CheckFailed(f"{name} must return (loss, accuracy), got {type(res).__name__}")
     g_loss = expect_float(f"{name}: loss", res[0])
     g_acc = expect_float(f"{name}: accuracy", res[1])
-    torch_checks.judge_loss_accuracy(
-        name, n, batch_size, g_loss, g_acc, loss, acc,
-        loss_what=f"mean cross-entropy over all {n} samples, in eval mode", loss_hint="\n(the model given has a dropout layer and comes in train mode: call model.eval())",
-        percent_tol=1e-4)
+    errors = []
+    try:
+        judge.close(f"{name}: loss (mean cross-entropy over all {n} samples, in eval mode)", g_loss, loss,
+                    rtol=1e-4, atol=1e-6)
+    except CheckFailed as exc:
+        msg = exc.message + "\n(the model given has a dropout layer and comes in train mode: call model.eval())"
+        if n % batch_size:
+            msg += (f"\n(the last batch holds only {n % batch_size} samples: average over samples, "
+                    "not over batches)")
+        errors.append(msg)
+    if abs(g_acc - acc) > 1e-6:
+        hint = " (a fraction in [0, 1], not a percentage)" if abs(g_acc - 100 * acc) < 1e-4 else ""
+        errors.append(f"{name}: accuracy: expected {acc:.6g} ({int(round(acc * n))} of {n} correct), "
+                      f"got {g_acc:.6g}{hint}")
+    if errors:
+        raise CheckFailed("\n".join(errors), fraction=1 - len(errors) / 2)
 
 
 def judge_train(ctx, n, batch_size, epochs, lr, wd, dropout, full_ratio) -> Outcome:

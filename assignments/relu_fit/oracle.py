@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.api import CheckFailed, autograd, judge, t64, torch
-
-# short names the checks use (oracle.f32, ...)
-f32_exact = judge.f32_exact
+from grader.engine.judge import f32_exact  # shared helpers
+from grader.engine import judge
+from grader.engine.model import CheckFailed
+from grader.engine.oracles import autograd, t64, torch
 
 N_HIDDEN = 4
 N_PARAMS = 3 * N_HIDDEN + 1

@@ -39,13 +39,6 @@ class Assignment:
         return Path(importlib.import_module(self.package).__file__).parent
 
     @property
-    def course_root(self) -> Path:
-        """The folder holding `assignments/<name>/`, `reference/<name>/` and `student_template/<name>/`:
-        the repository for the shipped assignments, an author's course folder for one found on
-        GRADER_ASSIGNMENTS_PATH."""
-        return self.folder.parents[1]
-
-    @property
     def probes(self) -> Path:
         return self.folder / "probes.py"
 

@@ -257,17 +257,16 @@ def template_(names: tuple[str, ...], check_only: bool) -> None:
     The reference marks the student's part with `# BEGIN SOLUTION` / `# END SOLUTION` (or a
     trailing `# SOLUTION`); see docs/templates.md. Instructor install only (needs reference/).
     """
-    from .publish.template import TemplateError, generate
+    from .publish.template import ROOT, TemplateError, generate
 
-    # each assignment's reference/ sits beside its assignments/ folder (GRADER_ASSIGNMENTS_PATH: the author's)
-    roots = {name: load_assignment(name).course_root for name in names or tuple(assignments_mod.available())}
-    if not any((root / "reference").is_dir() for root in roots.values()):
+    if not (ROOT / "reference").is_dir():
         raise click.UsageError("reference/ is not here: `grade template` runs in the instructor's checkout")
-    for name, root in roots.items():
-        if not (root / "reference" / name).is_dir():
+    for name in names or tuple(assignments_mod.available()):
+        load_assignment(name)
+        if not (ROOT / "reference" / name).is_dir():
             continue
         try:
-            changed = generate(name, root, check=check_only)
+            changed = generate(name, check=check_only)
         except TemplateError as exc:
             raise click.ClickException(str(exc)) from None
         verb = "differs" if check_only else "written"

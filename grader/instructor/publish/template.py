@@ -287,11 +287,9 @@ def template_files(name: str, reference: Path) -> dict[str, str]:
     return files
 
 
-def generate(name: str, root: Optional[Path] = None, check: bool = False) -> list[str]:
-    """Write `student_template/<name>/` from `reference/<name>/`, both in `root` (default: the
-    assignment's course root); return the files that changed (with `check`, write nothing: the files
-    that differ from what would be written)."""
-    root = root or assignments.load(name).course_root
+def generate(name: str, root: Path = ROOT, check: bool = False) -> list[str]:
+    """Write `student_template/<name>/` from `reference/<name>/`; return the files that changed
+    (with `check`, write nothing: the files that differ from what would be written)."""
     files = template_files(name, root / "reference" / name)
     dest = root / "student_template" / name
     changed = []

@@ -28,12 +28,14 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from grader.engine import assignment as assignments
 from grader.engine.assignment import Assignment
 from grader.engine.model import Check, Report, Status
+from grader.instructor import SOURCE_ROOT
 from grader.instructor.isolated.grade import GradeRequest, default_budget, grade_isolated
 from grader.instructor.isolated.process import kill_all
 
 from . import mutate
 from .cases import CaseError, Cases, Files, load_cases, read_folder, variant_files, wrong_files
 
+ROOT = SOURCE_ROOT
 KINDS = ("reference", "template", "wrong", "variant", "mutant")
 
 
@@ -152,7 +154,7 @@ class _Job:
 
 
 def _default_path(kind: str, name: str) -> Path:
-    return assignments.load(name).course_root / kind / name
+    return ROOT / kind / name
 
 
 def _data_available(opts: SelftestOptions) -> bool:
