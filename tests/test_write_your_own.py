@@ -97,3 +97,12 @@ def test_a_course_folder_cannot_replace_the_graders_own_assignment(course):
 def test_without_the_variable_the_course_is_not_seen(monkeypatch):
     monkeypatch.delenv(assignment.ENV_PATH)
     assert NAME not in assignment.available()
+
+
+def test_gradescope_bundles_the_course_assignment(course):
+    from grader.instructor.publish.gradescope import SOURCE_DIR, autograder_files
+
+    files = autograder_files(NAME)
+    for name in ("__init__.py", "checks.py", "hidden.py", "probes.py", "oracle.py"):
+        assert files[f"{SOURCE_DIR}/assignments/{NAME}/{name}"] == (course / "assignments" / NAME / name).read_bytes()
+    assert not any("/reference/" in f or f.startswith("reference/") for f in files)
