@@ -23,6 +23,7 @@ Oracles (float64, on the grader's side)
     central_diff           gradients by central differences
 Shared torch checks (grader.engine.torch_checks)
     judge_architecture     a model's parameter count, state and logits against the grader's forward pass
+    judge_train_lowers_loss  train() on the grader's network lowers the grader's loss
     judge_lr0_contract     train() with lr = 0: nothing moves, one loss per epoch, each the model's loss
     labels_without_ties    inputs and labels for evaluate() with no near-tie predictions
     judge_loss_accuracy    evaluate()'s (loss, accuracy) against the grader's
@@ -44,13 +45,14 @@ from grader.engine.judge import f32_exact, partial_credit, require_at_least
 from grader.engine.model import CheckFailed, Limits, Outcome, Visibility
 from grader.engine.oracles import autograd, central_diff, t64, torch
 from grader.engine.torch_checks import (judge_architecture, judge_loss_accuracy, judge_lr0_contract,
-                                        labels_without_ties)
+                                        judge_train_lowers_loss, labels_without_ties)
 
 __all__ = [
     "Assignment", "Task", "CheckList", "Visibility", "Limits", "CheckContext",
     "CheckFailed", "Outcome", "judge", "f32_exact", "partial_credit", "require_at_least",
     "torch", "t64", "autograd", "central_diff",
-    "judge_architecture", "judge_lr0_contract", "labels_without_ties", "judge_loss_accuracy",
+    "judge_architecture", "judge_train_lowers_loss", "judge_lr0_contract", "labels_without_ties",
+    "judge_loss_accuracy",
     "figures", "training_curves",
     "load_fashion_mnist", "make_synthetic",
 ]

@@ -12,7 +12,8 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from grader.api import (CheckFailed, Outcome, autograd, f32_exact as f32, judge, judge_loss_accuracy,
-                        labels_without_ties, require_at_least as require_accuracy, t64, torch, training_curves)
+                        judge_train_lowers_loss, labels_without_ties, require_at_least as require_accuracy, t64,
+                        torch, training_curves)
 
 t = t64
 
@@ -372,12 +373,8 @@ def judge_train(ctx, n: int, batch_size: int, epochs: int, lr: float, full_ratio
     got = judge.require_keys("train", ctx.probe("train", x_path, y_path, n, batch_size, epochs, lr, ctx.seed),
                              ["before", "after", "losses"])
     X, y = data.x_train[idx], data.y_train[idx]
-    before = [f32(a) for a in got["before"]]
-    after = [judge.as_array(f"parameter {i} after train", a, np.shape(b)) for i, (a, b) in
-             enumerate(zip(got["after"], before))]
-    l0, _ = torch_loss_acc(before, X, y)
-    l1, _ = torch_loss_acc(after, X, y)
     what = (f"train(model, loader, epochs={epochs}, lr={lr}, device='cpu') on {n} training images "
             f"in batches of {batch_size}")
-    return judge.require_loss_drop(what, got["losses"], epochs, l0, l1, full_ratio,
-                                   "Does train call optimizer.step() every batch, with the lr given?")
+    return judge_train_lowers_loss(got, what=what, epochs=epochs, loss=lambda p: torch_loss_acc(p, X, y)[0],
+                                   full_ratio=full_ratio,
+                                   hint="Does train call optimizer.step() every batch, with the lr given?")

@@ -13,7 +13,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from grader.api import (CheckFailed, Outcome, autograd, f32_exact as f32, judge, judge_loss_accuracy,
-                        labels_without_ties, partial_credit, require_at_least, t64, torch)
+                        judge_train_lowers_loss, labels_without_ties, partial_credit, require_at_least, t64, torch)
 
 t = t64
 
@@ -698,16 +698,12 @@ def judge_train(ctx, n, batch_size, epochs, lr, wd, dropout, full_ratio) -> Outc
     got = judge.require_keys("train", ctx.probe("train", x_path, y_path, n, batch_size, epochs, lr, wd, dropout,
                                                 ctx.seed), ["before", "after", "losses"])
     X, y = data.x_train[:n], data.y_train[:n]
-    before = [f32(a) for a in got["before"]]
-    after = [judge.as_array(f"parameter {i} after train", a, np.shape(b)) for i, (a, b) in
-             enumerate(zip(got["after"], before))]
-    l0, _ = cnn_loss_acc(before, X, y)
-    l1, _ = cnn_loss_acc(after, X, y)
     what = (f"train(model, loader, optimizer, epochs={epochs}, device='cpu') with AdamW(lr={lr:g}, "
             f"weight_decay={wd:g}) on {n:,} training images in batches of {batch_size}")
-    return judge.require_loss_drop(what, got["losses"], epochs, l0, l1, full_ratio,
-                                   "Does train call optimizer.zero_grad(), loss.backward() and "
-                                   "optimizer.step() for every batch?")
+    return judge_train_lowers_loss(got, what=what, epochs=epochs, loss=lambda p: cnn_loss_acc(p, X, y)[0],
+                                   full_ratio=full_ratio,
+                                   hint="Does train call optimizer.zero_grad(), loss.backward() and "
+                                        "optimizer.step() for every batch?")
 
 
 def judge_make_optimizer(ctx, lr: float, wd: float) -> None:

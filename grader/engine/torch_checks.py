@@ -1,4 +1,5 @@
-"""Judges shared by the torch assignments: a model's architecture, train() with lr = 0, evaluate().
+"""Judges shared by the torch assignments: a model's architecture, train() (it lowers the loss; with
+lr = 0 nothing moves), evaluate().
 
 Each takes what differs between assignments (the call, the grader's forward pass, the counts, the
 hints) as arguments, so every assignment keeps its own check ids, points, titles and messages; the
@@ -11,7 +12,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import judge
-from .model import CheckFailed
+from .model import CheckFailed, Outcome
 
 
 def judge_architecture(got: dict, *, call: str, n_params: int, count_note: str,
@@ -39,6 +40,16 @@ def judge_architecture(got: dict, *, call: str, n_params: int, count_note: str,
         problems.append(exc.message + f"\n({layers_hint})")
     if problems:
         raise CheckFailed("\n".join(problems), fraction=0.5 if len(problems) == 1 else 0.0)
+
+
+def judge_train_lowers_loss(got: dict, *, what: str, epochs: int, loss: Callable[[list], float],
+                            full_ratio: float, hint: str) -> Outcome:
+    """train() on the grader's network: the grader measures the loss (`loss(params)`, its own) of the
+    parameters "before" and "after" in `got`; credit as `judge.require_loss_drop` gives it."""
+    before = [judge.f32_exact(a) for a in got["before"]]
+    after = [judge.as_array(f"parameter {i} after train", a, np.shape(b)) for i, (a, b) in
+             enumerate(zip(got["after"], before))]
+    return judge.require_loss_drop(what, got["losses"], epochs, loss(before), loss(after), full_ratio, hint)
 
 
 def judge_lr0_contract(got: dict, *, what: str, epochs: int, n: int, loss: Callable[[list], float],
