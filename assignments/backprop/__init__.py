@@ -1,5 +1,5 @@
 """A1 backprop: backpropagation by hand (softmax, a scalar network, numpy layers, an MLP)."""
-from grader.engine.assignment import Assignment, Task
+from grader.api import Assignment, Task
 
 ASSIGNMENT = Assignment(
     name="backprop",

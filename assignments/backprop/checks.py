@@ -12,10 +12,7 @@ import ast
 
 import numpy as np
 
-from grader.engine import judge
-from grader.engine.assignment import CheckList
-from grader.engine.model import CheckFailed, Limits, Visibility
-from grader.engine.oracles import autograd, torch
+from grader.api import CheckFailed, CheckList, Limits, Visibility, autograd, judge, torch
 
 from . import oracle
 

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.engine import judge
-from grader.engine.assignment import CheckList
-from grader.engine.model import CheckFailed, Limits, Visibility
-from grader.engine.oracles import autograd, central_diff, torch
+from grader.api import CheckFailed, CheckList, Limits, Visibility, autograd, central_diff, judge, torch
 
 from . import oracle
 from .checks import GRAD, GRAD_TOL

@@ -9,11 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from grader.engine.judge import partial_credit, require_at_least as require_accuracy, f32_exact  # shared helpers
-from grader.engine import judge
-from grader.engine.figures import training_curves
-from grader.engine.model import CheckFailed, Outcome
-from grader.engine.oracles import autograd, t64, torch
+from grader.api import (CheckFailed, Outcome, autograd, f32_exact, judge, partial_credit,
+                        require_at_least as require_accuracy, t64, torch, training_curves)
 
 GRAD = dict(rtol=1e-4, atol=1e-6)
 t = t64

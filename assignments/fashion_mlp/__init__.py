@@ -1,5 +1,5 @@
 """A3 fashion_mlp: an MLP on FashionMNIST, by hand in numpy and in PyTorch."""
-from grader.engine.assignment import Assignment, Task
+from grader.api import Assignment, Task
 
 ASSIGNMENT = Assignment(
     name="fashion_mlp",

@@ -9,9 +9,7 @@ Tolerances (stated per check, shown in reports; the reasoning is next to each co
 """
 from __future__ import annotations
 
-from grader.engine import judge
-from grader.engine.assignment import CheckList
-from grader.engine.model import CheckFailed, Limits, Visibility
+from grader.api import CheckList, Limits, Visibility, judge, judge_architecture
 
 from . import oracle
 from .oracle import GRAD_TOL
@@ -90,25 +88,13 @@ check = CHECKS.task("torch_mlp", module="torch_mlp")
 def torch_architecture(ctx):
     X = oracle.f32(ctx.rng.uniform(0, 1, size=(5, 784)))
     got = ctx.probe("build_model", X)
-    if not got.get("is_module"):
-        raise CheckFailed(f"build_model() must return a torch.nn.Module, got {got.get('type')}")
-    problems = []
-    if got["n_params"] != oracle.TORCH_N_PARAMS:
-        problems.append(f"build_model() has {got['n_params']:,} parameters, expected {oracle.TORCH_N_PARAMS:,} "
-                        "(784·256 + 256 + 256·128 + 128 + 128·64 + 64 + 64·10 + 10)")
-    try:
-        params = oracle.match_state("build_model().state_dict()", got["state"])
-    except CheckFailed as exc:
-        problems.append(exc.message)
-        raise CheckFailed("\n".join(problems)) from None
-    try:
-        judge.close("build_model()(X) for X of shape (5, 784): the logits", got["out"],
-                    oracle.torch_logits(params, X).numpy(), **oracle.LOGITS)
-    except CheckFailed as exc:
-        problems.append(exc.message + "\n(expected Linear → ReLU → Linear → ReLU → Linear → ReLU → Linear with "
-                        "the model's own weights, and no softmax at the end: CrossEntropyLoss takes logits)")
-    if problems:
-        raise CheckFailed("\n".join(problems), fraction=0.5 if len(problems) == 1 else 0.0)
+    judge_architecture(
+        got, call="build_model()", n_params=oracle.TORCH_N_PARAMS,
+        count_note="784·256 + 256 + 256·128 + 128 + 128·64 + 64 + 64·10 + 10", match_state=oracle.match_state,
+        logits_name="build_model()(X) for X of shape (5, 784): the logits", got_logits=lambda g: g["out"],
+        logits=lambda params: oracle.torch_logits(params, X).numpy(), tolerance=oracle.LOGITS,
+        layers_hint="expected Linear → ReLU → Linear → ReLU → Linear → ReLU → Linear with the model's own weights, "
+                    "and no softmax at the end: CrossEntropyLoss takes logits")
 
 
 @check("train", "train() lowers the loss: 2 epochs on 2,000 images, measured by the grader", 5,

@@ -11,11 +11,9 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from grader.engine.judge import require_at_least as require_accuracy, f32_exact as f32  # shared helpers
-from grader.engine import judge
-from grader.engine.figures import training_curves
-from grader.engine.model import CheckFailed, Outcome
-from grader.engine.oracles import autograd, t64, torch
+from grader.api import (CheckFailed, Outcome, autograd, f32_exact as f32, judge, judge_loss_accuracy,
+                        judge_train_lowers_loss, labels_without_ties, require_at_least as require_accuracy, t64,
+                        torch, training_curves)
 
 t = t64
 
@@ -347,57 +345,23 @@ def random_torch_params(rng: np.random.Generator) -> list[np.ndarray]:
     return params
 
 
-def evaluate_data(rng: np.random.Generator, params, n: int, hard_last: int = 0):
-    """Inputs in [0, 1] and labels that the network gets ~70 % right (argmax of its logits, 30 % random).
-
-    Samples whose two top logits are within 1e-3 are dropped, so float32 cannot flip a prediction.
-    With hard_last > 0 the last `hard_last` samples are the ones with the highest loss (a small last
-    batch full of them makes the mean of batch means differ from the mean over samples).
-    """
-    X = f32(rng.uniform(0, 1, size=(2 * n, TORCH_SIZES[0])))
-    logits = torch_logits(params, X).numpy()
-    top2 = np.sort(logits, axis=1)[:, -2:]
-    X, logits = X[top2[:, 1] - top2[:, 0] > 1e-3][:n], logits[top2[:, 1] - top2[:, 0] > 1e-3][:n]
-    y = np.where(rng.uniform(size=n) < 0.7, logits.argmax(1), rng.integers(0, 10, size=n))
-    if hard_last:
-        per_sample = torch().nn.functional.cross_entropy(
-            t(logits), torch().as_tensor(y), reduction="none").numpy()
-        order = np.argsort(per_sample, kind="stable")
-        X, y = X[order], y[order]
-    return X, y.astype(np.int64)
-
-
 def judge_evaluate(ctx, n: int, batch_size: int, hard_last: bool = False) -> None:
     params = random_torch_params(ctx.rng)
-    X, y = evaluate_data(ctx.rng, params, n, hard_last=n % batch_size if hard_last else 0)
+    X = f32(ctx.rng.uniform(0, 1, size=(2 * n, TORCH_SIZES[0])))
+    X, y = labels_without_ties(ctx.rng, X, torch_logits(params, X).numpy(), n,
+                               hard_last=n % batch_size if hard_last else 0)
     loss, acc = torch_loss_acc(params, X, y)
     got = ctx.probe("evaluate", params, X, y, batch_size)
     name = f"evaluate(model, loader) with {n} samples in batches of {batch_size}"
     if not isinstance(got, list) or len(got) != 2:
         raise CheckFailed(f"{name} must return (loss, accuracy), got {type(got).__name__}")
-    items = []
     g_loss = judge.as_array(f"{name}: loss", got[0])
     g_acc = judge.as_array(f"{name}: accuracy", got[1])
     if g_loss.size != 1 or g_acc.size != 1:
         raise CheckFailed(f"{name} must return two numbers (loss, accuracy), got shapes "
                           f"{g_loss.shape} and {g_acc.shape}")
-    errors = []
-    try:
-        judge.close(f"{name}: loss (mean cross-entropy over all {n} samples)", g_loss.reshape(()), loss,
-                    rtol=1e-4, atol=1e-6)
-    except CheckFailed as exc:
-        msg = exc.message
-        if n % batch_size:
-            msg += (f"\n(the last batch holds only {n % batch_size} samples: average over samples, "
-                    "not over batches)")
-        errors.append(msg)
-    a = float(g_acc.reshape(()))
-    if abs(a - acc) > 1e-6:  # float32 rounding of a fraction; one sample more or less is ≥ 1/n ≥ 1e-3
-        hint = " (a fraction in [0, 1], not a percentage)" if abs(a - 100 * acc) < 1e-6 else ""
-        errors.append(f"{name}: accuracy: expected {acc:.6g} ({int(round(acc * n))} of {n} correct), "
-                      f"got {a:.6g}{hint}")
-    if errors:
-        raise CheckFailed("\n".join(errors), fraction=1 - len(errors) / 2)
+    judge_loss_accuracy(name, g_loss.reshape(()), float(g_acc.reshape(())), loss, acc, n=n, batch_size=batch_size,
+                        loss_what=f"mean cross-entropy over all {n} samples")
 
 
 def judge_train(ctx, n: int, batch_size: int, epochs: int, lr: float, full_ratio: float) -> Outcome:
@@ -409,12 +373,8 @@ def judge_train(ctx, n: int, batch_size: int, epochs: int, lr: float, full_ratio
     got = judge.require_keys("train", ctx.probe("train", x_path, y_path, n, batch_size, epochs, lr, ctx.seed),
                              ["before", "after", "losses"])
     X, y = data.x_train[idx], data.y_train[idx]
-    before = [f32(a) for a in got["before"]]
-    after = [judge.as_array(f"parameter {i} after train", a, np.shape(b)) for i, (a, b) in
-             enumerate(zip(got["after"], before))]
-    l0, _ = torch_loss_acc(before, X, y)
-    l1, _ = torch_loss_acc(after, X, y)
     what = (f"train(model, loader, epochs={epochs}, lr={lr}, device='cpu') on {n} training images "
             f"in batches of {batch_size}")
-    return judge.require_loss_drop(what, got["losses"], epochs, l0, l1, full_ratio,
-                                   "Does train call optimizer.step() every batch, with the lr given?")
+    return judge_train_lowers_loss(got, what=what, epochs=epochs, loss=lambda p: torch_loss_acc(p, X, y)[0],
+                                   full_ratio=full_ratio,
+                                   hint="Does train call optimizer.step() every batch, with the lr given?")

@@ -1,6 +1,6 @@
 """A4 regularised_cnn: accuracy, L1/L2 penalties, a regularised linear classifier, dropout,
 optimisers (following torch.optim) and a regularised CNN on FashionMNIST."""
-from grader.engine.assignment import Assignment, Task
+from grader.api import Assignment, Task
 
 ASSIGNMENT = Assignment(
     name="regularised_cnn",

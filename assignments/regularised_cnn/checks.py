@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.engine import judge
-from grader.engine.assignment import CheckList
-from grader.engine.model import CheckFailed, Limits, Visibility
+from grader.api import CheckFailed, CheckList, Limits, Visibility, judge, judge_architecture
 
 from . import oracle
 from .oracle import GRAD_TOL
@@ -219,25 +217,15 @@ check = CHECKS.task("cnn", module="cnn")
 def cnn_architecture(ctx):
     X = oracle.cnn_inputs(ctx.rng, 4).reshape(4, 1, 28, 28)
     got = ctx.probe("build_cnn", X)
-    if not got.get("is_module"):
-        raise CheckFailed(f"build_cnn() must return a torch.nn.Module, got {got.get('type')}")
-    problems = []
-    if got["n_params"] != oracle.CNN_N_PARAMS:
-        problems.append(f"build_cnn() has {got['n_params']:,} parameters, expected {oracle.CNN_N_PARAMS:,} "
-                        "(320 + 18,496 + 36,928 for the convolutions, 36,928 + 650 for the linear layers)")
-    try:
-        params = oracle.match_cnn_state("build_cnn().state_dict()", got["state"])
-    except CheckFailed as exc:
-        problems.append(exc.message)
-        raise CheckFailed("\n".join(problems)) from None
-    try:
-        judge.close("build_cnn()(X) in eval mode for X of shape (4, 1, 28, 28): the logits", got["out"]["eval"][0],
-                    oracle.cnn_logits(params, X).numpy(), **oracle.LOGITS)
-    except CheckFailed as exc:
-        problems.append(exc.message + "\n(expected conv → ReLU → max-pool three times, flatten, Linear → ReLU → "
-                        "Dropout → Linear with the model's own weights, and no softmax at the end)")
-    if problems:
-        raise CheckFailed("\n".join(problems), fraction=0.5 if len(problems) == 1 else 0.0)
+    judge_architecture(
+        got, call="build_cnn()", n_params=oracle.CNN_N_PARAMS,
+        count_note="320 + 18,496 + 36,928 for the convolutions, 36,928 + 650 for the linear layers",
+        match_state=oracle.match_cnn_state,
+        logits_name="build_cnn()(X) in eval mode for X of shape (4, 1, 28, 28): the logits",
+        got_logits=lambda g: g["out"]["eval"][0],
+        logits=lambda params: oracle.cnn_logits(params, X).numpy(), tolerance=oracle.LOGITS,
+        layers_hint="expected conv → ReLU → max-pool three times, flatten, Linear → ReLU → Dropout → Linear with "
+                    "the model's own weights, and no softmax at the end")
 
 
 @check("dropout", "build_cnn(dropout): dropout active in train mode, off in eval mode, p = the argument", 4,

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.engine import judge
-from grader.engine.assignment import CheckList
-from grader.engine.model import CheckFailed, Visibility
+from grader.api import CheckFailed, CheckList, Visibility, judge, judge_lr0_contract
 
 from . import oracle
 from .checks import TORCH_LIMITS
@@ -159,27 +157,9 @@ def cnn_train_contract(ctx):
                              ["before", "after", "losses"])
     what = (f"train(model, loader, optimizer, epochs={epochs}, device='cpu') with AdamW(lr=0) on {n} images in "
             f"batches of {batch}")
-    before = [oracle.f32(a) for a in got["before"]]
-    problems = []
-    try:
-        judge.close_each([(f"{what}: parameter {i} (must not move with lr = 0)", a, b)
-                          for i, (a, b) in enumerate(zip(got["after"], before))], rtol=0, atol=1e-6)
-    except CheckFailed as exc:
-        problems.append(exc.message + "\n(train must step the optimizer it is given, not one of its own)")
-    losses = got["losses"]
-    if not isinstance(losses, list) or len(losses) != epochs:
-        n_got = f"{len(losses)} values" if isinstance(losses, list) else f"a {type(losses).__name__}"
-        problems.append(f"{what} must return one loss per epoch ({epochs}), got {n_got}")
-    else:
-        loss, _ = oracle.cnn_loss_acc(before, data.x_train[idx], data.y_train[idx])
-        try:
-            judge.close(f"{what}: the returned per-epoch losses (the model does not change, so each is the mean "
-                        f"cross-entropy over the {n} images)", np.ravel(np.array(losses, dtype=float)),
-                        np.full(epochs, loss), rtol=1e-4, atol=1e-6)
-        except (CheckFailed, ValueError, TypeError) as exc:
-            problems.append(getattr(exc, "message", str(exc)))
-    if problems:
-        raise CheckFailed("\n".join(problems), fraction=1 - len(problems) / 2)
+    judge_lr0_contract(got, what=what, epochs=epochs, n=n,
+                       loss=lambda before: oracle.cnn_loss_acc(before, data.x_train[idx], data.y_train[idx])[0],
+                       step_hint="train must step the optimizer it is given, not one of its own")
 
 
 @check("evaluate_hidden", "evaluate() with a short last batch: the mean over samples, not over batches", 3,

@@ -12,10 +12,8 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from grader.engine import judge
-from grader.engine.judge import f32_exact as f32, partial_credit, require_at_least
-from grader.engine.model import CheckFailed, Outcome
-from grader.engine.oracles import autograd, t64, torch
+from grader.api import (CheckFailed, Outcome, autograd, f32_exact as f32, judge, judge_loss_accuracy,
+                        judge_train_lowers_loss, labels_without_ties, partial_credit, require_at_least, t64, torch)
 
 t = t64
 
@@ -673,28 +671,11 @@ def cnn_inputs(rng: np.random.Generator, n: int) -> np.ndarray:
     return f32(np.clip(0.7 * img + 0.3 * rng.uniform(0, 1, size=(n, 28, 28)), 0, 1).reshape(n, 784))
 
 
-def cnn_evaluate_data(rng: np.random.Generator, params, n: int, hard_last: int = 0):
-    """Inputs and labels the network gets ~70 % right, no near-ties (float32 cannot flip a prediction);
-    with hard_last > 0 the last samples are the ones with the highest loss."""
-    X = cnn_inputs(rng, n + n // 5 + 10)  # near-ties are rare: a fifth more candidates is plenty
-    logits = cnn_logits(params, X).numpy()
-    top2 = np.sort(logits, axis=1)[:, -2:]
-    ok = top2[:, 1] - top2[:, 0] > 1e-3
-    if ok.sum() < n:
-        raise RuntimeError("too few inputs without near-ties")  # the grader's own defect, never the student's
-    X, logits = X[ok][:n], logits[ok][:n]
-    y = np.where(rng.uniform(size=n) < 0.7, logits.argmax(1), rng.integers(0, 10, size=n))
-    if hard_last:
-        z = logits - logits.max(1, keepdims=True)
-        per_sample = np.log(np.exp(z).sum(1)) - z[np.arange(n), y]
-        order = np.argsort(per_sample, kind="stable")
-        X, y = X[order], y[order]
-    return X, y.astype(np.int64)
-
-
 def judge_evaluate(ctx, n: int, batch_size: int, hard_last: bool = False) -> None:
     params = random_cnn_params(ctx.rng)
-    X, y = cnn_evaluate_data(ctx.rng, params, n, hard_last=n % batch_size if hard_last else 0)
+    X = cnn_inputs(ctx.rng, n + n // 5 + 10)  # near-ties are rare: a fifth more candidates is plenty
+    X, y = labels_without_ties(ctx.rng, X, cnn_logits(params, X).numpy(), n,
+                               hard_last=n % batch_size if hard_last else 0)
     loss, acc = cnn_loss_acc(params, X, y)
     got = judge.require_keys("evaluate", ctx.probe("evaluate", params, X, y, batch_size), ["result"])
     res = got["result"]
@@ -703,22 +684,10 @@ def judge_evaluate(ctx, n: int, batch_size: int, hard_last: bool = False) -> Non
         raise CheckFailed(f"{name} must return (loss, accuracy), got {type(res).__name__}")
     g_loss = expect_float(f"{name}: loss", res[0])
     g_acc = expect_float(f"{name}: accuracy", res[1])
-    errors = []
-    try:
-        judge.close(f"{name}: loss (mean cross-entropy over all {n} samples, in eval mode)", g_loss, loss,
-                    rtol=1e-4, atol=1e-6)
-    except CheckFailed as exc:
-        msg = exc.message + "\n(the model given has a dropout layer and comes in train mode: call model.eval())"
-        if n % batch_size:
-            msg += (f"\n(the last batch holds only {n % batch_size} samples: average over samples, "
-                    "not over batches)")
-        errors.append(msg)
-    if abs(g_acc - acc) > 1e-6:
-        hint = " (a fraction in [0, 1], not a percentage)" if abs(g_acc - 100 * acc) < 1e-4 else ""
-        errors.append(f"{name}: accuracy: expected {acc:.6g} ({int(round(acc * n))} of {n} correct), "
-                      f"got {g_acc:.6g}{hint}")
-    if errors:
-        raise CheckFailed("\n".join(errors), fraction=1 - len(errors) / 2)
+    judge_loss_accuracy(name, g_loss, g_acc, loss, acc, n=n, batch_size=batch_size,
+                        loss_what=f"mean cross-entropy over all {n} samples, in eval mode",
+                        loss_hint="\n(the model given has a dropout layer and comes in train mode: call model.eval())",
+                        percent_tol=1e-4)
 
 
 def judge_train(ctx, n, batch_size, epochs, lr, wd, dropout, full_ratio) -> Outcome:
@@ -729,16 +698,12 @@ def judge_train(ctx, n, batch_size, epochs, lr, wd, dropout, full_ratio) -> Outc
     got = judge.require_keys("train", ctx.probe("train", x_path, y_path, n, batch_size, epochs, lr, wd, dropout,
                                                 ctx.seed), ["before", "after", "losses"])
     X, y = data.x_train[:n], data.y_train[:n]
-    before = [f32(a) for a in got["before"]]
-    after = [judge.as_array(f"parameter {i} after train", a, np.shape(b)) for i, (a, b) in
-             enumerate(zip(got["after"], before))]
-    l0, _ = cnn_loss_acc(before, X, y)
-    l1, _ = cnn_loss_acc(after, X, y)
     what = (f"train(model, loader, optimizer, epochs={epochs}, device='cpu') with AdamW(lr={lr:g}, "
             f"weight_decay={wd:g}) on {n:,} training images in batches of {batch_size}")
-    return judge.require_loss_drop(what, got["losses"], epochs, l0, l1, full_ratio,
-                                   "Does train call optimizer.zero_grad(), loss.backward() and "
-                                   "optimizer.step() for every batch?")
+    return judge_train_lowers_loss(got, what=what, epochs=epochs, loss=lambda p: cnn_loss_acc(p, X, y)[0],
+                                   full_ratio=full_ratio,
+                                   hint="Does train call optimizer.zero_grad(), loss.backward() and "
+                                        "optimizer.step() for every batch?")
 
 
 def judge_make_optimizer(ctx, lr: float, wd: float) -> None:

@@ -1,5 +1,5 @@
 """A2 relu_fit: gradients by hand (warm-up), a 1-4-1 ReLU network and an exact fit with fsolve."""
-from grader.engine.assignment import Assignment, Task
+from grader.api import Assignment, Task
 
 ASSIGNMENT = Assignment(
     name="relu_fit",

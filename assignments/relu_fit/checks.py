@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.engine import judge
-from grader.engine.assignment import CheckList
-from grader.engine.model import CheckFailed, Limits, Visibility
-from grader.engine.oracles import autograd, t64
+from grader.api import CheckFailed, CheckList, Limits, Visibility, autograd, judge, t64
 
 from . import oracle
 from .oracle import FIT_TOL, GRAD, GRAD_TOL, PRED_TOL

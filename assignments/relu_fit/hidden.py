@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.engine import judge
-from grader.engine.assignment import CheckList
-from grader.engine.model import CheckFailed, Visibility
-from grader.engine.oracles import autograd, central_diff, t64
+from grader.api import CheckFailed, CheckList, Visibility, autograd, central_diff, judge, t64
 
 from . import oracle
 from .checks import FIT_LIMITS, l1_problem

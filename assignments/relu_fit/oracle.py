@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.engine.judge import f32_exact  # shared helpers
-from grader.engine import judge
-from grader.engine.model import CheckFailed
-from grader.engine.oracles import autograd, t64, torch
+from grader.api import CheckFailed, autograd, f32_exact, judge, t64, torch
 
 N_HIDDEN = 4
 N_PARAMS = 3 * N_HIDDEN + 1

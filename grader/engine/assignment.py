@@ -6,10 +6,17 @@ An assignment is a package `assignments/<name>/` with:
   probes.py     worker-side functions that call the student's code (no expected values in them)
   checks.py     public checks (also run by `grade check`)
   hidden.py     hidden checks (instructor grading only; never shipped to students)
+
+The grader's own assignments are the package `assignments`. An author keeps others in a course folder
+of their own (`<course>/assignments/<name>/`, with `<course>/reference/<name>/` and
+`<course>/student_template/<name>/` beside, as in this repository) named in $GRADER_ASSIGNMENTS
+(folders separated by os.pathsep); see docs/assignments.md. The grader's own come first on that
+search path, so a course folder cannot replace one of them.
 """
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +44,11 @@ class Assignment:
     @property
     def folder(self) -> Path:
         return Path(importlib.import_module(self.package).__file__).parent
+
+    @property
+    def course_root(self) -> Path:
+        """The folder holding assignments/<name>/, and beside it reference/ and student_template/."""
+        return self.folder.parents[1]
 
     @property
     def probes(self) -> Path:
@@ -76,10 +88,24 @@ class Assignment:
         raise KeyError(name)
 
 
-def available() -> list[str]:
+ENV_PATH = "GRADER_ASSIGNMENTS"
+
+
+def _search_path() -> list[str]:
+    """The folders `assignments.<name>` is imported from: the grader's own, then `<course>/assignments`
+    for each course folder now in $GRADER_ASSIGNMENTS (after the grader's own: a name the grader has
+    stays the grader's). Set anew on every call, so the variable's current value is what counts."""
     import assignments
 
-    return sorted(m.name for m in pkgutil.iter_modules(assignments.__path__) if m.ispkg)
+    own = os.path.dirname(os.path.abspath(assignments.__file__))
+    courses = [c for c in os.environ.get(ENV_PATH, "").split(os.pathsep) if c]
+    extra = [os.path.join(os.path.abspath(c), "assignments") for c in courses]
+    assignments.__path__[:] = [own] + [f for f in dict.fromkeys(extra) if f != own]
+    return list(assignments.__path__)
+
+
+def available() -> list[str]:
+    return sorted({m.name for m in pkgutil.iter_modules(_search_path()) if m.ispkg})
 
 
 def load(name: str) -> Assignment:

@@ -257,16 +257,17 @@ def template_(names: tuple[str, ...], check_only: bool) -> None:
     The reference marks the student's part with `# BEGIN SOLUTION` / `# END SOLUTION` (or a
     trailing `# SOLUTION`); see docs/templates.md. Instructor install only (needs reference/).
     """
-    from .publish.template import ROOT, TemplateError, generate
+    from .publish.template import TemplateError, generate
 
-    if not (ROOT / "reference").is_dir():
+    chosen = [load_assignment(name) for name in names or tuple(assignments_mod.available())]
+    if not any((asg.course_root / "reference").is_dir() for asg in chosen):
         raise click.UsageError("reference/ is not here: `grade template` runs in the instructor's checkout")
-    for name in names or tuple(assignments_mod.available()):
-        load_assignment(name)
-        if not (ROOT / "reference" / name).is_dir():
+    for asg in chosen:
+        name = asg.name
+        if not (asg.course_root / "reference" / name).is_dir():
             continue
         try:
-            changed = generate(name, check=check_only)
+            changed = generate(name, root=asg.course_root, check=check_only)
         except TemplateError as exc:
             raise click.ClickException(str(exc)) from None
         verb = "differs" if check_only else "written"

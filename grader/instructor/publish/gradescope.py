@@ -135,8 +135,8 @@ def autograder_files(assignment: str, root: Optional[Path] = None) -> dict[str, 
     for path in _files_under(root / "grader"):
         files[f"{SOURCE_DIR}/{path.relative_to(root).as_posix()}"] = path.read_bytes()
     files[f"{SOURCE_DIR}/assignments/__init__.py"] = (root / "assignments" / "__init__.py").read_bytes()
-    for path in _files_under(root / "assignments" / asg.name):
-        files[f"{SOURCE_DIR}/{path.relative_to(root).as_posix()}"] = path.read_bytes()
+    for path in _files_under(asg.folder):  # here or in a course folder ($GRADER_ASSIGNMENTS)
+        files[f"{SOURCE_DIR}/assignments/{asg.name}/{path.relative_to(asg.folder).as_posix()}"] = path.read_bytes()
     for name in files:  # a name that could escape the folder it is unpacked into is a bug here
         parts = name.split("/")
         if name.startswith("/") or ".." in parts or "reference" in parts or "\\" in name:

@@ -28,14 +28,12 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from grader.engine import assignment as assignments
 from grader.engine.assignment import Assignment
 from grader.engine.model import Check, Report, Status
-from grader.instructor import SOURCE_ROOT
 from grader.instructor.isolated.grade import GradeRequest, default_budget, grade_isolated
 from grader.instructor.isolated.process import kill_all
 
 from . import mutate
 from .cases import CaseError, Cases, Files, load_cases, read_folder, variant_files, wrong_files
 
-ROOT = SOURCE_ROOT
 KINDS = ("reference", "template", "wrong", "variant", "mutant")
 
 
@@ -153,8 +151,8 @@ class _Job:
     check_ids: list[str]
 
 
-def _default_path(kind: str, name: str) -> Path:
-    return ROOT / kind / name
+def _default_path(kind: str, asg: Assignment) -> Path:
+    return asg.course_root / kind / asg.name
 
 
 def _data_available(opts: SelftestOptions) -> bool:
@@ -263,7 +261,7 @@ def plan(asg: Assignment, cases: Cases, opts: SelftestOptions, data: bool
     """The jobs to grade, the cases decided without grading (skipped, unbuildable), how many
     automatic mutants there are before sampling, and the reference's files."""
     sel = _select(asg, opts, data)
-    ref_dir = opts.reference or _default_path("reference", asg.name)
+    ref_dir = opts.reference or _default_path("reference", asg)
     if not ref_dir.is_dir():
         raise FileNotFoundError(f"no reference solution at {ref_dir}: `grade selftest` runs in the course "
                                 "repository (reference/ beside assignments/) or with --reference")
@@ -273,7 +271,7 @@ def plan(asg: Assignment, cases: Cases, opts: SelftestOptions, data: bool
     if "reference" in want:
         p.grade(CaseResult("reference", "reference"), reference, sel.all_ids)
     if "template" in want:
-        tpl_dir = opts.template or _default_path("student_template", asg.name)
+        tpl_dir = opts.template or _default_path("student_template", asg)
         if tpl_dir.is_dir():
             p.grade(CaseResult("template", "template"), read_folder(tpl_dir), sel.all_ids)
         else:
