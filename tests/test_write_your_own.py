@@ -107,3 +107,21 @@ def test_gradescope_bundles_the_course_assignment(course):
     for name in ("__init__.py", "checks.py", "hidden.py", "probes.py", "oracle.py"):
         assert files[f"{SOURCE_DIR}/assignments/{NAME}/{name}"] == (course / "assignments" / NAME / name).read_bytes()
     assert not any("/reference/" in f or f.startswith("reference/") for f in files)
+
+
+def test_a_forkserver_started_before_the_variable_still_sees_the_course(course, monkeypatch):
+    """The batch's and selftest's forkserver is started once per process, perhaps before
+    $GRADER_ASSIGNMENTS was set: each grading request carries the caller's course folders."""
+    from multiprocessing import forkserver
+
+    from grader.instructor.isolated.grade import GradeRequest, grade_isolated
+    from grader.instructor.isolated.process import fork_context, warm_up
+
+    if fork_context() is None:
+        pytest.skip("no forkserver on this platform")
+    forkserver._forkserver._stop()  # a private helper (CPython's own tests use it): a fresh server
+    monkeypatch.delenv(assignment.ENV_PATH)
+    warm_up()  # started without the course
+    monkeypatch.setenv(assignment.ENV_PATH, str(course))
+    report = grade_isolated(GradeRequest(NAME, folder=course / "reference" / NAME, budget=60))
+    assert report.status == "graded" and report.score == report.max_score == 5, report.message

@@ -45,6 +45,9 @@ def run(request: dict) -> dict:
     from grader.engine.runner import grade
     from grader.engine.session import GradeOptions
 
+    # the course folders the caller saw ($GRADER_ASSIGNMENTS), not the forkserver's older copy;
+    # set in the environment so that the sandboxed workers started from here see them too
+    os.environ[assignments.ENV_PATH] = request.get("courses", "")
     threads = int(request.get("threads", 1))
     _limit_threads(threads)
     data_dir = request.get("data_dir")

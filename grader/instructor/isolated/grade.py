@@ -12,6 +12,7 @@ submission or the grading does.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
+from grader.engine import assignment as assignments
 from grader.engine.fs import Rejected, write_files
 from grader.engine.model import Check, Report
 from grader.engine.session import IMPORT_TIMEOUT
@@ -56,8 +58,6 @@ def default_budget(checks: Iterable[Check]) -> float:
 def _budget(request: GradeRequest) -> float:
     if request.budget is not None:
         return float(request.budget)
-    from grader.engine import assignment as assignments
-
     try:
         checks = assignments.load(request.assignment).checks(hidden=request.hidden)
     except Exception:  # an unknown assignment: the grading process says so, as its error
@@ -106,7 +106,8 @@ def _run(request: GradeRequest, tmp: Path) -> Report:
     child = {"submission": str(folder), "assignment": request.assignment, "check_ids": request.check_ids,
              "hidden": request.hidden, "isolation": request.isolation, "notebook_mode": request.notebook_mode,
              "data_dir": str(request.data_dir) if request.data_dir else None, "threads": request.threads,
-             "result": str(result)}
+             # the caller's course folders now: a forkserver started earlier has an older environment
+             "courses": os.environ.get(assignments.ENV_PATH, ""), "result": str(result)}
     (tmp / "request.json").write_text(json.dumps(child))
     budget = _budget(request)
     proc = GradingProcess(child, tmp)
