@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 REF = ROOT / "reference" / "fashion_mlp"
 sys.path.insert(0, str(ROOT))
 
-from grader.engine.data import load_fashion_mnist  # noqa: E402
+from grader.data import load_fashion_mnist  # noqa: E402
 
 
 def _module(name: str):

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 REF = ROOT / "reference" / "regularised_cnn"
 sys.path.insert(0, str(ROOT))
 
-from grader.engine.data import load_fashion_mnist  # noqa: E402
+from grader.data import load_fashion_mnist  # noqa: E402
 
 
 def _module(name: str):

@@ -39,7 +39,7 @@ from __future__ import annotations
 from grader.engine import figures, judge
 from grader.engine.assignment import Assignment, CheckList, Task
 from grader.engine.context import CheckContext
-from grader.engine.data import load_fashion_mnist, make_synthetic
+from grader.data import load_fashion_mnist, make_synthetic
 from grader.engine.figures import training_curves
 from grader.engine.judge import f32_exact, partial_credit, require_at_least
 from grader.engine.model import CheckFailed, Limits, Outcome, Visibility

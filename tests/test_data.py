@@ -1,4 +1,4 @@
-"""Tests for grader.engine.data: IDX reading, the FashionMNIST search/download/cache, the synthetic set.
+"""Tests for grader.data: IDX reading, the FashionMNIST search/download/cache, the synthetic set.
 
 Everything runs offline: downloads are served by a local HTTP server on 127.0.0.1 (or file://) with
 checksums patched to those of small fake IDX files. The real data set is tested only when Debian's
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.engine import data
+from grader import data
 
 REAL_DIR = Path("/usr/share/datasets/fashion-mnist")
 DEFAULT_SYSTEM_DIRS = data.SYSTEM_DIRS  # captured before the autouse fixture patches it

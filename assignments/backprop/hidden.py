@@ -160,7 +160,7 @@ def mlp_gradients_deep(ctx):
        tolerance="history['loss'] and history['accuracy'] have one entry per epoch; last loss < first; "
                  "accuracy measured by the grader ≥ 0.85")
 def mlp_train_history(ctx):
-    from grader.engine.data import make_synthetic
+    from grader.data import make_synthetic
 
     data = make_synthetic(n_train=4000, n_val=2000, seed=5)
     x_path = ctx.share("mlp_syn_x", data.x_train)

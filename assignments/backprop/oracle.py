@@ -96,7 +96,7 @@ def scalar_accuracy(params: dict, X: np.ndarray, y: np.ndarray) -> float:
 
 
 def judge_scalar_training(ctx, seed: int, n: int, lr: float, epochs: int = 1) -> Outcome:
-    from grader.engine.data import make_synthetic
+    from grader.data import make_synthetic
 
     data = make_synthetic(seed=seed)
     x_path = ctx.share(f"synthetic{seed}_x", data.x_train[:n])

@@ -12,5 +12,7 @@
     oracles     torch autograd in float64, central differences
     figures     plot data for the HTML report
     text        caps on student text
-    data        FashionMNIST and the synthetic data set
+
+The data sets (FashionMNIST, the synthetic set) are grader/data.py, one level up: students import
+`from grader.data import load_fashion_mnist` too.
 """

@@ -110,6 +110,6 @@ class CheckContext:
         return self._session.share(name, array)
 
     def data(self):
-        from .data import load_fashion_mnist
+        from grader.data import load_fashion_mnist
 
         return load_fashion_mnist(self._session.options.data_dir)

@@ -111,7 +111,7 @@ class Session:
     # --- workers ----------------------------------------------------------------------------
     def _data_dir(self) -> Optional[Path]:
         try:
-            from .data import find_fashion_mnist
+            from grader.data import find_fashion_mnist
 
             return find_fashion_mnist(self.options.data_dir, download=False)
         except Exception:
@@ -203,7 +203,7 @@ class Session:
         if self.rejected:
             raise ProbeError(Status.ERROR, self.rejected)
         if check.needs_data and self._data_dir() is None:
-            from .data import find_fashion_mnist
+            from grader.data import find_fashion_mnist
 
             find_fashion_mnist(self.options.data_dir)  # downloads, or raises DatasetMissing
         if check.module in self.import_failures:  # known to fail: no worker needed to say so

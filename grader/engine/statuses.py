@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 import numpy as np
 
 from . import text
-from .data import DatasetMissing
+from grader.data import DatasetMissing
 from .model import Check, CheckFailed, Outcome, Status
 from .sandbox import ReplyTooLarge, WorkerDied, WorkerTimeout
 

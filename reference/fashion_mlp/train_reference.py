@@ -26,7 +26,7 @@ sys.path.insert(0, str(HERE))
 
 from torch_mlp import build_model, evaluate, train  # noqa: E402
 
-from grader.engine.data import load_fashion_mnist  # noqa: E402
+from grader.data import load_fashion_mnist  # noqa: E402
 
 
 def loaders(batch_size: int, seed: int, data_dir=None):

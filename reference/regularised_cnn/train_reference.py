@@ -30,7 +30,7 @@ sys.path.insert(1, str(HERE.parent.parent))
 
 from cnn import build_cnn, evaluate, make_optimizer, train  # noqa: E402
 
-from grader.engine.data import load_fashion_mnist  # noqa: E402
+from grader.data import load_fashion_mnist  # noqa: E402
 
 
 def loaders(batch_size: int, seed: int, data_dir=None):

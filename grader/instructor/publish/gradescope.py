@@ -74,7 +74,7 @@ python3.11 -m venv "$ROOT/venv"
 DATA_APT = """# FashionMNIST: Debian's/Ubuntu's package where it exists; otherwise downloaded just below
 apt-get install -y -q dataset-fashion-mnist || true"""
 DATA_FETCH = """# fetch (and verify) FashionMNIST now, once, rather than for every submission
-"$ROOT/venv/bin/python" -c "from grader.engine.data import find_fashion_mnist; print(find_fashion_mnist())\""""
+"$ROOT/venv/bin/python" -c "from grader.data import find_fashion_mnist; print(find_fashion_mnist())\""""
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash
 # Gradescope runs this for every submission: the student's files are in $ROOT/submission, the

@@ -159,7 +159,7 @@ def _data_available(opts: SelftestOptions) -> bool:
     if opts.data is not None:
         return opts.data
     try:
-        from grader.engine.data import find_fashion_mnist
+        from grader.data import find_fashion_mnist
 
         find_fashion_mnist(opts.data_dir, download=False)
         return True
