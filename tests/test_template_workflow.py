@@ -80,6 +80,7 @@ class Job:
         env.update(PATH=f"{self.venv / 'bin'}{os.pathsep}{env.get('PATH', '')}", VIRTUAL_ENV=str(self.venv),
                    GITHUB_STEP_SUMMARY=str(tmp / "step_summary.md"), GITHUB_OUTPUT=str(tmp / "output.txt"),
                    GITHUB_ACTIONS="true", CI="true", RUNNER_OS="Linux")
+        env.update({k: str(v) for k, v in workflow("grade.yml")["jobs"]["grade"].get("env", {}).items()})
         for f in ("step_summary.md", "output.txt"):
             (tmp / f).write_text("")
         return env
@@ -128,6 +129,7 @@ def test_the_workflow_runs_everywhere_and_installs_from_the_template():
     assert job["strategy"]["matrix"]["os"] == ["ubuntu-latest", "macos-latest", "windows-latest"]
     assert job["runs-on"] == "${{ matrix.os }}" and job["strategy"]["fail-fast"] is False
     assert job["defaults"]["run"]["shell"] == "bash"  # Windows would otherwise run pwsh
+    assert job["env"]["PYTHONUTF8"] == "1"  # Windows pipes would otherwise encode in a code page
     privileged = [s for s in run_steps(job) if needs_root_or_github(s)]
     assert len(privileged) == 1 and privileged[0]["if"] == "runner.os == 'Linux'"
     assert "apparmor_restrict_unprivileged_userns=0" in privileged[0]["run"]

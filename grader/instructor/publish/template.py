@@ -236,6 +236,8 @@ jobs:
     defaults:
       run:
         shell: bash  # the same commands everywhere (Git Bash on Windows, where the default is pwsh)
+    env:
+      PYTHONUTF8: "1"  # the reports' text (‖x‖², ✓) on Windows, whose pipes default to a code page
     steps:
       - uses: actions/checkout@v4
       - uses: actions/setup-python@v5
