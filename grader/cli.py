@@ -3,7 +3,8 @@
 The student's commands are here; the instructor's (batch, report, similarity, selftest, template,
 dist, gradescope) are in grader/instructor/cli.py, loaded when one of them is asked for.
 
-    grade check [PATH] [TASK]...   grade the submission in PATH (default: the current folder)
+    grade check [PATH] [TASK]...   grade the submission in PATH (default: the current folder);
+                                   --report FORMAT PATH (repeatable) writes several reports from one run
     grade list [--assignment A]    the assignments, or the checks of one
     grade batch SUBMISSIONS -a A --out DIR   grade a whole class (grader/instructor/batch/, docs/batch.md)
     grade report DIR               rebuild a batch's CSV, HTML and feedback from its gradebook
@@ -181,6 +182,10 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to this file (the table then still prints).")
+@click.option("--report", "reports", multiple=True, metavar="FORMAT PATH",
+              type=(click.Choice(FORMAT_NAMES), click.Path(dir_okay=False, allow_dash=True, path_type=Path)),
+              help="Also write the report in FORMAT to PATH ('-': standard output); repeatable: one "
+                   "grading run, several reports (e.g. --report junit junit.xml --report markdown summary.md).")
 @click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write a self-contained HTML report with plots (what is wrong, as pictures) to this file.")
 @click.option("--base64", "as_base64", is_flag=True,
@@ -196,9 +201,9 @@ def main() -> None:
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder with FashionMNIST (default: $GRADER_DATA, the cache, Debian's package).")
 def check(targets: tuple[str, ...], assignment: Optional[str], tasks: tuple[str, ...], hidden: bool,
-          check_ids: tuple[str, ...], fmt: str, output: Optional[Path], html_out: Optional[Path],
-          as_base64: bool, fail_under: Optional[float], verbose: bool, notebook_mode: str, isolation: str,
-          data_dir: Optional[Path]) -> None:
+          check_ids: tuple[str, ...], fmt: str, output: Optional[Path], reports: tuple[tuple[str, Path], ...],
+          html_out: Optional[Path], as_base64: bool, fail_under: Optional[float], verbose: bool,
+          notebook_mode: str, isolation: str, data_dir: Optional[Path]) -> None:
     """Grade the submission in PATH (default: the current folder).
 
     \b
@@ -209,14 +214,15 @@ def check(targets: tuple[str, ...], assignment: Optional[str], tasks: tuple[str,
       grade check ../copy -a backprop  another folder, naming the assignment
       grade check --format junit -o report.xml --fail-under 100
       grade check --format classroom --base64   for GitHub Classroom (docs/reports.md)
+      grade check --report junit junit.xml --report markdown "$GITHUB_STEP_SUMMARY"
       grade check --html report.html   also a page with plots of what is wrong
     """
-    _check_output_options(fmt, as_base64, output, html_out)
+    destinations = _destinations(fmt, output, as_base64, reports, html_out)
     target = _what_to_grade(targets, assignment, tasks, hidden, check_ids)
     options = GradeOptions(isolation=isolation, notebook_mode=notebook_mode, data_dir=data_dir)
-    interactive = fmt == "table" and output is None and sys.stderr.isatty()
+    interactive = not destinations and sys.stderr.isatty()  # the bar only when the table is all there is
     report = _grade_with_progress(target, hidden, check_ids, options, interactive)
-    _write_report(report, fmt, output, as_base64, verbose)
+    _write_reports(report, destinations, verbose)
     if html_out is not None:
         _write_html(report, html_out)
     if report.internal:
@@ -236,14 +242,38 @@ class _Target(NamedTuple):
     n_checks: int
 
 
-def _check_output_options(fmt: str, as_base64: bool, output: Optional[Path], html_out: Optional[Path]) -> None:
-    """Usage errors about where the report goes, before anything is graded."""
+class _Destination(NamedTuple):
+    """One report to write: its format, its file (None: standard output), base64 or not."""
+
+    fmt: str
+    path: Optional[Path]
+    as_base64: bool = False
+
+
+def _destinations(fmt: str, output: Optional[Path], as_base64: bool, reports: tuple[tuple[str, Path], ...],
+                  html_out: Optional[Path]) -> list[_Destination]:
+    """The reports `grade check` writes (--format/--output first, then each --report), with the usage
+    errors about them raised before anything is graded. The table goes to standard output unless a
+    report does; only one report can."""
     if as_base64 and fmt == "table":
         raise click.UsageError("--base64 encodes a machine-readable report: add --format "
                                "(classroom, json, junit, markdown or gradescope)")
-    for given, hint in ((output, "'--output'"), (html_out, "'--html'")):
+    out: list[_Destination] = []
+    if output is not None or fmt != "table":
+        out.append(_Destination(fmt, output, as_base64))
+    out += [_Destination(f, None if str(p) == "-" else p) for f, p in reports]
+    on_stdout = [d.fmt for d in out if d.path is None]
+    if len(on_stdout) > 1:
+        raise click.UsageError(f"only one report can go to standard output (got {', '.join(on_stdout)}): "
+                               "give the others a file (--report FORMAT PATH)")
+    files = [d.path for d in out if d.path is not None]
+    for given, hint in [*((p, "'--output' / '--report'") for p in files), (html_out, "'--html'")]:
         if given is not None and not given.expanduser().resolve().parent.is_dir():
             raise click.BadParameter(f"{given}: no such folder {given.parent}", param_hint=hint)
+    resolved = [p.expanduser().resolve() for p in files]
+    if len(set(resolved)) < len(resolved):
+        raise click.UsageError("two reports would be written to the same file")
+    return out
 
 
 def _what_to_grade(targets: tuple[str, ...], assignment: Optional[str], tasks: tuple[str, ...],
@@ -284,26 +314,24 @@ def _grade_with_progress(target: _Target, hidden: bool, check_ids: tuple[str, ..
             progress.stop()
 
 
-def _write_report(report: Report, fmt: str, output: Optional[Path], as_base64: bool, verbose: bool) -> None:
-    """The report in `fmt` to `output` or stdout; the table at the terminal unless stdout has the report."""
-    from .reports import FORMATS, to_base64
+def _write_reports(report: Report, destinations: list[_Destination], verbose: bool) -> None:
+    """Each report to its file or to stdout; the table at the terminal unless stdout has a report."""
+    from .reports import render
 
-    def render() -> str:
-        text = FORMATS[fmt](report)
-        return to_base64(text) if as_base64 else text
-
-    if output is not None:
+    for d in destinations:
+        text = render(report, d.fmt, d.as_base64)
+        if d.path is None:
+            click.echo(text, nl=not text.endswith("\n"))
+            continue
         try:
-            output.write_text(render())
+            d.path.write_text(text, encoding="utf-8")
         except OSError as exc:
-            raise click.FileError(str(output), hint=str(exc.strerror or exc)) from None
-    if output is None and fmt != "table":
-        text = render()
-        click.echo(text, nl=not text.endswith("\n"))
-    else:  # the table, for the person at the terminal (also when the report went to a file)
+            raise click.FileError(str(d.path), hint=str(exc.strerror or exc)) from None
+    if all(d.path is not None for d in destinations):  # the table, for the person at the terminal
         _print_table(report, verbose)
-    if output is not None:
-        click.echo(f"report ({fmt}) written to {output}", err=True)
+    for d in destinations:
+        if d.path is not None:
+            click.echo(f"report ({d.fmt}) written to {d.path}", err=True)
 
 
 def _write_html(report: Report, html_out: Path) -> None:

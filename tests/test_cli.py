@@ -113,6 +113,52 @@ def test_output_into_a_missing_folder_fails_before_grading(tmp_path):
     assert r.exit_code == 2 and "no such folder" in r.output and "r.json" in r.output
 
 
+def test_one_run_writes_several_reports(tmp_path, monkeypatch):
+    """--report FORMAT PATH, repeated: every report from one grading run (the template workflow's
+    JUnit file and job summary), the table still at the terminal."""
+    import grader.cli
+
+    runs = []
+    real = grader.cli.grade
+    monkeypatch.setattr(grader.cli, "grade", lambda *a, **k: runs.append(1) or real(*a, **k))
+    junit, summary, data = tmp_path / "junit.xml", tmp_path / "summary.md", tmp_path / "r.json"
+    r = check_softmax(REFERENCE, "-a", "backprop", "--report", "junit", str(junit),
+                      "--report", "markdown", str(summary), "--format", "json", "-o", str(data))
+    assert r.exit_code == 0, r.output
+    assert len(runs) == 1
+    assert len(ET.parse(junit).getroot().findall(".//testcase")) == 6
+    check_junit(junit.read_text())
+    assert summary.read_text().startswith("## backprop: 18 / 18 (100.0%)")
+    assert "Isolation: " in summary.read_text()  # the job summary says which isolation graded it
+    assert check_json(data.read_text())["score"] == 18
+    assert "18 / 18 (100.0%)" in r.stdout and "<testsuite" not in r.stdout and "| Check |" not in r.stdout
+    assert all(f"written to {p}" in r.stderr for p in (junit, summary, data))
+
+
+def test_a_report_to_stdout_replaces_the_table(tmp_path):
+    junit = tmp_path / "junit.xml"
+    r = check_softmax(TEMPLATE, "--report", "junit", str(junit), "--report", "markdown", "-")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("## backprop: 0 / 18 (0.0%)") and "Total: 0 / 18 (0.0%)**" in r.stdout
+    assert "checks passed" not in r.stdout  # no table: stdout is the report (for `>> $GITHUB_STEP_SUMMARY`)
+    assert len(ET.parse(junit).getroot().findall(".//failure")) == 6
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--report", "markdown", "-", "--format", "json"], "only one report can go to standard output"),
+    (["--report", "junit", "{tmp}/a.xml", "--report", "markdown", "{tmp}/a.xml"], "same file"),
+    (["--report", "junit", "{tmp}/no/such/a.xml"], "no such folder"),
+    (["--report", "yaml", "{tmp}/a.yml"], "'yaml' is not one of"),
+    (["--report", "junit"], "requires 2 arguments"),
+])
+def test_report_usage_errors_come_before_grading(tmp_path, monkeypatch, args, message):
+    import grader.cli
+
+    monkeypatch.setattr(grader.cli, "grade", lambda *a, **k: pytest.fail("graded despite a usage error"))
+    r = check_softmax(REFERENCE, "-a", "backprop", *[a.format(tmp=tmp_path) for a in args])
+    assert r.exit_code == 2 and message in r.output, r.output
+
+
 # ---------------------------------------------------------------------------------- exit codes
 def test_fail_under():
     r = check_softmax(REFERENCE, "-a", "backprop", "--fail-under", "100")

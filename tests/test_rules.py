@@ -22,7 +22,7 @@ from grader.instructor.batch.layouts import discover, read_entry
 from grader.instructor.batch.run import BatchOptions
 from grader.instructor.publish import gradescope
 from grader.instructor.publish.template import template_files
-from grader.instructor.publish.wheel import PYPROJECT
+from grader.instructor.publish.wheel import metadata_text
 
 ROOT = Path(__file__).resolve().parents[1]
 ASG = assignment.load("backprop")
@@ -201,13 +201,13 @@ def pinned_texts() -> dict[str, str]:
     texts = {p.relative_to(ROOT).as_posix(): p.read_text()
              for p in [ROOT / "pyproject.toml", ROOT / ".ci" / "run", ROOT / "README.md",
                        *(ROOT / "docs").glob("*.md"), *(ROOT / "grader").rglob("*.py"),
-                       *(f for f in (ROOT / "student_template").rglob("*") if f.is_file())]}
+                       *(f for f in (ROOT / "student_template").rglob("*") if f.is_file() and f.suffix != ".whl")]}
     for name in ("backprop", "fashion_mlp"):
         texts.update({f"template {name}/{k}": v for k, v in
                       template_files(name, ROOT / "reference" / name).items()})
         texts.update({f"gradescope {name}/{k}": v.decode() for k, v in
                       gradescope.autograder_files(name).items() if k in ("setup.sh", "run_autograder")})
-    texts["student wheel pyproject"] = PYPROJECT.format(name="x", version="0", torch=grader.TORCH_VERSION)
+    texts["student wheel METADATA"] = metadata_text()
     return texts
 
 
@@ -217,7 +217,7 @@ def test_every_spelling_of_the_torch_pin_is_the_constant():
     assert spelled and all(v == grader.TORCH_VERSION for _, v in spelled), spelled
     must = ["pyproject.toml", ".ci/run", "README.md", "template backprop/requirements.txt",
             "template backprop/.github/workflows/grade.yml", "gradescope backprop/setup.sh",
-            "student wheel pyproject"]
+            "student wheel METADATA"]
     assert all(any(n == name for n, _ in spelled) for name in must), sorted({n for n, _ in spelled})
     # the grader's source spells the version once: the constant
     in_source = [n for n, v in spelled if n.startswith("grader/")]

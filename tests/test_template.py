@@ -3,6 +3,10 @@ generator writes, markers are strict, and the generated stubs behave as a templa
 from __future__ import annotations
 
 import ast
+import io
+import shutil
+import zipfile
+from pathlib import Path
 
 import pytest
 import yaml
@@ -10,7 +14,9 @@ from click.testing import CliRunner
 
 from grader.engine import assignment
 from grader.cli import main
-from grader.instructor.publish.template import ROOT, TemplateError, generate, strip_solutions, template_files
+from grader.instructor.publish.template import (ROOT, TemplateError, generate, strip_solutions, template_files,
+                                                template_wheel)
+from grader.instructor.publish.wheel import DEFAULT_EPOCH, student_wheel_bytes, wheel_name
 
 
 @pytest.mark.parametrize("name", [n for n in assignment.available() if (ROOT / "reference" / n).is_dir()])
@@ -99,11 +105,12 @@ def test_bad_markers_are_errors_with_file_and_line(source, where, what):
 def test_the_template_repository_files():
     files = template_files("backprop", ROOT / "reference" / "backprop")
     assert files[".grade.toml"] == 'assignment = "backprop"\n'
-    assert "torch==2.13.0" in files["requirements.txt"] and "dl-grader-student==" in files["requirements.txt"]
+    assert "torch==2.13.0" in files["requirements.txt"]
+    assert "./wheels/dl_grader_student-0.1.0-py3-none-any.whl" in files["requirements.txt"].splitlines()
     workflow = yaml.safe_load(files[".github/workflows/grade.yml"])
     assert set(workflow[True]) == {"push", "pull_request"}  # YAML reads the key `on` as True
     run = " ".join(step.get("run", "") for step in workflow["jobs"]["grade"]["steps"])
-    assert "grade check --format junit" in run and "GITHUB_STEP_SUMMARY" in run
+    assert "grade check --report junit junit.xml" in run and "GITHUB_STEP_SUMMARY" in run
     assert "torch==2.13.0" in run
     classroom = yaml.safe_load(files[".github/workflows/classroom.yml"])
     steps = classroom["jobs"]["run-autograding-tests"]["steps"]
@@ -111,3 +118,63 @@ def test_the_template_repository_files():
     assert "grade check --format classroom --base64" in grade["run"] and "GITHUB_OUTPUT" in grade["run"]
     reporter = next(s for s in steps if "autograding-grading-reporter" in s.get("uses", ""))
     assert reporter["with"]["runners"] == "grade" and "steps.grade.outputs.result" in reporter["env"]["GRADE_RESULTS"]
+
+
+# ------------------------------------------------------------------------------ the student wheel
+def test_every_template_carries_the_student_wheel_its_requirements_name():
+    for name in [n for n in assignment.available() if (ROOT / "reference" / n).is_dir()]:
+        folder = ROOT / "student_template" / name
+        wanted = [line for line in (folder / "requirements.txt").read_text().splitlines() if line.startswith("./")]
+        assert wanted == [f"./wheels/{wheel_name()}"] and (folder / wanted[0]).is_file(), name
+        assert sorted(p.name for p in (folder / "wheels").iterdir()) == [wheel_name()]
+
+
+def test_the_wheel_is_reproducible(monkeypatch):
+    """Same sources, same bytes: a fixed date, sorted entries, fixed permissions (no build
+    backend's version, no clock, no umask in them)."""
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    first = student_wheel_bytes()
+    assert student_wheel_bytes() == first
+    with zipfile.ZipFile(io.BytesIO(first)) as z:
+        infos = z.infolist()
+    names = [i.filename for i in infos]
+    packages = [n for n in names if ".dist-info/" not in n]
+    assert packages == sorted(packages) and names[-1].endswith(".dist-info/RECORD")
+    assert {i.date_time for i in infos} == {(2000, 1, 1, 0, 0, 0)}
+    assert {i.external_attr >> 16 for i in infos} == {0o100644} and {i.create_system for i in infos} == {3}
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(DEFAULT_EPOCH + 86400))  # reproducible-builds.org's variable
+    with zipfile.ZipFile(io.BytesIO(student_wheel_bytes())) as z:
+        assert {i.date_time for i in z.infolist()} == {(2000, 1, 2, 0, 0, 0)}
+
+
+def _course_copy(tmp_path: Path, name: str) -> Path:
+    for part in ("reference", "student_template"):
+        shutil.copytree(ROOT / part / name, tmp_path / part / name)
+    return tmp_path
+
+
+def test_a_stale_or_old_wheel_is_found_and_replaced(tmp_path):
+    root = _course_copy(tmp_path, "relu_fit")
+    wheels = root / "student_template" / "relu_fit" / "wheels"
+    assert generate("relu_fit", root=root, check=True) == []
+    current = wheels / wheel_name()
+    with zipfile.ZipFile(current, "a") as z:  # the grader changed since the wheel was made
+        z.writestr("grader/new_module.py", "X = 1\n")
+    (wheels / wheel_name("0.0.9")).write_bytes(b"an older release")
+    assert generate("relu_fit", root=root, check=True) == [f"wheels/{wheel_name()}", f"wheels/{wheel_name('0.0.9')}"]
+    assert generate("relu_fit", root=root) != []
+    assert sorted(p.name for p in wheels.iterdir()) == [wheel_name()]
+    assert current.read_bytes() == template_wheel("relu_fit")[1]
+    assert generate("relu_fit", root=root, check=True) == []
+
+
+def test_regenerating_with_the_same_contents_leaves_the_file_alone(tmp_path):
+    """A wheel holding the same files, compressed differently (another zlib), is not rewritten."""
+    root = _course_copy(tmp_path, "relu_fit")
+    path = root / "student_template" / "relu_fit" / "wheels" / wheel_name()
+    with zipfile.ZipFile(io.BytesIO(template_wheel("relu_fit")[1])) as src, zipfile.ZipFile(path, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info), compress_type=zipfile.ZIP_STORED)
+    stored = path.read_bytes()
+    assert stored != template_wheel("relu_fit")[1]
+    assert generate("relu_fit", root=root) == [] and path.read_bytes() == stored

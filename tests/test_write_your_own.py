@@ -53,6 +53,15 @@ def test_template_reference_and_wrong_submission(course, tmp_path):
     template = course / "student_template" / NAME
     assert "NotImplementedError" in (template / "relu.py").read_text()
     assert (template / ".grade.toml").read_text() == f'assignment = "{NAME}"\n'
+    # the template's student wheel carries the course's assignment (public files only)
+    import zipfile
+
+    from grader.instructor.publish.wheel import wheel_name
+
+    with zipfile.ZipFile(template / "wheels" / wheel_name()) as z:
+        names = set(z.namelist())
+    assert {f"assignments/{NAME}/{f}" for f in ("__init__.py", "checks.py", "probes.py", "oracle.py")} <= names
+    assert not {f"assignments/{NAME}/{f}" for f in ("hidden.py", "cases.py")} & names
 
     ref = _grade(course / "reference" / NAME, "-a", NAME, "--hidden")
     assert ref["status"] == "graded" and ref["score"] == ref["max_score"] == 5

@@ -36,6 +36,7 @@ __all__ = [
     "gradescope_results",
     "json_format",
     "next_step",
+    "render",
     "render_table",
     "report_from_json",
     "report_schema",
@@ -58,3 +59,9 @@ FORMATS: dict[str, Callable[[Report], str]] = {
     "gradescope": to_gradescope,
     "classroom": to_classroom,
 }
+
+
+def render(report: Report, fmt: str, as_base64: bool = False) -> str:
+    """`report` in format `fmt` (a key of FORMATS), base64-encoded on one line if asked."""
+    text = FORMATS[fmt](report)
+    return to_base64(text) if as_base64 else text

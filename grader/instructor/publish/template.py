@@ -15,15 +15,18 @@ Everything outside the markers (docstrings, signatures, imports, helpers) is kep
 or nested markers are errors naming the file and line.
 
 `generate(assignment)` writes `student_template/<assignment>/`: the task modules, the assignment
-marker `.grade.toml`, pinned requirements, a `.gitignore` and the GitHub workflows (`grade.yml`:
-JUnit and job summary; `classroom.yml`: GitHub Classroom's autograding reporter). The student
-README is written by hand (it lives in the template folder and is kept).
+marker `.grade.toml`, the student edition's wheel (`wheels/`, built by `wheel.py`: same sources,
+same bytes) and the requirements that name it by path, a `.gitignore` and the GitHub workflows
+(`grade.yml`: Linux, macOS and Windows, JUnit and job summary from one run; `classroom.yml`: GitHub
+Classroom's autograding reporter). The student README is written by hand (it lives in the template
+folder and is kept).
 """
 from __future__ import annotations
 
 import ast
 import re
 import textwrap
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -31,6 +34,7 @@ from typing import Optional
 from ... import TORCH_VERSION
 from ...engine import assignment as assignments
 from .. import SOURCE_ROOT
+from .wheel import student_wheel_bytes, wheel_contents, wheel_name
 
 BEGIN_RE = re.compile(r'^(?P<indent>\s*)#{1,3}\s*BEGIN SOLUTION(?:\s+hint\s*=\s*"(?P<hint>[^"]*)")?\s*$')
 END_RE = re.compile(r"^\s*#{1,3}\s*END SOLUTION\s*$")
@@ -187,42 +191,77 @@ data/
 *.gz
 """
 
-WORKFLOW = """# Runs the public checks of this assignment on every push and pull request.
-# The job succeeds when grading ran, whatever the score: the points are in the job summary and in
-# the JUnit report (test results), per check.
+# The install step: torch's CPU build from the PyTorch index, then requirements.txt, which names the
+# student wheel committed in wheels/ (nothing has to be published on a package index).
+INSTALL = """python -m pip install --upgrade pip
+python -m pip install --index-url https://download.pytorch.org/whl/cpu torch==@TORCH@
+python -m pip install -r requirements.txt"""
+
+# GitHub's ubuntu-24.04 image (ubuntu-latest) lets AppArmor deny unprivileged user namespaces
+# (kernel.apparmor_restrict_unprivileged_userns=1), and bwrap then stops with "setting up uid map:
+# Permission denied". The runner is a throwaway VM: the sysctl others use there (docs/templates.md)
+# turns the restriction off. If bwrap still cannot start, the grader falls back to resource limits
+# and the job summary's "Isolation:" line says so; the warning below points at it.
+BUBBLEWRAP = """sudo apt-get update && sudo apt-get install -y bubblewrap
+if [ -e /proc/sys/kernel/apparmor_restrict_unprivileged_userns ]; then
+  sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0
+fi
+if bwrap --ro-bind / / --unshare-user --unshare-pid --unshare-net --die-with-parent true; then
+  echo "bubblewrap works: grading is sandboxed"
+else
+  echo "::warning::bubblewrap cannot create namespaces here: grading falls back to resource limits (the job summary's Isolation line)"
+fi"""
+
+
+def _block(text: str, indent: int) -> str:
+    """`text` as the lines of a YAML block scalar at `indent` spaces."""
+    return "\n".join(" " * indent + line for line in text.splitlines())
+
+
+WORKFLOW = """# Runs the public checks of this assignment on every push and pull request, on Linux, macOS and
+# Windows (the systems students have). The job succeeds when grading ran, whatever the score: the
+# points are in the job summary and in the JUnit report (test results), per check.
 name: grade
 on:
   push:
   pull_request:
 jobs:
   grade:
-    runs-on: ubuntu-latest
+    strategy:
+      fail-fast: false
+      matrix:
+        os: [ubuntu-latest, macos-latest, windows-latest]
+    runs-on: ${{ matrix.os }}
     timeout-minutes: 30
+    defaults:
+      run:
+        shell: bash  # the same commands everywhere (Git Bash on Windows, where the default is pwsh)
+    env:
+      PYTHONUTF8: "1"  # the reports' text (‖x‖², ✓) on Windows, whose pipes default to a code page
     steps:
       - uses: actions/checkout@v4
       - uses: actions/setup-python@v5
         with:
           python-version: "3.11"
-      - name: Install the grader (student edition) and torch (CPU)
+      - name: Install the grader (student edition, from wheels/) and torch (CPU)
         run: |
-          python -m pip install --upgrade pip
-          python -m pip install --index-url https://download.pytorch.org/whl/cpu torch==@TORCH@
-          python -m pip install -r requirements.txt
-      - name: Install bubblewrap (the sandbox)
-        run: sudo apt-get update && sudo apt-get install -y bubblewrap
-      - name: Grade
+@INSTALL@
+      - name: Install bubblewrap (the sandbox) and let it create user namespaces
+        if: runner.os == 'Linux'
         run: |
-          grade check --format junit --output junit.xml
-          grade check --format markdown >> "$GITHUB_STEP_SUMMARY"
+@BUBBLEWRAP@
+      - name: Grade (the table in the log; JUnit and the job summary from the same run)
+        run: grade check --report junit junit.xml --report markdown "$GITHUB_STEP_SUMMARY"
       - name: Keep the JUnit report
         if: always()
         uses: actions/upload-artifact@v4
         with:
-          name: junit
+          name: junit-${{ matrix.os }}
           path: junit.xml
-"""
+""".replace("@INSTALL@", _block(INSTALL, 10)).replace("@BUBBLEWRAP@", _block(BUBBLEWRAP, 10))
 
 
+# One job on Linux only: Classroom's reporter reads the points of the job run-autograding-tests.
 CLASSROOM_WORKFLOW = """# GitHub Classroom autograding: points per check in Classroom (docs/reports.md, --format classroom).
 # The job name run-autograding-tests is the one Classroom looks for.
 name: Autograding Tests
@@ -241,11 +280,12 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.11"
-      - name: Install the grader (student edition) and torch (CPU)
+      - name: Install the grader (student edition, from wheels/) and torch (CPU)
         run: |
-          python -m pip install --index-url https://download.pytorch.org/whl/cpu torch==@TORCH@
-          python -m pip install -r requirements.txt
-          sudo apt-get update && sudo apt-get install -y bubblewrap
+@INSTALL@
+      - name: Install bubblewrap (the sandbox) and let it create user namespaces
+        run: |
+@BUBBLEWRAP@
       - name: Grade
         id: grade
         run: echo "result=$(grade check --format classroom --base64)" >> "$GITHUB_OUTPUT"
@@ -255,12 +295,17 @@ jobs:
           GRADE_RESULTS: "${{ steps.grade.outputs.result }}"
         with:
           runners: grade
-"""
+""".replace("@INSTALL@", _block(INSTALL, 10)).replace("@BUBBLEWRAP@", _block(BUBBLEWRAP, 10))
+
+WHEELS = "wheels"  # the template's folder holding the student wheel
 
 
 def requirements(version: str) -> str:
-    return (f"# what `grade check` needs: the student edition of the grader, pinned\n"
-            f"dl-grader-student=={version}\n"
+    """requirements.txt: the student wheel by relative path (pip reads it from the clone), torch pinned."""
+    return (f"# what `grade check` needs: the student edition of the grader, from this repository's\n"
+            f"# {WHEELS}/ folder (`grade template` writes it; nothing has to be published). Run pip in\n"
+            f"# this folder: pip reads the path from the current folder.\n"
+            f"./{WHEELS}/{wheel_name(version)}\n"
             f"# CPU build; install it first from the PyTorch index (see README.md): a bare `pip install\n"
             f"# torch` may pull a multi-GB CUDA build\n"
             f"torch=={TORCH_VERSION}\n")
@@ -287,9 +332,30 @@ def template_files(name: str, reference: Path) -> dict[str, str]:
     return files
 
 
+def template_wheel(name: str) -> tuple[str, bytes]:
+    """(relative path, bytes) of the student wheel in `student_template/<name>/`: the student edition
+    of this source tree, with the assignment itself when it lives in a course folder of its own."""
+    asg = assignments.load(name)
+    own = asg.folder.parent.resolve() == (SOURCE_ROOT / "assignments").resolve()
+    return f"{WHEELS}/{wheel_name()}", student_wheel_bytes(() if own else (asg.folder,))
+
+
+def _same_wheel(path: Path, data: bytes) -> bool:
+    """Whether the wheel at `path` holds the same files as `data` (compared by contents: another
+    zlib compresses the same files to other bytes, and that is no reason to rewrite it)."""
+    if not path.is_file():
+        return False
+    old = path.read_bytes()
+    try:
+        return old == data or wheel_contents(old) == wheel_contents(data)
+    except zipfile.BadZipFile:
+        return False
+
+
 def generate(name: str, root: Path = ROOT, check: bool = False) -> list[str]:
     """Write `student_template/<name>/` from `reference/<name>/`; return the files that changed
-    (with `check`, write nothing: the files that differ from what would be written)."""
+    (with `check`, write nothing: the files that differ from what would be written). A wheel of
+    another version left in wheels/ is removed (and listed)."""
     files = template_files(name, root / "reference" / name)
     dest = root / "student_template" / name
     changed = []
@@ -301,4 +367,15 @@ def generate(name: str, root: Path = ROOT, check: bool = False) -> list[str]:
         if not check:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(body)
+    rel, data = template_wheel(name)
+    if not _same_wheel(dest / rel, data):
+        changed.append(rel)
+        if not check:
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            (dest / rel).write_bytes(data)
+    for old in sorted((dest / WHEELS).glob("*.whl")):
+        if old.name != Path(rel).name:
+            changed.append(f"{WHEELS}/{old.name}")
+            if not check:
+                old.unlink()
     return changed
