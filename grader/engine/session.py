@@ -94,7 +94,7 @@ class Session:
 
         try:
             with text.time_bound(PARSE_SECONDS):
-                return notebook_source(path)
+                return notebook_source(path, module)
         except ImportError as exc:
             raise CheckFailed(text.cap(exc)) from None
         except TimeoutError:

@@ -252,8 +252,27 @@ def _first_line(source: str, lineno: int) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def notebook_code(path: Path, mode: str = "definitions") -> tuple[list[NotebookCell], list[str]]:
-    """Return the code cells to run, and warnings about skipped cells and statements."""
+# A cell whose first line is `# grader-module: linear` belongs to module `linear` only: in one
+# notebook holding several tasks, two modules may define the same name (A4's linear.py and cnn.py
+# both have `train`); loading `cnn` from the notebook then skips the cells of `linear`.
+_OWNER_RE = re.compile(r"^\s*#\s*grader-module:\s*([A-Za-z_]\w*)")
+
+
+def cell_owner(source: str) -> str | None:
+    """The module a cell is marked for (`# grader-module: NAME` on its first line), or None."""
+    m = _OWNER_RE.match(source.split("\n", 1)[0])
+    return m.group(1) if m else None
+
+
+def _for_module(source: str, module: str | None) -> bool:
+    owner = cell_owner(source) if module else None
+    return owner is None or owner == module
+
+
+def notebook_code(path: Path, mode: str = "definitions",
+                  module: str | None = None) -> tuple[list[NotebookCell], list[str]]:
+    """Return the code cells to run (for `module`: without the cells marked for another module),
+    and warnings about skipped cells and statements."""
     if mode not in NOTEBOOK_MODES:
         raise ValueError(f"notebook mode must be one of {NOTEBOOK_MODES}, not {mode!r}")
     nb = _read_notebook(path)
@@ -261,7 +280,7 @@ def notebook_code(path: Path, mode: str = "definitions") -> tuple[list[NotebookC
     warnings: list[str] = []
     flags = 0  # __future__ imports carry over to later cells, as in IPython
     for i, cell in enumerate(nb.cells, start=1):
-        if cell.get("cell_type") != "code":
+        if cell.get("cell_type") != "code" or not _for_module(cell.source, module):
             continue
         code = _strip_magics(cell.source)
         if code is None or not code.strip():
@@ -304,14 +323,15 @@ def notebook_code(path: Path, mode: str = "definitions") -> tuple[list[NotebookC
     return cells, warnings
 
 
-def notebook_source(path: Path) -> str:
+def notebook_source(path: Path, module: str | None = None) -> str:
     """The notebook's code as one Python source text, for checks that read the code (never run here).
 
-    Code cells with IPython syntax neutralised, in order; cells that are not valid Python are left out.
+    Code cells with IPython syntax neutralised, in order; cells that are not valid Python and (for
+    `module`) cells marked for another module are left out.
     """
     parts = []
     for cell in _read_notebook(path).cells:
-        if cell.get("cell_type") != "code":
+        if cell.get("cell_type") != "code" or not _for_module(cell.source, module):
             continue
         code = _strip_magics(cell.source)
         if not code or not code.strip():
@@ -400,7 +420,7 @@ class NotebookFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def exec_module(self, module):
         nb = Path(module.__spec__.origin)
         module.__file__ = str(nb)
-        cells, warnings = notebook_code(nb, self.mode)
+        cells, warnings = notebook_code(nb, self.mode, module.__name__)
         self.warnings[module.__name__] = warnings
         for cell in cells:
             # tracebacks (ours and the student's) can then quote the line of the cell
