@@ -142,6 +142,16 @@ def _copy_beside(folder: Path, dest: Path, modules: set[str]) -> None:
         shutil.copyfile(p, dest / p.name)
 
 
+def notebook_submission(notebook: Path, parent: Path, assignment: Any) -> Path:
+    """A submission folder in `parent` holding `notebook` alone (and the files beside it that the
+    checks may read, never the assignment's .py modules): graded as the one notebook."""
+    dest = Path(parent) / "submission"
+    dest.mkdir()
+    shutil.copyfile(notebook, dest / notebook.name)
+    _copy_beside(notebook.resolve().parent, dest, {m for t in assignment.tasks for m in t.modules})
+    return dest
+
+
 # ---------------------------------------------------------------------------------- the result
 @dataclass
 class NotebookCheck:
@@ -233,10 +243,12 @@ def check(task: str, assignment: Optional[str] = None, *,
             nb = saved_notebook(shell) if source == "file" else Path(source)
             if not nb.is_file():
                 raise CheckSetupError(f"no such notebook: {nb}")
-            shutil.copyfile(nb, dest / nb.name)
-            folder = nb.resolve().parent
+            dest.rmdir()
+            dest = notebook_submission(nb, Path(tmp), asg)
+            folder = None
             said = f"the saved notebook {nb.name} (save it first: unsaved edits are not graded)"
-        _copy_beside(folder, dest, modules)
+        if folder is not None:
+            _copy_beside(folder, dest, modules)
         t0 = time.monotonic()
         report = grade(dest, asg, tasks=[task])
         report.execution_time = time.monotonic() - t0

@@ -183,3 +183,30 @@ def test_batch_grades_one_notebook_per_student(tmp_path):
     assert scores["bob"] < top / 2
     layouts = {s: r["layout"] for s, r in rows.items()}
     assert layouts == {"smithjohn": "canvas", "alice": "notebook", "Ada_Lovelace": "moodle", "bob": "folder"}
+
+
+def test_grade_check_on_a_notebook_file_grades_it_alone_even_beside_py_stubs(tmp_path):
+    """`grade check backprop.ipynb` in a template repository: the .py stubs beside it do not win."""
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    shutil.copytree(ROOT / "student_template" / "backprop", tmp_path / "repo")
+    notebook(tmp_path / "repo" / "mine.ipynb", "from grader.notebook import check", *reference("softmax"),
+             'check("softmax")')
+    r = CliRunner().invoke(main, ["check", str(tmp_path / "repo" / "mine.ipynb"), "softmax",
+                                  "--format", "json"])
+    assert r.exit_code == 0, r.output
+    import json
+
+    report = json.loads(r.output)
+    assert report["score"] == report["max_score"] == 18, r.output
+    assert report["submission"].endswith("mine.ipynb") and not report["warnings"], report["warnings"]
+    r = CliRunner().invoke(main, ["check", str(tmp_path / "repo"), "softmax", "--format", "json"])
+    assert json.loads(r.output)["score"] == 0  # the folder: its .py stubs win
+
+
+def test_the_in_notebook_check_lines_do_nothing_while_grading_all_cells(tmp_path, backprop):
+    notebook(tmp_path / "hw.ipynb", "from grader.notebook import check", *reference("softmax"), 'check("softmax")')
+    report = grade(tmp_path, backprop, tasks=["softmax"], options=GradeOptions(notebook_mode="all"))
+    assert full(report) and not report.warnings, [(c.status, c.message) for c in report.checks]

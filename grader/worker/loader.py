@@ -112,10 +112,19 @@ class _Continuation:
         self.backslash = not self.quote and not comment and line.endswith("\\")
 
 
+# The in-notebook check's setup line (grader/notebook.py): while grading, `check(...)` cells do
+# nothing (the grader may not even be importable in the sandbox, and must never grade recursively).
+_CHECK_IMPORT_RE = re.compile(r"^from\s+grader\.notebook\s+import\s+check\s*(#.*)?$")
+_CHECK_STUB = "check = lambda *args, **kwargs: None  # grader.notebook's check: nothing to do while grading"
+
+
 def _ipython_line(line: str) -> str | None:
-    """The Python replacement of an IPython-only line, or None when the line is plain Python."""
+    """The Python replacement of an IPython-only line (or of the in-notebook check's import), or
+    None when the line is plain Python."""
     stripped = line.lstrip()
     indent = line[: len(line) - len(stripped)]
+    if _CHECK_IMPORT_RE.match(stripped):
+        return indent + _CHECK_STUB
     if stripped.startswith(("!", "%")):
         m = _TIME_RE.match(stripped)
         return indent + m.group(1) if m else indent + _REMOVED
