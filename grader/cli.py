@@ -211,6 +211,7 @@ def check(targets: tuple[str, ...], assignment: Optional[str], tasks: tuple[str,
       grade check                      every public check, on the code in this folder
       grade check softmax              only the task softmax (same as --task softmax)
       grade check softmax.py           the task of that file
+      grade check assignment1.ipynb    one notebook holding the tasks, graded alone
       grade check ../copy -a backprop  another folder, naming the assignment
       grade check --format junit -o report.xml --fail-under 100
       grade check --format classroom --base64   for GitHub Classroom (docs/reports.md)
@@ -240,6 +241,7 @@ class _Target(NamedTuple):
     assignment: Assignment
     tasks: list[str]
     n_checks: int
+    notebook: Optional[Path] = None  # one notebook to grade alone (`grade check assignment1.ipynb`)
 
 
 class _Destination(NamedTuple):
@@ -282,6 +284,7 @@ def _what_to_grade(targets: tuple[str, ...], assignment: Optional[str], tasks: t
     for what does not exist)."""
     folder, stems, words = _split_targets(targets)
     path = folder or Path.cwd().resolve()
+    notebook: Optional[Path] = None
     try:
         name = find_assignment(path, assignment)
     except click.UsageError as exc:
@@ -293,12 +296,19 @@ def _what_to_grade(targets: tuple[str, ...], assignment: Optional[str], tasks: t
         raise click.UsageError(
             f"hidden checks are not installed: this is the student edition of the grader, which has "
             f"the public checks of {asg.name} only (instructors grade with the full install)")
+    modules = {m for t in asg.tasks for m in t.modules}
+    given = [t for t in targets if t.endswith(".ipynb") and Path(t).expanduser().is_file()]
+    if len(given) == 1 and Path(given[0]).stem not in modules:
+        # one notebook holding the tasks (`grade check assignment1.ipynb`): graded alone, so that
+        # the .py stubs beside it (a template repository) do not win over it
+        notebook = Path(given[0]).expanduser().resolve()
+        stems = [s for s in stems if s != notebook.stem]
     selected = resolve_tasks(asg, tasks, words, stems)
     try:
         n_checks = len(select_checks(asg, hidden=hidden, tasks=selected, check_ids=check_ids))
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="'--check'") from None
-    return _Target(path, asg, selected, n_checks)
+    return _Target(path, asg, selected, n_checks, notebook)
 
 
 def _grade_with_progress(target: _Target, hidden: bool, check_ids: tuple[str, ...],
@@ -306,9 +316,21 @@ def _grade_with_progress(target: _Target, hidden: bool, check_ids: tuple[str, ..
     """Grade, with a progress bar on stderr at an interactive terminal."""
     progress = _Progress(target.n_checks) if interactive and target.n_checks else None
     try:
-        return grade(target.path, target.assignment, tasks=target.tasks or None, hidden=hidden,
-                     options=options, on_result=progress.advance if progress else None,
-                     check_ids=check_ids or None)
+        if target.notebook is None:
+            return grade(target.path, target.assignment, tasks=target.tasks or None, hidden=hidden,
+                         options=options, on_result=progress.advance if progress else None,
+                         check_ids=check_ids or None)
+        import tempfile
+
+        from .notebook import notebook_submission
+
+        with tempfile.TemporaryDirectory(prefix="grader-notebook-") as tmp:
+            folder = notebook_submission(target.notebook, Path(tmp), target.assignment)
+            report = grade(folder, target.assignment, tasks=target.tasks or None, hidden=hidden,
+                           options=options, on_result=progress.advance if progress else None,
+                           check_ids=check_ids or None)
+        report.submission = str(target.notebook)
+        return report
     finally:
         if progress:
             progress.stop()

@@ -178,3 +178,62 @@ def test_regenerating_with_the_same_contents_leaves_the_file_alone(tmp_path):
     stored = path.read_bytes()
     assert stored != template_wheel("relu_fit")[1]
     assert generate("relu_fit", root=root) == [] and path.read_bytes() == stored
+
+
+# ------------------------------------------------------------------------- the student notebook
+def test_the_student_notebook_is_the_statement_the_stubs_and_a_check_after_each_task():
+    import nbformat
+
+    from grader.instructor.publish.notebook import student_notebook
+
+    text = template_files("backprop", ROOT / "reference" / "backprop")["backprop.ipynb"]
+    assert text == student_notebook("backprop", ROOT / "reference" / "backprop")  # deterministic
+    nb = nbformat.reads(text, 4)
+    nbformat.validate(nb)
+    kinds = [(c.cell_type, c.source) for c in nb.cells]
+    headings = [s.splitlines()[0] for k, s in kinds if k == "markdown" and s.startswith("## ")]
+    assert headings[:3] == ["## Conventions", "## 1.1 `softmax.py`",
+                            "## 1.2 `scalar_backprop.py` — plain Python only"]
+    code = [s for k, s in kinds if k == "code"]
+    checks = [s for s in code if s.startswith("check(")]
+    assert checks == ['check("softmax")', 'check("scalar")', 'check("layers")', 'check("mlp")']
+    # each check cell comes after the stubs of its task and before the next section's code
+    order = [s for s in code if s.startswith(("check(", "def softmax(", "def forward(", "class MLP"))]
+    assert [s.split("(")[0].split(":")[0] for s in order] == [
+        "def softmax", "check", "def forward", "check", "class MLP", "check", "check"]
+    stubs = "\n".join(code)
+    assert 'raise NotImplementedError("softmax: not implemented yet")' in stubs and "# TODO:" in stubs
+    assert "BEGIN SOLUTION" not in stubs and "from layers import" not in stubs  # one namespace
+    assert "np.exp(o - np.max(o, axis=-1, keepdims=True))" not in stubs  # no reference code
+    for s in code:
+        ast.parse(s)
+    assert len({c.id for c in nb.cells}) == len(nb.cells)  # fixed, unique ids
+
+
+def test_a_name_two_modules_define_is_marked_for_its_module():
+    """A4's linear.py and cnn.py both define `train`: each cell is marked, and the loader skips
+    the other module's cell (worker/loader.py), as separate files would."""
+    import nbformat
+
+    from grader.worker.loader import cell_owner
+
+    nb = nbformat.reads(template_files("regularised_cnn", ROOT / "reference" / "regularised_cnn")
+                        ["regularised_cnn.ipynb"], 4)
+    owners = {cell_owner(c.source): c.source for c in nb.cells if c.cell_type == "code" and cell_owner(c.source)}
+    assert set(owners) == {"linear", "cnn"} and all("def train(" in s for s in owners.values())
+
+
+def test_the_loader_skips_cells_marked_for_another_module(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from grader.worker.loader import notebook_code, notebook_source
+
+    nb = new_notebook(cells=[new_code_cell("# grader-module: linear\ndef train():\n    return 1"),
+                             new_code_cell("# grader-module: cnn\ndef train():\n    return 2"),
+                             new_code_cell("X_SHARED = 3")])
+    nbformat.write(nb, str(tmp_path / "a4.ipynb"))
+    cells, _ = notebook_code(tmp_path / "a4.ipynb", module="linear")
+    assert [c.name for c in cells] == ["a4.ipynb[cell 1]", "a4.ipynb[cell 3]"]
+    assert "return 2" not in notebook_source(tmp_path / "a4.ipynb", "linear")
+    assert len(notebook_code(tmp_path / "a4.ipynb")[0]) == 3  # not for a module: every cell

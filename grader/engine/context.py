@@ -28,6 +28,11 @@ class Audit:
         modules = list(modules)
         files = {session.origins.get(m) for m in modules} - {None}
         for m, events in session.import_events.items():
+            if session.shared_notebook(m):
+                # one notebook holding several tasks imports, at its top, what every task needs
+                # (numpy for one, torch for another): only what the functions import and call
+                # while they run can be told apart by task
+                continue
             # what ran when the module was imported counts too, also when another module of the
             # submission imported it first (then its events are in that module's record)
             self.events += [e for e in events if m in modules or e.get("file") in files]
@@ -104,6 +109,12 @@ class CheckContext:
         """The source of the file the worker imported for `module` (code cells of a notebook), as
         handed in: read here from the grader's checked copy, never executed."""
         return self._session.source(module)
+
+    def shared_notebook(self, module: str) -> bool:
+        """Whether `module` came from a notebook under another name, which may hold other tasks
+        too (then its top-level imports are not the task's own)."""
+        self._session._import(module)
+        return self._session.shared_notebook(module)
 
     def share(self, name: str, array: np.ndarray) -> str:
         """Write an array the worker may read with np.load; returns the path the worker sees."""

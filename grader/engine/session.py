@@ -94,7 +94,7 @@ class Session:
 
         try:
             with text.time_bound(PARSE_SECONDS):
-                return notebook_source(path)
+                return notebook_source(path, module)
         except ImportError as exc:
             raise CheckFailed(text.cap(exc)) from None
         except TimeoutError:
@@ -154,7 +154,8 @@ class Session:
             status, message = self.import_failures[module]
             raise ProbeError(status, message)
         try:
-            reply = self.worker.request({"op": "import", "module": module, "seed": 0}, IMPORT_TIMEOUT)
+            reply = self.worker.request({"op": "import", "module": module, "seed": 0,
+                                         "modules": self._module_names()}, IMPORT_TIMEOUT)
         except WorkerTimeout:
             self.import_failures[module] = (
                 Status.TIMEOUT, f"importing {module} took longer than {IMPORT_TIMEOUT:.0f} s "
@@ -179,6 +180,16 @@ class Session:
         events = reply.get("imports")
         self.import_events[module] = events[:200] if isinstance(events, list) else []
         self.imported.add(module)
+
+    def _module_names(self) -> list[str]:
+        """Every module the assignment asks for: the ones one notebook may stand in for."""
+        return sorted({m for t in self.assignment.tasks for m in t.modules})
+
+    def shared_notebook(self, module: str) -> bool:
+        """Whether `module` was loaded from a notebook under another name (`assignment1.ipynb`),
+        one that may hold several tasks: what it imports at its top level serves them all."""
+        origin = self.origins.get(module)
+        return bool(origin) and origin.endswith(".ipynb") and Path(origin).stem != module
 
     # --- one check --------------------------------------------------------------------------
     def run_check(self, check: Check) -> CheckResult:

@@ -10,11 +10,13 @@ runner both call `find_root`; docs/batch.md states the rule:
 2. when the top level holds a module file, the top level is the root (the submission as handed in);
 3. otherwise the shallowest folder, at most MAX_DEPTH levels down, holding a module file; among
    equally shallow candidates the one holding the most module files, then the first by name;
-4. when no module file is anywhere, the top level (the checks then say what is missing).
+4. when no module file is anywhere, the same rule for notebooks under any name (a course that hands
+   in one notebook, `hw1/assignment1.ipynb`: it holds the modules, see worker/loader.py);
+5. when there is none either, the top level (the checks then say what is missing).
 """
 from __future__ import annotations
 
-from typing import Collection, Iterable
+from typing import Callable, Collection, Iterable, Optional
 
 from .fs import is_junk
 
@@ -33,10 +35,19 @@ def find_root(paths: Iterable[str], modules: Collection[str]) -> str:
     `modules` are file names (`module_files`). The caller re-roots at the result: the batch keeps
     the files below it, the Gradescope runner grades that folder.
     """
+    paths = list(paths)
+    found = _shallowest(paths, lambda base: base in modules)
+    if found is None:  # no module file by name: one notebook under any name may hold them all
+        found = _shallowest(paths, lambda base: base.lower().endswith(".ipynb") and not base.startswith("."))
+    return found or ""
+
+
+def _shallowest(paths: list[str], wanted: Callable[[str], bool]) -> Optional[str]:
+    """The folder (rules 1-3) of the files whose base name is `wanted`; None when there is none."""
     counts: dict[str, int] = {}
     for rel in paths:
         folder, _, base = rel.rpartition("/")
-        if base not in modules:
+        if not wanted(base):
             continue
         if folder == "":
             return ""
@@ -45,5 +56,5 @@ def find_root(paths: Iterable[str], modules: Collection[str]) -> str:
             continue
         counts[folder] = counts.get(folder, 0) + 1
     if not counts:
-        return ""
+        return None
     return min(counts, key=lambda f: (f.count("/"), -counts[f], f))

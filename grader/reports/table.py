@@ -156,6 +156,8 @@ def to_table(report: Report, width: int = 100) -> str:
     from rich.console import Console
 
     buf = io.StringIO()
-    console = Console(file=buf, width=width, color_system=None, force_terminal=False, highlight=False)
+    # force_jupyter=False: in a notebook kernel rich would otherwise display the table itself
+    console = Console(file=buf, width=width, color_system=None, force_terminal=False, highlight=False,
+                      force_jupyter=False)
     render_table(report, console)
     return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"

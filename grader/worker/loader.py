@@ -1,4 +1,9 @@
-"""Import a student's module from `name.py`, or from `name.ipynb` when there is no .py.
+"""Import a student's module from `name.py`, or from `name.ipynb` when there is no .py, or else from
+the submission's one notebook under any name (`assignment1.ipynb`, or the one `.grade.toml` names).
+
+A notebook that holds several tasks stands in for every module the assignment asks for that has no
+file of its own: `import softmax` and `import layers` then each load that notebook (in the same mode)
+as a module of that name. `single_notebook` says which notebook that is, or why there is none.
 
 Notebooks are read with nbformat. IPython-only syntax never runs: shell escapes (`!pip ...`), line
 magics (`%matplotlib inline`), help (`np.dot?`) and `x = !ls` become `pass` (or `x = None`), so that
@@ -34,6 +39,7 @@ import importlib.util
 import linecache
 import re
 import sys
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType
@@ -106,10 +112,19 @@ class _Continuation:
         self.backslash = not self.quote and not comment and line.endswith("\\")
 
 
+# The in-notebook check's setup line (grader/notebook.py): while grading, `check(...)` cells do
+# nothing (the grader may not even be importable in the sandbox, and must never grade recursively).
+_CHECK_IMPORT_RE = re.compile(r"^from\s+grader\.notebook\s+import\s+check\s*(#.*)?$")
+_CHECK_STUB = "check = lambda *args, **kwargs: None  # grader.notebook's check: nothing to do while grading"
+
+
 def _ipython_line(line: str) -> str | None:
-    """The Python replacement of an IPython-only line, or None when the line is plain Python."""
+    """The Python replacement of an IPython-only line (or of the in-notebook check's import), or
+    None when the line is plain Python."""
     stripped = line.lstrip()
     indent = line[: len(line) - len(stripped)]
+    if _CHECK_IMPORT_RE.match(stripped):
+        return indent + _CHECK_STUB
     if stripped.startswith(("!", "%")):
         m = _TIME_RE.match(stripped)
         return indent + m.group(1) if m else indent + _REMOVED
@@ -219,13 +234,18 @@ class NotebookCell:
 
 
 def _read_notebook(path: Path):
+    """The notebook, validated: a file that is not JSON, or JSON that is not nbformat (a cell whose
+    source is a number, no `cells` list), is an ImportError naming the file, never a crash later."""
     import nbformat  # imported lazily: only notebook submissions pay for it
 
     try:
-        return nbformat.read(str(path), as_version=4)
+        nb = nbformat.read(str(path), as_version=4)
+        nbformat.validate(nb)  # nbformat.read only logs what is invalid
     except Exception as exc:
+        what = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise ImportError(f"{path.name} cannot be read as a Jupyter notebook: "
-                          f"{type(exc).__name__}: {str(exc)[:_WARN_CHARS]}") from None
+                          f"{type(exc).__name__}: {what[:_WARN_CHARS]}") from None
+    return nb
 
 
 def _future_flags(node: ast.stmt) -> int:
@@ -241,8 +261,27 @@ def _first_line(source: str, lineno: int) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def notebook_code(path: Path, mode: str = "definitions") -> tuple[list[NotebookCell], list[str]]:
-    """Return the code cells to run, and warnings about skipped cells and statements."""
+# A cell whose first line is `# grader-module: linear` belongs to module `linear` only: in one
+# notebook holding several tasks, two modules may define the same name (A4's linear.py and cnn.py
+# both have `train`); loading `cnn` from the notebook then skips the cells of `linear`.
+_OWNER_RE = re.compile(r"^\s*#\s*grader-module:\s*([A-Za-z_]\w*)")
+
+
+def cell_owner(source: str) -> str | None:
+    """The module a cell is marked for (`# grader-module: NAME` on its first line), or None."""
+    m = _OWNER_RE.match(source.split("\n", 1)[0])
+    return m.group(1) if m else None
+
+
+def _for_module(source: str, module: str | None) -> bool:
+    owner = cell_owner(source) if module else None
+    return owner is None or owner == module
+
+
+def notebook_code(path: Path, mode: str = "definitions",
+                  module: str | None = None) -> tuple[list[NotebookCell], list[str]]:
+    """Return the code cells to run (for `module`: without the cells marked for another module),
+    and warnings about skipped cells and statements."""
     if mode not in NOTEBOOK_MODES:
         raise ValueError(f"notebook mode must be one of {NOTEBOOK_MODES}, not {mode!r}")
     nb = _read_notebook(path)
@@ -250,7 +289,7 @@ def notebook_code(path: Path, mode: str = "definitions") -> tuple[list[NotebookC
     warnings: list[str] = []
     flags = 0  # __future__ imports carry over to later cells, as in IPython
     for i, cell in enumerate(nb.cells, start=1):
-        if cell.get("cell_type") != "code":
+        if cell.get("cell_type") != "code" or not _for_module(cell.source, module):
             continue
         code = _strip_magics(cell.source)
         if code is None or not code.strip():
@@ -293,14 +332,15 @@ def notebook_code(path: Path, mode: str = "definitions") -> tuple[list[NotebookC
     return cells, warnings
 
 
-def notebook_source(path: Path) -> str:
+def notebook_source(path: Path, module: str | None = None) -> str:
     """The notebook's code as one Python source text, for checks that read the code (never run here).
 
-    Code cells with IPython syntax neutralised, in order; cells that are not valid Python are left out.
+    Code cells with IPython syntax neutralised, in order; cells that are not valid Python and (for
+    `module`) cells marked for another module are left out.
     """
     parts = []
     for cell in _read_notebook(path).cells:
-        if cell.get("cell_type") != "code":
+        if cell.get("cell_type") != "code" or not _for_module(cell.source, module):
             continue
         code = _strip_magics(cell.source)
         if not code or not code.strip():
@@ -313,22 +353,73 @@ def notebook_source(path: Path) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+MARKER = ".grade.toml"  # `notebook = "assignment1.ipynb"` names the notebook to grade
+MAX_MARKER_BYTES = 64 * 1024
+
+
+def single_notebook(folder: Path) -> tuple[Path | None, str]:
+    """The notebook that stands in for modules without a file of their own, or (None, why not).
+
+    The one `.grade.toml` names (`notebook = "..."`, a file at the top of the submission), else the
+    only `.ipynb` at the top. Several and none named: no notebook, and the reason names them all.
+    """
+    folder = Path(folder)
+    marker = folder / MARKER
+    if marker.is_file():
+        try:
+            named = tomllib.loads(marker.read_bytes()[:MAX_MARKER_BYTES].decode("utf-8")).get("notebook")
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+            return None, f"{MARKER} cannot be read ({type(exc).__name__})"
+        if named is not None:
+            if not isinstance(named, str) or "/" in named or "\\" in named or not named.endswith(".ipynb"):
+                return None, f'{MARKER}: notebook must be the name of a .ipynb file at the top, not {str(named)[:100]!r}'
+            if not (folder / named).is_file():
+                return None, f"{MARKER} names the notebook {named}, which is not in the submission"
+            return folder / named, ""
+    found = sorted(p for p in folder.glob("*.ipynb") if p.is_file() and not p.name.startswith("."))
+    if len(found) == 1:
+        return found[0], ""
+    if not found:
+        return None, ""
+    names = ", ".join(p.name for p in found[:10]) + (" ..." if len(found) > 10 else "")
+    return None, (f"the submission holds {len(found)} notebooks ({names}) and none is named: put "
+                  f'notebook = "{found[0].name}" (the one to grade) in {MARKER}')
+
+
 class NotebookFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Lets `import softmax` (and a student's `from layers import Linear`) find softmax.ipynb."""
+    """Lets `import softmax` (and a student's `from layers import Linear`) find softmax.ipynb, or the
+    submission's one notebook for the assignment's modules (`stand_ins`) that have no file."""
 
     def __init__(self, folder: Path, mode: str):
         if mode not in NOTEBOOK_MODES:
             raise ValueError(f"notebook mode must be one of {NOTEBOOK_MODES}, not {mode!r}")
         self.folder, self.mode = Path(folder), mode
         self.warnings: dict[str, list[str]] = {}
+        self.stand_ins: set[str] = set()  # module names the one notebook may stand in for
+        self._single: tuple[Path | None, str] | None = None
+
+    def single(self) -> tuple[Path | None, str]:
+        """`single_notebook` of the folder, looked up once (the scratch copy does not change)."""
+        if self._single is None:
+            self._single = single_notebook(self.folder)
+        return self._single
+
+    def notebook_for(self, fullname: str) -> Path | None:
+        """The notebook module `fullname` is loaded from, or None (a .py file, a package, nothing)."""
+        if (self.folder / f"{fullname}.py").exists() or (self.folder / fullname / "__init__.py").exists():
+            return None  # a .py file (or package) wins; the normal path finder loads it
+        nb = self.folder / f"{fullname}.ipynb"
+        if nb.is_file():
+            return nb
+        if fullname in self.stand_ins:
+            return self.single()[0]
+        return None
 
     def find_spec(self, fullname, path=None, target=None):
         if path is not None or "." in fullname:
             return None
-        if (self.folder / f"{fullname}.py").exists() or (self.folder / fullname / "__init__.py").exists():
-            return None  # a .py file (or package) wins; the normal path finder loads it
-        nb = self.folder / f"{fullname}.ipynb"
-        if not nb.is_file():
+        nb = self.notebook_for(fullname)
+        if nb is None:
             return None
         return importlib.util.spec_from_loader(fullname, self, origin=str(nb))
 
@@ -338,7 +429,7 @@ class NotebookFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def exec_module(self, module):
         nb = Path(module.__spec__.origin)
         module.__file__ = str(nb)
-        cells, warnings = notebook_code(nb, self.mode)
+        cells, warnings = notebook_code(nb, self.mode, module.__name__)
         self.warnings[module.__name__] = warnings
         for cell in cells:
             # tracebacks (ours and the student's) can then quote the line of the cell

@@ -10,6 +10,8 @@ of each layout):
               per user id, original file names restored (also Canvas's `softmax-1.py` re-upload names)
   moodle      Moodle's `<Full Name>_<id>_assignsubmission_file_/` folders
   gradescope  Gradescope "Export Submissions": `submission_metadata.yml` + `submission_<id>/` folders
+  notebook    `alice.ipynb`: one notebook per student, the whole submission (graded as the one
+              notebook that holds every task, docs/notebooks.md)
 
 An entry that fits none (a stray file, a link) becomes an `unrecognised` entry: listed in the
 gradebook with a message, never skipped silently.
@@ -38,7 +40,7 @@ class Entry:
     """One student's submission as found in SUBMISSIONS (nothing read yet)."""
 
     student: str  # unique in the batch; the folder name under reports/
-    layout: str  # folder | classroom | zip | canvas | moodle | gradescope | unrecognised
+    layout: str  # folder | classroom | zip | canvas | moodle | gradescope | notebook | unrecognised
     source: Path  # the folder, zip or (Canvas) first file
     name: str = ""
     email: str = ""
@@ -142,9 +144,11 @@ def discover(root: Path, assignment) -> list[Entry]:
                 e.members.append((p, _restore_canvas_name(m["file"], modules)))
             elif p.suffix.lower() == ".zip":
                 entries.append(Entry(slug(p.stem), "zip", p))
+            elif p.suffix.lower() == ".ipynb":
+                entries.append(Entry(slug(p.stem), "notebook", p))
             else:
                 entries.append(Entry(slug(p.name), "unrecognised", p,
-                                     message="a file that is neither a .zip nor a Canvas download "
+                                     message="a file that is neither a .zip, a notebook nor a Canvas download "
                                              "(<name>_<userid>_<submissionid>_<file>): not graded"))
         else:
             entries.append(Entry(slug(p.name), "unrecognised", p, message="not a regular file or folder"))
@@ -202,6 +206,11 @@ def read_entry(entry: Entry, assignment, limits: Budget = Budget()) -> tuple[dic
         raise ArchiveRejected(entry.message)
     if entry.layout == "zip":
         files = read_zip(entry.source, limits)
+    elif entry.layout == "notebook":  # the file alone, under its own name
+        size = entry.source.stat().st_size
+        if size > limits.max_file_bytes:
+            raise ArchiveRejected(f"{entry.source.name} is {size} bytes (at most {limits.max_file_bytes} per file)")
+        files = {entry_path(entry.source.name): entry.source.read_bytes()}
     elif entry.layout == "canvas":
         files = {}
         members = sorted(entry.members, key=lambda m: m[0].name)

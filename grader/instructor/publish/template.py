@@ -14,7 +14,8 @@ Reference files mark the student's part:
 Everything outside the markers (docstrings, signatures, imports, helpers) is kept as it is. Unpaired
 or nested markers are errors naming the file and line.
 
-`generate(assignment)` writes `student_template/<assignment>/`: the task modules, the assignment
+`generate(assignment)` writes `student_template/<assignment>/`: the task modules, the same as one
+notebook `<assignment>.ipynb` with a check cell after each task (publish/notebook.py), the assignment
 marker `.grade.toml`, the student edition's wheel (`wheels/`, built by `wheel.py`: same sources,
 same bytes) and the requirements that name it by path, a `.gitignore` and the GitHub workflows
 (`grade.yml`: Linux, macOS and Windows, JUnit and job summary from one run; `classroom.yml`: GitHub
@@ -314,6 +315,7 @@ def requirements(version: str) -> str:
 def template_files(name: str, reference: Path) -> dict[str, str]:
     """Every generated file of `student_template/<name>/`, relative path → text."""
     from ... import __version__
+    from .notebook import student_notebook  # imports this module: imported here, not at the top
 
     asg = assignments.load(name)
     files: dict[str, str] = {}
@@ -324,6 +326,8 @@ def template_files(name: str, reference: Path) -> dict[str, str]:
                 raise TemplateError(f"{src}: the task {task.name} asks for {module}.py, which the "
                                     "reference lacks")
             files[f"{module}.py"] = strip_solutions(src.read_text(), f"reference/{name}/{module}.py")
+    # the same assignment as one notebook, for courses that hand out notebooks (publish/notebook.py)
+    files[f"{name}.ipynb"] = student_notebook(name, reference)
     files[".grade.toml"] = f'assignment = "{name}"\n'
     files[".gitignore"] = GITIGNORE
     files["requirements.txt"] = requirements(__version__)
