@@ -158,3 +158,84 @@ def test_emulated_non_posix_memory_is_watched(workdir):
     r = checks["softmax.values"]
     assert r["status"] == "out_of_memory" and "more than 400 MB" in r["message"], r
     assert checks["softmax.cross_entropy"]["status"] == "passed"
+
+
+# ------------------------------------------ a Linux machine without bubblewrap, Python in a 0700 folder
+@pytest.fixture(scope="module")
+def locked_python():
+    """A venv inside a 0700 folder (as a pyenv or conda Python under /root): root runs it, the sandbox
+    user cannot. It sees this venv's packages (a .pth file), so it runs this grader."""
+    top = Path(tempfile.mkdtemp(prefix="locked-"))
+    os.chmod(top, 0o700)
+    venv = top / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    site_dirs = [p for p in sys.path if p.endswith("site-packages") and os.path.isdir(p)]
+    target = next(venv.glob("lib/python3*/site-packages"))
+    (target / "zz_this_venv.pth").write_text(
+        "".join(f"import site; site.addsitedir({d!r})\n" for d in site_dirs), encoding="utf-8")
+    yield venv / "bin" / "python"
+    shutil.rmtree(top, ignore_errors=True)
+
+
+def locked(python: Path, *args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if k not in ("GRADER_ALLOW_UNISOLATED",)}
+    environ.update(GRADER_ISOLATION="rlimits", **env)  # bubblewrap disabled
+    return subprocess.run([str(python), *args], capture_output=True, text=True, env=environ, cwd=cwd, timeout=300)
+
+
+needs_root = pytest.mark.skipif(not IS_ROOT, reason="only a root grader runs student code as another user")
+
+
+@needs_root
+def test_no_bwrap_locked_python_student_check_runs_as_the_invoking_user(locked_python, workdir):
+    r = locked(locked_python, "-m", "grader.cli", "check", str(REFERENCE), "softmax", "-a", "backprop",
+               "--format", "json", cwd=workdir)
+    assert r.returncode == 0, r.stderr[-3000:]
+    report = json.loads(r.stdout)
+    assert report["score"] == report["max_score"] == 18  # never every check an error
+    assert "as the invoking user (root)" in report["isolation"]
+    assert "cannot run" in report["isolation"] and "unisolated" in report["isolation"]
+    table = locked(locked_python, "-m", "grader.cli", "check", str(REFERENCE), "softmax", "-a", "backprop",
+                   cwd=workdir)
+    assert "as the invoking user (root)" in " ".join(table.stdout.split())
+
+
+@needs_root
+def test_no_bwrap_locked_python_instructor_grading_is_refused(locked_python, workdir):
+    r = locked(locked_python, "-m", "grader.cli", "check", str(REFERENCE), "softmax", "-a", "backprop",
+               "--hidden", "--format", "json", cwd=workdir)
+    assert r.returncode == 1 and r.stdout == ""  # no report at all, rather than one of errors
+    said = " ".join(r.stderr.split())
+    assert "refusing to run untrusted submissions as root without isolation" in said
+    for way_out in ("apt-get install bubblewrap", "a Python that user can read", "--allow-unisolated",
+                    "GRADER_ALLOW_UNISOLATED=1"):
+        assert way_out in said
+    allowed = locked(locked_python, "-m", "grader.cli", "check", str(REFERENCE), "softmax", "-a", "backprop",
+                     "--hidden", "--allow-unisolated", "--format", "json", cwd=workdir)
+    graded = json.loads(allowed.stdout)
+    assert allowed.returncode == 0 and graded["score"] == graded["max_score"] > 18  # hidden ones too
+
+
+@needs_root
+def test_no_bwrap_locked_python_batch_records_nothing(locked_python, workdir):
+    subs = workdir / "subs" / "alice"
+    subs.mkdir(parents=True)
+    shutil.copy(REFERENCE / "softmax.py", subs / "softmax.py")
+    out = workdir / "out"
+    r = locked(locked_python, "-m", "grader.cli", "batch", str(subs.parent), "-a", "backprop", "-o", str(out),
+               "--task", "softmax", "-q", cwd=workdir)
+    assert r.returncode == 1 and "refusing to run untrusted submissions" in r.stderr
+    assert not (out / "grades.csv").exists()  # never a class at 0.00%
+
+
+@needs_root
+def test_no_bwrap_locked_python_gradescope_runner_says_what_to_do(locked_python, workdir):
+    root = workdir / "autograder"
+    (root / "submission").mkdir(parents=True)
+    shutil.copy(REFERENCE / "softmax.py", root / "submission" / "softmax.py")
+    r = locked(locked_python, "-m", "grader.instructor.publish.gradescope", "run", "--assignment", "backprop",
+               "--root", str(root), cwd=workdir)
+    assert r.returncode == 0
+    results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+    assert results["tests"] == [] and "not set up to run submissions safely" in results["output"]
+    assert "apt-get install bubblewrap" in r.stderr and "GRADER_ALLOW_UNISOLATED" in r.stderr

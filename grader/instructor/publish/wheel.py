@@ -61,6 +61,8 @@ dependencies = [
     "platformdirs>=4",
     # the plots of the HTML report (grade check --html): gradient error maps, training curves
     "matplotlib>=3.7",
+    # Windows and macOS: the worker's memory watched, its process tree killed (grader/engine/sandbox/)
+    "psutil>=5.9",
 ]
 
 [project.scripts]
