@@ -59,7 +59,7 @@ def find_assignment(path: Path, name: Optional[str]) -> str:
         marker = folder / MARKER
         if marker.is_file():
             try:
-                found = tomllib.loads(marker.read_text()).get("assignment")
+                found = tomllib.loads(marker.read_text(encoding="utf-8")).get("assignment")
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                 raise click.UsageError(f"{marker}: {exc}")
             if found not in known:
@@ -304,7 +304,7 @@ def _write_report(report: Report, fmt: str, output: Optional[Path], as_base64: b
 
     if output is not None:
         try:
-            output.write_text(render())
+            output.write_text(render(), encoding="utf-8")
         except OSError as exc:
             raise click.FileError(str(output), hint=str(exc.strerror or exc)) from None
     if output is None and fmt != "table":
