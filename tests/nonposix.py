@@ -15,6 +15,8 @@ prelude does not reach it, as the worker imports none of these modules.
 """
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 import sys
 import tempfile
@@ -64,6 +66,13 @@ def cli_cmd(*args: str) -> list[str]:
 def env(**extra: str) -> dict[str, str]:
     """The environment for it: no bubblewrap on PATH (a folder holding nothing), no isolation forced."""
     base = {k: v for k, v in os.environ.items() if k not in ("GRADER_ISOLATION", "PYTEST_XDIST_WORKER")}
-    base["PATH"] = tempfile.mkdtemp(prefix="nonposix-path-")
+    base["PATH"] = _empty_folder()
     base.update(extra)
     return base
+
+
+@functools.lru_cache(maxsize=None)
+def _empty_folder() -> str:
+    folder = tempfile.mkdtemp(prefix="nonposix-path-")
+    atexit.register(os.rmdir, folder)
+    return folder
