@@ -16,8 +16,9 @@ dist, gradescope) are in grader/instructor/cli.py, loaded when one of them is as
 that file's task). The assignment comes from --assignment, else from a `.grade.toml` marker
 (`assignment = "NAME"`) in the folder or a folder above it, else from the folder's name.
 
-Exit status: 0 when grading ran (whatever the score); 1 only with --fail-under and a lower score;
-2 for usage errors (click's own convention): unknown assignment or task, no such folder.
+Exit status: 0 when grading ran (whatever the score); 1 with --fail-under and a lower score, or when
+grading was refused (instructor grading that would run student code as root unisolated: the message
+says what to do); 2 for usage errors (click's own convention): unknown assignment or task, no such folder.
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ from .engine.assignment import Assignment
 from .engine.model import CheckResult, Report, Status
 from .engine.runner import grade, select_checks
 from .engine.session import GradeOptions
-from .engine.sandbox import ISOLATION_MODES
+from .engine.sandbox import ISOLATION_MODES, IsolationRefused, IsolationUnavailable
 
 MARKER = ".grade.toml"
 FORMAT_NAMES = ("table", "json", "junit", "markdown", "gradescope", "classroom")
@@ -59,7 +60,7 @@ def find_assignment(path: Path, name: Optional[str]) -> str:
         marker = folder / MARKER
         if marker.is_file():
             try:
-                found = tomllib.loads(marker.read_text()).get("assignment")
+                found = tomllib.loads(marker.read_text(encoding="utf-8")).get("assignment")
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                 raise click.UsageError(f"{marker}: {exc}")
             if found not in known:
@@ -197,13 +198,17 @@ def main() -> None:
 @click.option("--notebook-mode", type=click.Choice(["definitions", "all"]), default="definitions",
               show_default=True, help="For .ipynb modules: keep only imports/definitions, or run every cell.")
 @click.option("--isolation", type=click.Choice(ISOLATION_MODES), default="auto", show_default=True,
-              help="Sandbox: bubblewrap where available, else resource limits only.")
+              help="Sandbox: bubblewrap where available, else resource limits only (rlimits), else a "
+                   "watched subprocess (process: Windows).")
+@click.option("--allow-unisolated", is_flag=True, envvar="GRADER_ALLOW_UNISOLATED",
+              help="With --hidden, as root: run student code as root when neither bubblewrap nor the "
+                   "sandbox user can run it (disposable machines only; docs/security.md).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder with FashionMNIST (default: $GRADER_DATA, the cache, Debian's package).")
 def check(targets: tuple[str, ...], assignment: Optional[str], tasks: tuple[str, ...], hidden: bool,
           check_ids: tuple[str, ...], fmt: str, output: Optional[Path], reports: tuple[tuple[str, Path], ...],
           html_out: Optional[Path], as_base64: bool, fail_under: Optional[float], verbose: bool,
-          notebook_mode: str, isolation: str, data_dir: Optional[Path]) -> None:
+          notebook_mode: str, isolation: str, allow_unisolated: bool, data_dir: Optional[Path]) -> None:
     """Grade the submission in PATH (default: the current folder).
 
     \b
@@ -220,7 +225,8 @@ def check(targets: tuple[str, ...], assignment: Optional[str], tasks: tuple[str,
     """
     destinations = _destinations(fmt, output, as_base64, reports, html_out)
     target = _what_to_grade(targets, assignment, tasks, hidden, check_ids)
-    options = GradeOptions(isolation=isolation, notebook_mode=notebook_mode, data_dir=data_dir)
+    options = GradeOptions(isolation=isolation, notebook_mode=notebook_mode, data_dir=data_dir,
+                           allow_unisolated=allow_unisolated)
     interactive = not destinations and sys.stderr.isatty()  # the bar only when the table is all there is
     report = _grade_with_progress(target, hidden, check_ids, options, interactive)
     _write_reports(report, destinations, verbose)
@@ -331,6 +337,10 @@ def _grade_with_progress(target: _Target, hidden: bool, check_ids: tuple[str, ..
                            check_ids=check_ids or None)
         report.submission = str(target.notebook)
         return report
+    except IsolationRefused as exc:  # nothing ran: no report rather than one where every check failed
+        raise click.ClickException(str(exc)) from None
+    except IsolationUnavailable as exc:  # --isolation bwrap without bubblewrap, rlimits on Windows
+        raise click.UsageError(str(exc)) from None
     finally:
         if progress:
             progress.stop()

@@ -468,7 +468,7 @@ def test_table_notes_weaker_isolation(report):
     assert "bubblewrap is not available" not in to_table(report)
     report.isolation = "rlimits only (bubblewrap unavailable): own process group, rlimits, as the current user"
     text = to_table(report)
-    assert "Note: bubblewrap is not available here" in text and "resource limits only" in text
+    assert "Note: bubblewrap is not available here" in text and "ran with limits only" in text
 
 
 def test_use_colour_only_on_a_terminal_and_never_with_no_color():

@@ -12,7 +12,6 @@ from typing import Callable, Iterable, Optional
 from . import text
 from .assignment import Assignment
 from .model import Check, CheckResult, Report
-from .sandbox import describe_isolation
 from .session import GradeOptions, Session
 
 def select_checks(assignment: Assignment, *, hidden: bool = False, tasks: Optional[Iterable[str]] = None,
@@ -41,13 +40,14 @@ def grade(submission: Path, assignment: Assignment, *, tasks: Optional[list[str]
     """Run the assignment's checks (public, plus hidden when asked) on a submission folder.
 
     `tasks` and `check_ids` narrow the selection (both apply when both are given); an unknown id
-    is a ValueError.
+    is a ValueError. Grading with `hidden` checks is instructor grading: where it would run student
+    code as root without isolation, IsolationRefused is raised before anything runs.
     """
     options = options or GradeOptions()
     submission = Path(submission).resolve()
     checks = select_checks(assignment, hidden=hidden, tasks=tasks, check_ids=check_ids)
     t0 = time.monotonic()
-    session = Session(submission, assignment, options)
+    session = Session(submission, assignment, options, instructor=hidden)
     results: list[CheckResult] = []
     try:
         for check in checks:
@@ -58,7 +58,7 @@ def grade(submission: Path, assignment: Assignment, *, tasks: Optional[list[str]
     finally:
         session.close()  # never raises: the report is written whatever cleanup does
     return Report(assignment=assignment.name, submission=str(submission), checks=results,
-                  isolation=describe_isolation(session.isolation),
+                  isolation=session.plan.describe(),
                   execution_time=time.monotonic() - t0, hidden_included=hidden,
                   warnings=text.cap_list(sorted(set(session.warnings))),
                   status="rejected" if session.rejected else "graded",

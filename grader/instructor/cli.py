@@ -17,7 +17,7 @@ import click
 from ..cli import load_assignment, resolve_tasks
 from ..engine import assignment as assignments_mod
 from ..engine.runner import select_checks
-from ..engine.sandbox import ISOLATION_MODES
+from ..engine.sandbox import ISOLATION_MODES, IsolationRefused, IsolationUnavailable
 
 
 @click.command(context_settings={"max_content_width": 100})
@@ -39,6 +39,9 @@ from ..engine.sandbox import ISOLATION_MODES
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or log lines; only the final line.")
 @click.option("--notebook-mode", type=click.Choice(["definitions", "all"]), default="definitions", show_default=True)
 @click.option("--isolation", type=click.Choice(ISOLATION_MODES), default="auto", show_default=True)
+@click.option("--allow-unisolated", is_flag=True, envvar="GRADER_ALLOW_UNISOLATED",
+              help="As root without bubblewrap, where the sandbox user cannot run this Python: grade "
+                   "anyway, running submissions as root (disposable machines only; docs/security.md).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder with FashionMNIST.")
 @click.option("--similarity/--no-similarity", "screen", default=True, show_default=True,
               help="Screen the class for copies (more than one submission): a section of report.html, similarity/.")
@@ -47,7 +50,7 @@ from ..engine.sandbox import ISOLATION_MODES
 def batch(submissions: Path, assignment: str, out: Path, jobs: Optional[int], force: bool, tasks: tuple[str, ...],
           only: tuple[str, ...],
           timeout_per_submission: Optional[float], scheduler: Optional[str], feedback: str, quiet: bool,
-          notebook_mode: str, isolation: str, data_dir: Optional[Path], screen: bool,
+          notebook_mode: str, isolation: str, allow_unisolated: bool, data_dir: Optional[Path], screen: bool,
           similarity_threshold: float) -> None:
     """Grade every submission in SUBMISSIONS (public and hidden checks), resumably.
 
@@ -70,11 +73,16 @@ def batch(submissions: Path, assignment: str, out: Path, jobs: Optional[int], fo
     opts = BatchOptions(submissions=submissions, assignment=asg.name, out=out, force=force, only=only, tasks=selected,
                         timeout_per_submission=timeout_per_submission, scheduler=scheduler, quiet=quiet,
                         feedback=feedback, isolation=isolation, notebook_mode=notebook_mode, data_dir=data_dir,
-                        similarity=screen, similarity_threshold=similarity_threshold)
+                        similarity=screen, similarity_threshold=similarity_threshold,
+                        allow_unisolated=allow_unisolated)
     if jobs:
         opts.jobs = jobs
     try:
         summary = run_batch(opts)
+    except IsolationRefused as exc:  # before anything was graded or recorded
+        raise click.ClickException(str(exc)) from None
+    except IsolationUnavailable as exc:
+        raise click.UsageError(str(exc)) from None
     except ValueError as exc:  # e.g. --out holds another assignment's gradebook
         raise click.UsageError(str(exc)) from None
     except (OSError, TimeoutError) as exc:

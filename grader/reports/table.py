@@ -30,9 +30,9 @@ STATUS_STYLES: dict[Status, str] = {
 
 WEAK_ISOLATION_NOTE = (
     "Note: bubblewrap is not available here (macOS, Windows, or a Linux without user namespaces), "
-    "so your code ran with resource limits only (own process group, CPU/memory/file limits): it could "
-    "read your files and use the network. Scores are computed the same way; your instructor grades "
-    "in the full sandbox."
+    "so your code ran with limits only (time and memory, and what the Isolation line above lists): it "
+    "could read your files and use the network. Scores are computed the same way; your instructor "
+    "grades in the full sandbox."
 )
 
 
@@ -51,8 +51,8 @@ def use_colour(stream: Optional[IO] = None, environ: Optional[dict] = None) -> b
 
 
 def weak_isolation(report: Report) -> bool:
-    """True when the run was isolated by resource limits only (no bubblewrap sandbox)."""
-    return report.isolation.startswith("rlimits")
+    """True when the run was isolated by limits only (no bubblewrap sandbox): rlimits or process."""
+    return report.isolation.startswith(("rlimits", "process"))
 
 
 def _seconds(x: float) -> str:

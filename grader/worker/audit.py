@@ -34,7 +34,7 @@ _IMPORTLIB = os.path.dirname(os.path.abspath(importlib.__file__))
 
 class Recorder:
     def __init__(self, folder: str):
-        self.folder = folder.rstrip("/") + "/"
+        self.folder = folder.rstrip("/" + os.sep) + os.sep
         self._seen: dict[tuple, None] = {}
         self._profiling = False
         self._lock = threading.Lock()

@@ -141,13 +141,18 @@ def _origin(module: Any, folder: Path) -> Any:
     path = getattr(module, "__file__", None)
     if not isinstance(path, str):
         return None
-    prefix = str(folder).rstrip("/") + "/"
+    prefix = str(folder).rstrip("/" + os.sep) + os.sep
     path = os.path.abspath(path)
-    return path[len(prefix):] if path.startswith(prefix) else None
+    # relative and '/'-separated on every OS: the grader looks it up in its snapshot's file list
+    return path[len(prefix):].replace(os.sep, "/") if path.startswith(prefix) else None
 
 
 def serve(config: dict[str, Any]) -> None:
     req_fd, res_fd = config["req_fd"], config["res_fd"]
+    if config.get("handles"):  # Windows: inherited handles, not descriptor numbers
+        import msvcrt
+
+        req_fd, res_fd = msvcrt.open_osfhandle(req_fd, os.O_RDONLY), msvcrt.open_osfhandle(res_fd, 0)
     folder = Path(config["submission"])
     os.chdir(folder)
     sys.path.insert(0, str(folder))

@@ -10,10 +10,15 @@ Isolation levels (the report states which one graded a submission):
   whole, leftover processes hunted down by an environment token and (Linux) by making the grader a
   child subreaper, a scratch copy as working directory. The file system and network stay visible:
   weaker, and documented as such (docs/security.md).
+* ``process`` (no POSIX resource limits: Windows): a plain subprocess, the time limit, its process
+  tree killed, its memory watched from outside (psutil).
 
-In both, a grader running as root runs student code as an unprivileged user (nobody by default).
+A grader running as root runs student code as an unprivileged user (nobody by default); where that
+user cannot run this Python, only a student's own public checks run as the invoking user (said in
+the report), and instructor grading is refused (isolation.IsolationRefused) unless allowed.
 
-    isolation  which level a worker gets: is bubblewrap usable here, the sandbox user
+    host       what this OS offers (POSIX modules imported only where they exist)
+    isolation  which level a worker gets: is bubblewrap usable here, the sandbox user, refusals
     bwrap      the bubblewrap command line: what the sandbox sees (binds, bounded tmpfs)
     runtime    the folders a worker sees: the runtime (worker package, probes), the scratch copy
     spawn      starting the worker process: resource limits, own session, dies with the grader
@@ -24,10 +29,12 @@ In both, a grader running as root runs student code as an unprivileged user (nob
 
 The names below are the package's interface for the rest of the engine.
 """
-from .errors import ReplyTooLarge, WorkerDied, WorkerTimeout
-from .isolation import ISOLATION_MODES, describe_isolation, resolve_isolation
+from .errors import ReplyTooLarge, WorkerDied, WorkerOutOfMemory, WorkerTimeout
+from .isolation import (ISOLATION_MODES, Isolation, IsolationRefused, IsolationUnavailable, describe_isolation,
+                        plan_isolation, resolve_isolation)
 from .runtime import Runtime
 from .worker import Worker
 
-__all__ = ["ISOLATION_MODES", "ReplyTooLarge", "Runtime", "Worker", "WorkerDied", "WorkerTimeout",
-           "describe_isolation", "resolve_isolation"]
+__all__ = ["ISOLATION_MODES", "Isolation", "IsolationRefused", "IsolationUnavailable", "ReplyTooLarge", "Runtime", "Worker",
+           "WorkerDied", "WorkerOutOfMemory", "WorkerTimeout", "describe_isolation", "plan_isolation",
+           "resolve_isolation"]

@@ -16,3 +16,7 @@ class WorkerDied(Exception):
 
 class ReplyTooLarge(WorkerDied):
     """A reply frame larger than the request allows: never read, the worker is killed."""
+
+
+class WorkerOutOfMemory(WorkerDied):
+    """The memory watch (where the OS does not bound memory) killed the worker above its limit."""

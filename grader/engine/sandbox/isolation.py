@@ -1,23 +1,53 @@
-"""Which isolation a worker gets: whether bubblewrap works here, the mode chosen, how a report
-names it, and the unprivileged user that runs student code when the grader is root."""
+"""Which isolation a worker gets: whether bubblewrap works here, the mode chosen, the user that runs
+student code, how a report names it, and when grading is refused rather than run unisolated.
+
+Modes:
+
+* ``bwrap``: Linux with bubblewrap (see bwrap.py);
+* ``rlimits``: POSIX resource limits, own session (Linux without bubblewrap, macOS, containers);
+* ``process``: where POSIX resource limits do not exist (Windows): a plain subprocess with the
+  wall-clock time limit, its whole process tree killed, its memory watched from outside (psutil).
+
+`auto` takes the first that works here. As root, student code runs as the sandbox user (nobody);
+when that user cannot run this Python (a pyenv under /root, mode 0700) and bubblewrap is missing,
+a student's own `grade check` runs it as the invoking user (said in the report), and instructor
+grading is refused (`IsolationRefused`) unless explicitly allowed (`--allow-unisolated`).
+"""
 from __future__ import annotations
 
 import functools
 import os
-import pwd
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
+from typing import Optional
 
-ISOLATION_MODES = ("auto", "bwrap", "rlimits")
+from .host import HAVE_RLIMITS, RLIMIT_AS_ENFORCED, is_root, psutil_module, pwd
+
+ISOLATION_MODES = ("auto", "bwrap", "rlimits", "process")
+ALLOW_ENV = "GRADER_ALLOW_UNISOLATED"  # "1": instructor grading may run student code unisolated as root
+PROBE_TIMEOUT = 60.0  # seconds for the sandbox user's test run of this Python (imports numpy)
+
+
+class IsolationUnavailable(RuntimeError):
+    """The isolation mode asked for does not exist here (bwrap without bubblewrap, rlimits on Windows)."""
+
+
+class IsolationRefused(RuntimeError):
+    """Instructor grading that would run untrusted code as root without isolation: never started."""
+
+
+def sandbox_user_name() -> str:
+    return os.environ.get("GRADER_SANDBOX_USER", "nobody")
 
 
 def unprivileged_ids() -> tuple[int, int]:
     """(uid, gid) of the sandbox user ($GRADER_SANDBOX_USER, default nobody)."""
     try:
-        pw = pwd.getpwnam(os.environ.get("GRADER_SANDBOX_USER", "nobody"))
+        pw = pwd.getpwnam(sandbox_user_name())  # type: ignore[union-attr]
         return pw.pw_uid, pw.pw_gid
-    except KeyError:
+    except (KeyError, AttributeError):  # no such user, or no pwd module (not POSIX)
         return 65534, 65534
 
 
@@ -28,7 +58,7 @@ def bwrap_works() -> bool:
     if not exe or not sys.platform.startswith("linux"):
         return False
     args = [exe, "--ro-bind", "/", "/", "--unshare-pid", "--unshare-net", "--die-with-parent"]
-    if os.geteuid() != 0:
+    if not is_root():
         args.append("--unshare-user")
     try:
         return subprocess.run(args + ["true"], capture_output=True, timeout=10).returncode == 0
@@ -37,19 +67,112 @@ def bwrap_works() -> bool:
 
 
 def resolve_isolation(mode: str = "auto") -> str:
+    """The mode that will run: `auto` (or $GRADER_ISOLATION) becomes the strongest one available."""
     if mode not in ISOLATION_MODES:
         raise ValueError(f"isolation must be one of {ISOLATION_MODES}")
     if mode == "auto":
         mode = os.environ.get("GRADER_ISOLATION", "auto")
     if mode == "auto":
-        return "bwrap" if bwrap_works() else "rlimits"
+        return "bwrap" if bwrap_works() else ("rlimits" if HAVE_RLIMITS else "process")
     if mode == "bwrap" and not bwrap_works():
-        raise RuntimeError("bubblewrap (bwrap) is not installed or cannot create namespaces here")
+        raise IsolationUnavailable("bubblewrap (bwrap) is not installed or cannot create namespaces here")
+    if mode == "rlimits" and not HAVE_RLIMITS:
+        raise IsolationUnavailable("rlimits isolation needs POSIX resource limits, which this system does not "
+                           "have (Windows): use --isolation auto or process")
     return mode
 
 
+@functools.lru_cache(maxsize=None)
+def sandbox_user_problem() -> str:
+    """Why the sandbox user cannot run this Python and import numpy ("" when it can).
+
+    Tried once per grader process (about 0.2 s), as root only: up front, rather than every check
+    failing to start its worker.
+    """
+    if not is_root():
+        return ""
+    uid, gid = unprivileged_ids()
+    who = f"the sandbox user {sandbox_user_name()} (uid {uid})"
+    real = os.path.realpath(sys.executable)
+    python = sys.executable if real == sys.executable else f"{sys.executable} (→ {real})"
+    try:
+        done = subprocess.run([sys.executable, "-I", "-B", "-c", "import numpy"], user=uid, group=gid,
+                              extra_groups=[], cwd="/", env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+                              stdin=subprocess.DEVNULL, capture_output=True, timeout=PROBE_TIMEOUT)
+    except PermissionError as exc:
+        return f"{who} cannot run {python} ({exc.strerror})"
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{who} cannot run {python} ({exc})"
+    if done.returncode != 0:
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        return f"{who} cannot run {python} and import numpy ({lines[-1] if lines else done.returncode})"
+    return ""
+
+
+def allowed_by_environment() -> bool:
+    return os.environ.get(ALLOW_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """The isolation a session's workers get: the mode, who runs student code, why so."""
+
+    mode: str
+    user: Optional[tuple[int, int]] = None  # (uid, gid) to run the worker as; None: the invoking user
+    fallback: str = ""  # why a root grader runs student code as itself (the sandbox user's problem)
+
+    def describe(self) -> str:
+        """The report's isolation line: what was and was not limited, exactly."""
+        if self.mode == "bwrap":
+            who = "as an unprivileged user" if is_root() else "as the current user"
+            return f"bwrap: read-only system, scratch copy, no network, own pid namespace, rlimits, {who}"
+        if self.fallback:
+            who = (f"as the invoking user (root): {self.fallback}, so your code ran unisolated with "
+                   "root's rights")
+        elif self.user is not None:
+            who = "as an unprivileged user"
+        else:
+            who = "as the current user"
+        if self.mode == "rlimits":
+            memory = "" if RLIMIT_AS_ENFORCED else " (memory watched from outside: this OS ignores RLIMIT_AS)"
+            return (f"rlimits only (bubblewrap unavailable): own process group, rlimits (CPU, memory{memory}, "
+                    f"file size, open files), {who}; files and network visible")
+        watched = ("memory of its process tree watched (killed above the limit)" if psutil_module()
+                   else "memory NOT limited (psutil is missing)")
+        return (f"process only (no bubblewrap, no POSIX resource limits on this system): a plain subprocess, "
+                f"{who}; wall-clock time limit per check, its whole process tree killed, {watched}; "
+                "CPU time, file size, open files and processes not limited; files and network visible")
+
+
+def plan_isolation(mode: str = "auto", *, instructor: bool = False, allow_unisolated: bool = False) -> Isolation:
+    """The isolation to grade with, or IsolationRefused (instructor grading only; see module doc)."""
+    mode = resolve_isolation(mode)
+    if not is_root():
+        return Isolation(mode)
+    ids = unprivileged_ids()
+    if mode == "bwrap":  # bwrap mounts Python readable for the sandbox user and drops to it
+        return Isolation(mode, ids)
+    problem = sandbox_user_problem()
+    if not problem:
+        return Isolation(mode, ids)
+    if instructor and not (allow_unisolated or allowed_by_environment()):
+        raise IsolationRefused(refusal_message(problem))
+    return Isolation(mode, None, fallback=problem)
+
+
+def refusal_message(problem: str) -> str:
+    """What an instructor reads when grading is refused, with every way out."""
+    return (
+        "refusing to run untrusted submissions as root without isolation: bubblewrap is not available here "
+        f"and {problem}. Do one of:\n"
+        "  * install bubblewrap (apt-get install bubblewrap) where user namespaces are allowed (in Docker: "
+        "--security-opt seccomp=unconfined, or a privileged container);\n"
+        "  * make the virtual environment from a Python that user can read (e.g. /usr/bin/python3, or "
+        "Python under /opt or /usr/local; not under /root, mode 0700), then reinstall the grader in it;\n"
+        "  * on a disposable machine or container only, opt in: --allow-unisolated (or "
+        f"{ALLOW_ENV}=1), which runs student code as root with resource limits only.")
+
+
 def describe_isolation(mode: str) -> str:
-    user = "as an unprivileged user" if os.geteuid() == 0 else "as the current user"
-    if mode == "bwrap":
-        return f"bwrap: read-only system, scratch copy, no network, own pid namespace, rlimits, {user}"
-    return f"rlimits only (bubblewrap unavailable): own process group, rlimits, {user}; files and network visible"
+    """The report's line for `mode` with its default user (kept for callers that have only a mode)."""
+    return Isolation(mode, unprivileged_ids() if is_root() else None).describe()

@@ -1,8 +1,8 @@
-"""Killing a worker and whatever it left behind: its process group, processes that kept its
-environment token, and (Linux, rlimits mode) orphans re-parented to the grader as child subreaper."""
+"""Killing a worker and whatever it left behind: its process group, its process tree (psutil, where
+there are no process groups), processes that kept its environment token, and (Linux, rlimits mode)
+orphans re-parented to the grader as child subreaper."""
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import subprocess
@@ -11,18 +11,26 @@ import threading
 from pathlib import Path
 from typing import Optional
 
+from .host import HAVE_KILLPG, psutil_module
+
 _PR_SET_CHILD_SUBREAPER = 36
 LIVE_WORKERS: set[int] = set()  # pids of the workers this process is running (never reaped as orphans)
 SPAWN_LOCK = threading.Lock()  # held from a worker's fork to its registration in LIVE_WORKERS
 _SUBREAPER = False  # whether this process is a child subreaper (see become_subreaper)
 
 
-def kill_worker(proc: subprocess.Popen, token: str, sandbox_uid: Optional[int]) -> None:
-    """Kill the worker process and everything it started; leave no process behind."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+def kill_worker(proc: subprocess.Popen, token: str, sandbox_uid: Optional[int], tree: bool = False) -> None:
+    """Kill the worker process and everything it started; leave no process behind.
+
+    `tree`: also walk its process tree (the `process` mode, and wherever there are no process groups).
+    """
+    if tree or not HAVE_KILLPG:
+        kill_tree(proc.pid)  # first: the tree is found through the worker, which must still be alive
+    if HAVE_KILLPG:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
     try:
         proc.kill()
     except ProcessLookupError:
@@ -36,6 +44,32 @@ def kill_worker(proc: subprocess.Popen, token: str, sandbox_uid: Optional[int]) 
     _kill_orphans(sandbox_uid)
 
 
+def kill_tree(pid: int) -> None:
+    """Kill `pid` and all its descendants (psutil; where it is missing, the process group must do).
+
+    What a process group kill gives on POSIX, for Windows, where a worker's children are in no
+    group the grader can kill; on POSIX it also catches a child that left the group (setsid) but
+    not yet its parent."""
+    psutil = psutil_module()
+    if psutil is None:
+        return
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except (psutil.Error, OSError):
+        return
+    for p in procs:
+        try:
+            p.kill()
+        except (psutil.Error, OSError):
+            pass
+    if os.name == "nt":  # gone before the scratch copy is removed (open files lock it there);
+        try:              # on POSIX a killed child may linger as a zombie: never wait for those
+            psutil.wait_procs(procs[1:], timeout=5)
+        except (psutil.Error, OSError):
+            pass
+
+
 def become_subreaper() -> bool:
     """Linux: make this process the child subreaper of everything it starts.
 
@@ -46,6 +80,8 @@ def become_subreaper() -> bool:
     global _SUBREAPER
     if not _SUBREAPER and sys.platform.startswith("linux"):
         try:
+            import ctypes
+
             libc = ctypes.CDLL(None, use_errno=True)
             _SUBREAPER = libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
         except Exception:
@@ -106,6 +142,7 @@ def _kill_by_token(token: str) -> None:
     """Kill processes that escaped the process group (setsid, double fork) but kept our token."""
     proc = Path("/proc")
     if not proc.is_dir():
+        _kill_by_token_psutil(token)
         return
     needle = f"GRADER_WORKER_TOKEN={token}".encode()
     for entry in proc.iterdir():
@@ -115,4 +152,17 @@ def _kill_by_token(token: str) -> None:
             if needle in (entry / "environ").read_bytes():
                 os.kill(int(entry.name), signal.SIGKILL)
         except (OSError, ValueError):
+            continue
+
+
+def _kill_by_token_psutil(token: str) -> None:
+    """_kill_by_token without /proc (macOS, Windows): psutil reads other processes' environments."""
+    psutil = psutil_module()
+    if psutil is None:
+        return
+    for p in psutil.process_iter():
+        try:
+            if p.pid != os.getpid() and p.environ().get("GRADER_WORKER_TOKEN") == token:
+                p.kill()
+        except (psutil.Error, OSError):
             continue

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Optional
@@ -22,26 +23,37 @@ from ..model import Limits
 from .. import fs
 from . import bwrap, reaper
 from .channel import DEFAULT_REPLY_BYTES, Channel, pipes
-from .errors import WorkerDied, WorkerTimeout
-from .isolation import unprivileged_ids
+from .errors import WorkerDied, WorkerOutOfMemory, WorkerTimeout
+from .host import RLIMIT_AS_ENFORCED, is_root, psutil_module
+from .isolation import Isolation, unprivileged_ids
 from .runtime import Runtime, copy_submission
-from .spawn import spawn
+from .spawn import child_ends, spawn
+
+MEMORY_POLL = 0.1  # seconds between two looks at a worker's memory, where the OS does not bound it
 
 
 class Worker:
-    """One sandboxed worker process serving one submission, reused across checks."""
+    """One sandboxed worker process serving one submission, reused across checks.
 
-    def __init__(self, runtime: Runtime, submission: Path, limits: Limits, isolation: str,
+    `isolation` is a mode (then the user is the default for it: the sandbox user as root) or an
+    Isolation, which also says who runs the student's code (isolation.plan_isolation).
+    """
+
+    def __init__(self, runtime: Runtime, submission: Path, limits: Limits, isolation: "str | Isolation",
                  notebook_mode: str = "definitions", data_dir: Optional[Path] = None,
                  threads: int = 1):
+        if isinstance(isolation, str):
+            isolation = Isolation(isolation, unprivileged_ids() if is_root() else None)
         self.runtime, self.submission, self.limits = runtime, submission, limits
-        self.isolation, self.notebook_mode, self.data_dir = isolation, notebook_mode, data_dir
+        self.isolation, self.notebook_mode, self.data_dir = isolation.mode, notebook_mode, data_dir
+        self.user = isolation.user  # None: the invoking user runs student code
         self.threads = threads
         self.proc: Optional[subprocess.Popen] = None
         self.channel: Optional[Channel] = None
         self.token = secrets.token_hex(16)
         self._next_id = 0
-        self._root = os.geteuid() == 0
+        self._root = is_root()
+        self._over_memory = threading.Event()  # set by the memory watch when it killed the worker
         self.scratch_parent = Path(tempfile.mkdtemp(prefix="grader-sub-"))
         self.scratch = self.scratch_parent / "submission"
         self.output_path = self.scratch_parent / "output.log"
@@ -49,16 +61,18 @@ class Worker:
     # --- life cycle -------------------------------------------------------------------------
     def start(self, timeout: float = 60.0) -> None:
         """Copy the submission, start the worker in its sandbox, wait for it to say it is ready."""
-        owner = unprivileged_ids() if self._root else None
+        # bwrap as root starts as root and drops to the sandbox user inside; the others start as it
+        owner = self.user if self._root else None
         self._make_scratch(owner)
         if self.isolation == "rlimits":
             reaper.become_subreaper()  # escaped (setsid, double-forked) processes come back to us
         worker_ends, grader_ends = pipes()
         try:
-            cmd, env, user = self._command(worker_ends, owner)
+            passed = child_ends(worker_ends)
+            cmd, env, user = self._command(passed, owner)
             self.proc = spawn(cmd, env=env, cwd=self.scratch, output=self.output_path,
-                              pass_fds=worker_ends, limits=self.limits, user=user,
-                              count_processes=self._root)
+                              pass_fds=passed, limits=self.limits, user=user,
+                              count_processes=owner is not None, rlimits=self.isolation != "process")
         except BaseException:
             for fd in grader_ends:
                 os.close(fd)
@@ -66,9 +80,43 @@ class Worker:
         finally:
             for fd in worker_ends:
                 os.close(fd)
-        self.channel = Channel(*grader_ends, died=self._died)
+        self.channel = Channel(*grader_ends, died=self._died, threaded=self.isolation == "process")
+        if self._watch_memory():
+            threading.Thread(target=self._memory_watch, args=(self.proc,), daemon=True,
+                             name="grader-memory-watch").start()
         if not self.channel.read(timeout).get("ready"):
             raise WorkerDied("the worker did not start")
+
+    def _watch_memory(self) -> bool:
+        """Whether memory is bounded from outside: the OS does not enforce RLIMIT_AS (macOS), or
+        there are no rlimits at all (the `process` mode); needs psutil."""
+        outside = self.isolation == "process" or (self.isolation == "rlimits" and not RLIMIT_AS_ENFORCED)
+        return outside and psutil_module() is not None
+
+    def _memory_watch(self, proc: subprocess.Popen) -> None:
+        """Kill the worker's whole tree when its resident memory passes the limit (then _died says so)."""
+        psutil = psutil_module()
+        limit = self.limits.memory_mb * 2**20
+        try:
+            root = psutil.Process(proc.pid)
+        except (psutil.Error, OSError):
+            return
+        while proc.poll() is None:
+            try:
+                procs = [root, *root.children(recursive=True)]
+                used = 0
+                for p in procs:
+                    try:
+                        used += p.memory_info().rss
+                    except (psutil.Error, OSError):
+                        pass
+            except (psutil.Error, OSError):
+                return
+            if used > limit:
+                self._over_memory.set()
+                reaper.kill_tree(proc.pid)
+                return
+            time.sleep(MEMORY_POLL)
 
     def _make_scratch(self, owner: Optional[tuple[int, int]]) -> None:
         copy_submission(self.submission, self.scratch, owner)
@@ -86,8 +134,11 @@ class Worker:
         req_fd, res_fd = fds
         config = {
             "req_fd": req_fd, "res_fd": res_fd, "submission": sub_path,
-            "probes": f"{rt_path}/probes.py", "notebook_mode": self.notebook_mode,
+            # no '/'-joined host paths: the sandbox's own paths are POSIX, the host's are the OS's
+            "probes": f"{rt_path}/probes.py" if boxed else os.path.join(rt_path, "probes.py"),
+            "notebook_mode": self.notebook_mode,
             "drop_to": list(owner) if (owner and boxed) else None,
+            "handles": os.name == "nt",  # req_fd/res_fd are Windows handles (spawn.child_ends)
         }
         boot = (f"import sys; sys.path.insert(0, {rt_path!r}); "
                 f"from gradeworker.main import main; main(sys.argv[1:])")
@@ -104,7 +155,8 @@ class Worker:
         """The worker's whole environment: nothing of the grader's leaks in."""
         boxed = self.isolation == "bwrap"
         env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp" if boxed else str(self.scratch),
+            "PATH": os.pathsep.join(["/usr/local/bin", "/usr/bin", "/bin"]),
+            "HOME": "/tmp" if boxed else str(self.scratch),
             "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
             "OMP_NUM_THREADS": str(self.threads), "OPENBLAS_NUM_THREADS": str(self.threads),
             "MKL_NUM_THREADS": str(self.threads), "MPLBACKEND": "Agg",
@@ -112,6 +164,12 @@ class Worker:
         }
         if self.data_dir:
             env["GRADER_DATA"] = bwrap.DATA_MOUNT if boxed else str(self.data_dir)
+        if os.name == "nt":  # Python does not start on Windows without SYSTEMROOT; DLLs are found on PATH
+            env["USERPROFILE"] = env["HOME"]
+            for name in ("SYSTEMROOT", "WINDIR", "TEMP", "TMP"):
+                if name in os.environ:
+                    env[name] = os.environ[name]
+            env["PATH"] = os.environ.get("PATH", "")
         return env
 
     def alive(self) -> bool:
@@ -121,7 +179,8 @@ class Worker:
         """Kill the worker and everything it started; leave no process behind."""
         if self.proc is None:
             return
-        reaper.kill_worker(self.proc, self.token, unprivileged_ids()[0] if self._root else None)
+        reaper.kill_worker(self.proc, self.token, self.user[0] if (self._root and self.user) else None,
+                           tree=self.isolation == "process")
         if self.channel is not None:
             self.channel.close()
         self.proc = None
@@ -147,7 +206,7 @@ class Worker:
     def read_output(self, since: int, limit: int = 8000) -> str:
         """What student code printed since `since`, truncated: only ever shown, never parsed."""
         try:  # O_NOFOLLOW: never show another file, should output.log have been replaced by a link
-            with os.fdopen(os.open(self.output_path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as f:
+            with os.fdopen(os.open(self.output_path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb") as f:
                 f.seek(since)
                 data = f.read(limit + 1)
         except OSError:
@@ -173,6 +232,9 @@ class Worker:
         return reply
 
     def _died(self) -> WorkerDied:
+        if self._over_memory.is_set():
+            return WorkerOutOfMemory(f"out of memory: the worker's processes used more than "
+                                     f"{self.limits.memory_mb} MB (this check's limit) and were stopped")
         code = None
         if self.proc is not None:
             try:

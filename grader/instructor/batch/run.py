@@ -56,6 +56,7 @@ class BatchOptions:
     isolation: str = "auto"
     notebook_mode: str = "definitions"
     data_dir: Optional[Path] = None
+    allow_unisolated: bool = False  # as root without bwrap and a sandbox user: run submissions as root
     limits: Budget = field(default_factory=Budget)
     similarity: bool = True  # screen the class for copies (more than one submission; grader/instructor/batch/screen.py)
     similarity_threshold: float = 0.5  # grader.instructor.similarity.DEFAULT_THRESHOLD (docs/similarity.md)
@@ -210,7 +211,7 @@ def _request_of(asg_name: str, sel: Selection, opts: BatchOptions, carry_files: 
                             folder=None if carry_files else job.folder,
                             budget=opts.timeout_per_submission or default_budget(checks),
                             isolation=opts.isolation, notebook_mode=opts.notebook_mode, data_dir=opts.data_dir,
-                            threads=1)
+                            threads=1, allow_unisolated=opts.allow_unisolated)
     return request
 
 
@@ -259,10 +260,18 @@ def start_screen(gb: Gradebook, subs: list[Submission], asg_name: str, version: 
 
 
 def run_batch(opts: BatchOptions, progress_factory=None) -> BatchSummary:
-    """Grade the class in `opts.submissions` into `opts.out`; see the module docstring."""
+    """Grade the class in `opts.submissions` into `opts.out`; see the module docstring.
+
+    Raises IsolationRefused before anything is graded or recorded when this machine would run the
+    class's code as root without isolation (a gradebook of errors and 0.00% grades helps nobody).
+    """
+    from grader.engine.sandbox import plan_isolation
+
     from .progress import Progress
 
     t0 = time.monotonic()
+    if opts.scheduler is None:  # a Dask cluster's workers decide for themselves, per submission
+        plan_isolation(opts.isolation, instructor=True, allow_unisolated=opts.allow_unisolated)
     asg = assignments.load(opts.assignment)
     sel = select(asg, opts)
     out = Path(opts.out)

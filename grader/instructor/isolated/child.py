@@ -53,7 +53,8 @@ def run(request: dict) -> dict:
     data_dir = request.get("data_dir")
     options = GradeOptions(isolation=request.get("isolation", "auto"),
                            notebook_mode=request.get("notebook_mode", "definitions"),
-                           data_dir=Path(data_dir) if data_dir else None, threads=threads)
+                           data_dir=Path(data_dir) if data_dir else None, threads=threads,
+                           allow_unisolated=bool(request.get("allow_unisolated", False)))
     asg = assignments.load(request["assignment"])
     report = grade(Path(request["submission"]), asg, hidden=bool(request.get("hidden", True)), options=options,
                    check_ids=request.get("check_ids") or None)

@@ -46,6 +46,7 @@ class GradeRequest:
     notebook_mode: str = "definitions"
     data_dir: Optional[Path] = None
     threads: int = 1
+    allow_unisolated: bool = False  # GradeOptions.allow_unisolated: as root, run unisolated if need be
 
 
 def default_budget(checks: Iterable[Check]) -> float:
@@ -106,6 +107,7 @@ def _run(request: GradeRequest, tmp: Path) -> Report:
     child = {"submission": str(folder), "assignment": request.assignment, "check_ids": request.check_ids,
              "hidden": request.hidden, "isolation": request.isolation, "notebook_mode": request.notebook_mode,
              "data_dir": str(request.data_dir) if request.data_dir else None, "threads": request.threads,
+             "allow_unisolated": request.allow_unisolated,
              # the caller's course folders now: a forkserver started earlier has an older environment
              "courses": os.environ.get(assignments.ENV_PATH, ""), "result": str(result)}
     (tmp / "request.json").write_text(json.dumps(child))

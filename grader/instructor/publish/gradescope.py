@@ -193,6 +193,13 @@ def run(assignment: str, root: Optional[Path] = None) -> dict:
             # a zipped folder lands one level down, a repository may keep the work in a subfolder
             folder = submission / find_root(list_files(submission, max_depth=MAX_DEPTH), module_files(asg))
             # no host paths in what students see: the report names the folder below <root>
+            refused = _refusal()
+            if refused:  # the instructor's log says what to do; the student is told nothing was graded
+                print(refused, file=sys.stderr)
+                results = _failure_results(
+                    "The autograder is not set up to run submissions safely (no sandbox available), so "
+                    "this submission was not graded; your instructor can see the details.")
+                return _write_results(results_file, results)
             report = grade_isolated(GradeRequest(assignment=asg.name, folder=folder, hidden=True,
                                                  name=folder.relative_to(root).as_posix()))
             # the instructor's log (Gradescope keeps stdout, hidden from students): internal errors
@@ -209,10 +216,27 @@ def run(assignment: str, root: Optional[Path] = None) -> dict:
         traceback.print_exc()
         results = _failure_results("The autograder could not grade this submission (an internal "
                                    "error); your instructor can see the details.")
+    return _write_results(results_file, results)
+
+
+def _write_results(results_file: Path, results: dict) -> dict:
     tmp = results_file.with_name("results.json.part")
-    tmp.write_text(json.dumps(results, indent=2, ensure_ascii=True, allow_nan=False) + "\n")
+    tmp.write_text(json.dumps(results, indent=2, ensure_ascii=True, allow_nan=False) + "\n", encoding="utf-8")
     os.replace(tmp, results_file)
     return results
+
+
+def _refusal() -> str:
+    """Why this container must not grade (root, no bubblewrap, a Python the sandbox user cannot run),
+    as the instructor's instructions; "" when it may. $GRADER_ALLOW_UNISOLATED=1 in run_autograder
+    opts in (a Gradescope container is disposable, but it holds the hidden checks)."""
+    from ...engine.sandbox import IsolationRefused, plan_isolation
+
+    try:
+        plan_isolation("auto", instructor=True)
+    except IsolationRefused as exc:
+        return f"dl-grader: {exc}"
+    return ""
 
 
 def main(argv: Optional[list[str]] = None) -> int:

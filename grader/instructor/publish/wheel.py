@@ -61,6 +61,8 @@ DEPENDENCIES = (
     "platformdirs>=4",
     # the plots of the HTML report (grade check --html): gradient error maps, training curves
     "matplotlib>=3.7",
+    # Windows and macOS: the worker's memory watched, its process tree killed (grader/engine/sandbox/)
+    "psutil>=5.9",
 )
 SUMMARY = "Autograder for deep-learning courses: student edition (public checks only)"
 # Every entry of the zip gets this time (2000-01-01 00:00:00 UTC) unless SOURCE_DATE_EPOCH says
