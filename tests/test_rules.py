@@ -199,7 +199,7 @@ PIN_RE = re.compile(r"torch(?:==|\s)(\d+\.\d+\.\d+)")
 def pinned_texts() -> dict[str, str]:
     """Every text that spells the torch pin: our files and what the grader generates."""
     texts = {p.relative_to(ROOT).as_posix(): p.read_text()
-             for p in [ROOT / "pyproject.toml", ROOT / ".ci" / "run", ROOT / "README.md",
+             for p in [ROOT / "pyproject.toml", ROOT / "scripts" / "install", ROOT / "README.md",
                        *(ROOT / "docs").glob("*.md"), *(ROOT / "grader").rglob("*.py"),
                        *(f for f in (ROOT / "student_template").rglob("*") if f.is_file() and f.suffix != ".whl")]}
     for name in ("backprop", "fashion_mlp"):
@@ -215,7 +215,7 @@ def test_every_spelling_of_the_torch_pin_is_the_constant():
     texts = pinned_texts()
     spelled = {(name, v) for name, text in texts.items() for v in PIN_RE.findall(text)}
     assert spelled and all(v == grader.TORCH_VERSION for _, v in spelled), spelled
-    must = ["pyproject.toml", ".ci/run", "README.md", "template backprop/requirements.txt",
+    must = ["pyproject.toml", "scripts/install", "README.md", "template backprop/requirements.txt",
             "template backprop/.github/workflows/grade.yml", "gradescope backprop/setup.sh",
             "student wheel METADATA"]
     assert all(any(n == name for n, _ in spelled) for name in must), sorted({n for n, _ in spelled})

@@ -60,7 +60,7 @@ SLACK = 6.0  # seconds on top of a time limit: worker start, kill, a machine bus
 def rlimits_usable() -> bool:
     """Whether the fallback can run here as it does for instructors: as root it runs Python as the
     sandbox user, who must be able to read it (a pyenv Python under /root, mode 0700, is out of its
-    reach; .ci/run makes CI's venv from a Python that user can run). The product's own probe."""
+    reach; scripts/install makes CI's venv from a Python that user can run). The product's own probe."""
     return not isolation.sandbox_user_problem()
 
 
