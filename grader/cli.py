@@ -25,7 +25,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
-import tomllib
 from pathlib import Path
 from typing import NamedTuple, Optional
 
@@ -38,7 +37,7 @@ from .engine.runner import grade, select_checks
 from .engine.session import GradeOptions
 from .engine.sandbox import ISOLATION_MODES, IsolationRefused, IsolationUnavailable
 
-MARKER = ".grade.toml"
+MARKER = assignments_mod.MARKER
 FORMAT_NAMES = ("table", "json", "junit", "markdown", "gradescope", "classroom")
 MODULE_SUFFIXES = (".py", ".ipynb")
 VERBOSE_OUTPUT_CHARS = 4000  # per check, in the terminal with --verbose
@@ -56,16 +55,15 @@ def find_assignment(path: Path, name: Optional[str]) -> str:
             raise click.BadParameter(f"unknown assignment {name!r}; known: {', '.join(known)}",
                                      param_hint="'--assignment'")
         return name
-    for folder in (path, *path.parents):
-        marker = folder / MARKER
-        if marker.is_file():
-            try:
-                found = tomllib.loads(marker.read_text(encoding="utf-8")).get("assignment")
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise click.UsageError(f"{marker}: {exc}")
-            if found not in known:
-                raise click.UsageError(f"{marker} names unknown assignment {found!r}; known: {', '.join(known)}")
-            return found
+    try:
+        marker = assignments_mod.find_marker(path)
+    except ValueError as exc:
+        raise click.UsageError(str(exc))
+    if marker is not None:
+        found = marker[1].get("assignment")
+        if found not in known:
+            raise click.UsageError(f"{marker[0]} names unknown assignment {found!r}; known: {', '.join(known)}")
+        return found
     if path.name in known:
         return path.name
     raise click.UsageError(f"cannot tell which assignment {path} is: pass --assignment "

@@ -26,7 +26,6 @@ import shutil
 import sys
 import tempfile
 import time
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -44,14 +43,14 @@ class CheckSetupError(RuntimeError):
 
 # ----------------------------------------------------------------------------- the assignment
 def _marker(folder: Path) -> dict:
-    for f in (folder, *folder.parents):
-        path = f / MARKER
-        if path.is_file():
-            try:
-                return tomllib.loads(path.read_text(encoding="utf-8"))
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
-                return {}
-    return {}
+    """The nearest `.grade.toml`'s table; {} when there is none or it cannot be read."""
+    from .engine import assignment as assignments
+
+    try:
+        found = assignments.find_marker(folder)
+    except ValueError:
+        return {}
+    return found[1] if found else {}
 
 
 def find_assignment(task: str, name: Optional[str] = None) -> Any:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
@@ -89,6 +90,20 @@ class Assignment:
 
 
 ENV_PATH = "GRADER_ASSIGNMENTS"
+MARKER = ".grade.toml"  # a template's marker: `assignment = "backprop"`, optionally `notebook = "..."`
+
+
+def find_marker(folder: Path) -> Optional[tuple[Path, dict]]:
+    """The nearest `.grade.toml` at or above `folder` and its table, or None; ValueError (naming the
+    file) when it cannot be read. The sandboxed worker reads the submission's own copy itself."""
+    for f in (folder, *folder.parents):
+        path = f / MARKER
+        if path.is_file():
+            try:
+                return path, tomllib.loads(path.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+                raise ValueError(f"{path}: {exc}") from None
+    return None
 
 
 def _search_path() -> list[str]:
