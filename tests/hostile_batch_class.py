@@ -12,7 +12,10 @@ import json
 import os
 import secrets
 import shutil
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
 
 from assignments.backprop.cases import WRONG as MUTANTS
 
@@ -115,3 +118,180 @@ def _readable(root: Path) -> None:
     """Readable (not writable) by the sandbox user, as an instructor keeps a class."""
     for p in [root, *root.rglob("*")]:
         os.chmod(p, 0o755 if p.is_dir() else 0o644)
+
+
+# --- running the batch and watching the host ------------------------------------------------------
+@dataclass
+class Peaks:
+    """What the sampler saw during the batch (bytes; seconds)."""
+
+    sandbox_memory: int = 0  # proportional set size (PSS) of the sandbox users' processes, at once
+    grader_memory: int = 0  # PSS of the grader's own processes (batch, grading processes, bwrap)
+    total_memory: int = 0  # both, at once
+    scratch_disk: int = 0  # the scratch folders' used bytes (a tmpfs's blocks, or allocated), at once
+    scratch_disk_each: int = 0  # the largest one scratch folder at any time
+    free_drop: int = 0  # how far the free space of the scratch's file system fell below its start
+    shm_drop: int = 0  # the same for /dev/shm (the host's memory)
+    samples: int = 0
+    # per submission's grading process (its pid → the sandbox memory of its tree, at most)
+    tree_memory: dict = field(default_factory=dict)
+
+
+def _pss(pid: int) -> int:
+    """A process's proportional set size (its share of shared pages: forked copies are not counted
+    twice), from /proc/<pid>/smaps_rollup; its RSS where that file is missing."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+class Sampler(threading.Thread):
+    """Samples, every `period` s, the memory of this process's descendants (split by uid: the grader's
+    own vs the sandbox users') and, every `disk_period` s in a thread of its own (a full scratch lives
+    for a fraction of a second: the bound stops the worker, its scratch is removed), the size of the
+    scratch folders under `scratch_root`."""
+
+    def __init__(self, scratch_root: Path, period: float = 0.2, disk_period: float = 0.02):
+        super().__init__(daemon=True, name="hostile-batch-sampler")
+        import psutil
+
+        self.psutil = psutil
+        self.root, self.period, self.disk_period = scratch_root, period, disk_period
+        self._disk_thread = threading.Thread(target=self._disk_loop, daemon=True, name="hostile-batch-disk")
+        self.peaks = Peaks()
+        self._stop_event = threading.Event()
+        self._free0 = os.statvfs(scratch_root).f_bavail * os.statvfs(scratch_root).f_frsize
+        self._shm0 = self._free("/dev/shm")
+
+    @staticmethod
+    def _free(path: str) -> int:
+        try:
+            s = os.statvfs(path)
+            return s.f_bavail * s.f_frsize
+        except OSError:
+            return 0
+
+    def run(self) -> None:
+        self._disk_thread.start()
+        while not self._stop_event.is_set():
+            self.sample()
+            self._stop_event.wait(self.period)
+
+    def _disk_loop(self) -> None:
+        while not self._stop_event.is_set():
+            self.sample_disk()
+            self._stop_event.wait(self.disk_period)
+
+    def stop(self) -> Peaks:
+        self._stop_event.set()
+        self.join(10)
+        self._disk_thread.join(10)
+        return self.peaks
+
+    def sample(self) -> None:
+        me = os.geteuid()
+        sandbox = grader = 0
+        trees: dict[int, int] = {}
+        try:
+            children = self.psutil.Process().children(recursive=True)
+        except self.psutil.Error:
+            children = []
+        for p in children:
+            try:
+                uid = p.uids().real
+            except self.psutil.Error:
+                continue
+            pss = _pss(p.pid)
+            if uid == me:
+                grader += pss
+            else:
+                sandbox += pss
+                top = _grading_process(p, self.psutil)
+                if top is not None:
+                    trees[top] = trees.get(top, 0) + pss
+        pk = self.peaks
+        pk.samples += 1
+        pk.sandbox_memory = max(pk.sandbox_memory, sandbox)
+        pk.grader_memory = max(pk.grader_memory, grader)
+        pk.total_memory = max(pk.total_memory, sandbox + grader)
+        for pid, used in trees.items():
+            pk.tree_memory[pid] = max(pk.tree_memory.get(pid, 0), used)
+
+    def sample_disk(self) -> None:
+        from grader.engine.sandbox import disk
+
+        pk = self.peaks
+        used_total = 0
+        for folder in self.root.glob(f"{disk.FOLDER_PREFIX}*"):
+            bound = folder / "disk"
+            if os.path.ismount(bound):
+                try:
+                    s = os.statvfs(bound)
+                except OSError:  # unmounted meanwhile
+                    continue
+                used = (s.f_blocks - s.f_bfree) * s.f_frsize
+            else:
+                used = disk.tree_size(folder)
+            used_total += used
+            pk.scratch_disk_each = max(pk.scratch_disk_each, used)
+        pk.scratch_disk = max(pk.scratch_disk, used_total)
+        pk.free_drop = max(pk.free_drop, self._free0 - self._free(str(self.root)))
+        pk.shm_drop = max(pk.shm_drop, self._shm0 - self._free("/dev/shm"))
+
+
+def _grading_process(p, psutil) -> Optional[int]:
+    """The pid of the grading process (a child of this process) above `p`."""
+    me = os.getpid()
+    try:
+        for parent in p.parents():
+            if parent.ppid() == me:
+                return parent.pid
+    except psutil.Error:
+        pass
+    return None
+
+
+def run_hostile_batch(class_dir: Path, out: Path, scratch_root: Path, jobs: int = 2, isolation: str = "bwrap"):
+    """`grade batch` of the class with `jobs` slots, its scratch folders under `scratch_root` (a
+    private $TMPDIR), each grading in a fresh process (no forkserver: its environment would be older);
+    returns (BatchSummary, Peaks). The caller sets $GRADER_ASSIGNMENTS to the course folder."""
+    from grader.instructor.batch.run import BatchOptions, run_batch
+
+    saved = {k: os.environ.get(k) for k in ("TMPDIR", "GRADER_BATCH_FORK")}
+    os.environ.update(TMPDIR=str(scratch_root), GRADER_BATCH_FORK="0")
+    sampler = Sampler(scratch_root)
+    sampler.start()
+    try:
+        summary = run_batch(BatchOptions(submissions=class_dir, assignment=ASSIGNMENT, out=out, jobs=jobs,
+                                         isolation=isolation, quiet=True, similarity=False))
+    finally:
+        peaks = sampler.stop()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return summary, peaks
+
+
+def processes_with(marker: str) -> list[str]:
+    """Live processes named after `marker` (the hostile submissions name every process they make)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            comm = (entry / "comm").read_text().strip()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and marker in comm:
+            found.append(f"{entry.name} [{state}] {comm}")
+    return found
