@@ -44,6 +44,9 @@ ENTRY_BYTES = 4096  # what a file or folder costs at least in the watched count 
 BYTES_PER_INODE = 16 * 1024  # a tmpfs's inodes: one per 16 KiB of its size (kernel memory, not size)
 MIN_INODES = 8192  # the submission's budget allows 5,000 files and folders
 WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")  # where any user may write on a POSIX host
+TMPFS_LOOK = 0.2  # seconds between two looks at a tmpfs (the kernel bounds it: the look only names it)
+WATCH_RATE = 4 * 2**30  # bytes/s a writer may reach: the watcher looks again before the headroom is gone
+WATCH_LOOK = (0.01, 0.5)  # seconds between two walks of a watched folder, at least and at most
 _SWEEP_EVERY = 30.0  # seconds between two sweeps of stale scratch folders in one process
 _last_sweep = 0.0
 _mount_refused = False  # the kernel said no once: do not try again in this process
@@ -106,6 +109,7 @@ class ScratchDisk:
         self.shm = self.root / "shm"
         self.output = self.parent / "output.log"
         self.used_at_stop = 0  # what the bound measured when it stopped the worker
+        self.last_used = 0  # what the last look measured
 
     @property
     def kind(self) -> str:
@@ -149,9 +153,18 @@ class ScratchDisk:
         else:
             used = tree_size(self.root, stop_above=self.limit)
             full = used > self.limit
+        self.last_used = used
         if full:
             self.used_at_stop = max(self.used_at_stop, used)
         return bool(full)
+
+    def next_look(self) -> float:
+        """Seconds until the watch should look again: a tmpfs at leisure; a watched folder before a
+        fast writer (WATCH_RATE) could use up what is left, so that it overshoots by little."""
+        if self.mounted:
+            return TMPFS_LOOK
+        low, high = WATCH_LOOK
+        return min(high, max(low, (self.limit - self.last_used) / WATCH_RATE))
 
     def message(self) -> str:
         """What a student reads when the bound stopped their code: written vs the limit."""

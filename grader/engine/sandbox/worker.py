@@ -28,7 +28,6 @@ from .runtime import Runtime, copy_submission
 from .spawn import child_ends, spawn
 
 MEMORY_POLL = 0.1  # seconds between two looks at a worker's memory, where the OS does not bound it
-DISK_POLL = 0.2  # seconds between two looks at a worker's scratch disk (a tmpfs: one statvfs)
 
 
 class Worker:
@@ -129,16 +128,16 @@ class Worker:
             if self.disk.exceeded():
                 self._stop_over_disk(proc)
                 return
-            time.sleep(DISK_POLL)
+            time.sleep(self.disk.next_look())
 
     def _stop_over_disk(self, proc: Optional[subprocess.Popen]) -> None:
         self._over_disk.set()
         if proc is not None:
-            reaper.kill_tree(proc.pid)
-            try:
+            try:  # first the group (one call, at once: a writer goes on writing meanwhile), then the tree
                 os.killpg(proc.pid, signal.SIGKILL)  # its own session: the group is the worker's
             except (AttributeError, OSError):
                 pass
+            reaper.kill_tree(proc.pid)
 
     def _make_scratch(self, owner: Optional[tuple[int, int]]) -> None:
         try:
