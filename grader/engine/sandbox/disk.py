@@ -252,12 +252,19 @@ def files_of(uid: int, folders: tuple[str, ...] = WORLD_WRITABLE, max_entries: i
                     stack.append(Path(entry.path))
 
 
-def remove_files_of(uid: int, folders: tuple[str, ...] = WORLD_WRITABLE) -> int:
-    """Remove what `files_of` finds (after the uid's processes are gone); how many entries."""
-    found = list(files_of(uid, folders))
+def remove_files_of(uid: int, folders: tuple[str, ...] = WORLD_WRITABLE, keep: frozenset = frozenset()) -> int:
+    """Remove what `files_of` finds (after the uid's processes are gone), except the entries in `keep`
+    (what the uid owned there before the worker started: with a shared uid such as `nobody`, another
+    program's files); how many entries were removed."""
+    found = [p for p in files_of(uid, folders) if str(p) not in keep]
     for path in found:
         fs.remove_tree(path)
     return len(found)
+
+
+def snapshot_of(uid: int, folders: tuple[str, ...] = WORLD_WRITABLE) -> frozenset:
+    """What `uid` owns in `folders` now, to be kept by `remove_files_of` later."""
+    return frozenset(str(p) for p in files_of(uid, folders))
 
 
 # --- scratch folders of graders that died -------------------------------------------------------

@@ -53,6 +53,7 @@ class Worker:
         self._root = is_root()
         self._over_memory = threading.Event()  # set by the memory watch when it killed the worker
         self._over_disk = threading.Event()  # set when the disk bound stopped the worker
+        self._uid_had: frozenset = frozenset()  # what the sandbox uid owned in /tmp & co. before
         # a tmpfs where the grader may mount, else a watched folder
         self.disk = disk.ScratchDisk(limits.disk_mb, boxed=self.isolation == "bwrap")
         self.scratch_parent = self.disk.parent
@@ -64,6 +65,8 @@ class Worker:
         """Copy the submission, start the worker in its sandbox, wait for it to say it is ready."""
         # bwrap as root starts as root and drops to the sandbox user inside; the others start as it
         owner = self.user if self._root else None
+        if self._cleans_host_tmp():
+            self._uid_had = disk.snapshot_of(self.user[0])  # kept at cleanup: not this worker's
         self._make_scratch(owner)
         if self.isolation == "rlimits":
             reaper.become_subreaper()  # escaped (setsid, double-forked) processes come back to us
@@ -227,9 +230,13 @@ class Worker:
                 pass
         self.kill()
         self.disk.release()  # unmounted, removed: iterative, never raises (student code made this tree)
-        if self._root and self.user and self.isolation != "bwrap":
+        if self._cleans_host_tmp():
             # outside bwrap /tmp, /var/tmp and /dev/shm are the host's: what the sandbox uid left there
-            disk.remove_files_of(self.user[0])
+            disk.remove_files_of(self.user[0], keep=self._uid_had)
+
+    def _cleans_host_tmp(self) -> bool:
+        """Whether student code writes the host's /tmp, /var/tmp, /dev/shm as a uid of its own."""
+        return bool(self._root and self.user and self.isolation != "bwrap")
 
     # --- requests ---------------------------------------------------------------------------
     def output_size(self) -> int:
