@@ -58,6 +58,39 @@ def _interval(sub: dict) -> tuple[float, float]:
     return (datetime.fromisoformat(sub["started_at"]).timestamp(), datetime.fromisoformat(sub["finished_at"]).timestamp())
 
 
+def bound_cost(hb, folder: Path, isolation: str, repeat: int = 7) -> None:
+    """What the disk bound costs one grading: grade() of a correct submission, in-process, with no
+    bound, a tmpfs, the watcher (median of `repeat` after a warm-up)."""
+    import importlib
+    import statistics
+
+    from grader.engine import assignment
+    from grader.engine.runner import grade
+    from grader.engine.sandbox import disk
+    from grader.engine.session import GradeOptions
+
+    saved = {k: os.environ.get(k) for k in (hb.LIMITS_ENV, disk.MOUNT_ENV)}
+    print(f"\n0. the bound's cost on one grading ({isolation}, {folder.name}, 3 checks; median of {repeat})")
+    for label, limits, mount in (("no bound", {"disk_mb": 0}, "1"), ("tmpfs", {}, "1"), ("watcher", {}, "0")):
+        if label == "tmpfs" and not disk.mount_possible():
+            continue
+        os.environ[hb.LIMITS_ENV], os.environ[disk.MOUNT_ENV] = json.dumps(limits), mount
+        asg = assignment.load(hb.ASSIGNMENT)  # (also puts the course on the search path)
+        importlib.reload(importlib.import_module(f"assignments.{hb.ASSIGNMENT}.checks"))
+        asg._checks = None  # the reloaded limits
+        times = []
+        for _ in range(repeat + 1):
+            t0 = time.perf_counter()
+            grade(folder, asg, hidden=True, options=GradeOptions(isolation=isolation))
+            times.append(time.perf_counter() - t0)
+        print(f"  {label:9s} {statistics.median(times[1:]) * 1000:6.0f} ms")
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--grader", help="grade with the grader in this folder (a checkout of another version)")
@@ -92,6 +125,10 @@ def main() -> None:
         summary, peaks = hb.run_hostile_batch(kinds_dir, tmp / f"out-{name}", scratch, jobs=jobs,
                                               isolation=args.isolation)
         return time.monotonic() - t0, peaks, *_rows(tmp / f"out-{name}")
+
+    innocent = [s for s, k in students.items() if k == "reference"]
+    if innocent and not args.grader and not args.no_disk_bound:
+        bound_cost(hb, tmp / "class" / innocent[0], args.isolation)
 
     # 1. each alone
     alone = {}

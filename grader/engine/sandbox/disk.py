@@ -305,8 +305,8 @@ def sweep_stale(force: bool = False) -> int:
     budget, kill -9); at most every _SWEEP_EVERY seconds unless `force`. How many were removed."""
     global _last_sweep
     now = time.monotonic()
-    if not force and now - _last_sweep < _SWEEP_EVERY:
-        return 0
+    if os.name != "posix" or (not force and now - _last_sweep < _SWEEP_EVERY):
+        return 0  # (Windows: os.kill(pid, 0) would terminate the process it asks about)
     _last_sweep = now
     removed = 0
     if sys.platform.startswith("linux") and is_root():
