@@ -10,7 +10,6 @@ memory of a process tree, until it is bounded per submission) does not hide the 
 """
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import sqlite3
