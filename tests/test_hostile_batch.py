@@ -2,9 +2,10 @@
 beside a fork bomb that holds its processes, a spinner on every core, a tree of 4 processes each
 holding memory up to its limit and a filler of every writable place (tests/hostile_batch/).
 
-The batch runs once (module fixture) with 2 slots, small limits (tests/hostile_batch_class.py:
-4 s per check, 256 MB, 32 processes, 16 MB per file, 64 MB of disk) and 3 softmax checks, under
-bwrap, while a sampler watches the host: the memory of the grader's descendants (PSS, by uid) and
+The batch runs once per isolation mode (module fixture: bwrap, and the rlimits fallback where the
+sandbox user can run this Python) with 2 slots, small limits (tests/hostile_batch_class.py: 4 s per
+check, 256 MB, 32 processes, 16 MB per file, 64 MB of disk) and 3 softmax checks, while a sampler
+watches the host: the memory of the grader's descendants (PSS, by uid) and
 the scratch folders' size. Each test asserts one bound, so that one that does not hold yet (the
 memory of a process tree, until it is bounded per submission) does not hide the others.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,13 +26,13 @@ import hostile_batch_class as hb
 from grader.engine import assignment
 from grader.engine.runner import grade
 from grader.engine.sandbox import disk
+from grader.engine.sandbox import isolation
 from grader.engine.sandbox.isolation import bwrap_works
 from grader.engine.session import GradeOptions
 
-# about a minute and a half on 2 cores (the attacks run to their time limits); one xdist worker
+# about half a minute per mode on 2 cores (the attacks run to their time limits); one xdist worker
 pytestmark = [
     pytest.mark.slow, pytest.mark.xdist_group("hostile_batch"),
-    pytest.mark.skipif(not bwrap_works(), reason="the batch is graded under bubblewrap"),
     pytest.mark.skipif(os.geteuid() != 0, reason="RLIMIT_NPROC and the sandbox users need a root grader: "
                        "as a normal user the fork bomb would load this machine"),
 ]
@@ -42,8 +44,15 @@ BUDGET = 150.0
 MB = 2**20
 
 
-@pytest.fixture(scope="module")
-def batch():
+MODES = [pytest.param("bwrap", marks=pytest.mark.skipif(not bwrap_works(), reason="bubblewrap unavailable")),
+         pytest.param("rlimits", marks=pytest.mark.skipif(
+             bool(isolation.sandbox_user_problem()), reason="the sandbox user cannot run this Python "
+             "(see tests/test_security.py rlimits_usable)"))]
+
+
+@pytest.fixture(scope="module", params=MODES)
+def batch(request):
+    mode = request.param
     root = Path(tempfile.mkdtemp(prefix="hostile-batch-"))
     os.chmod(root, 0o755)
     scratch = root / "scratch"  # the batch's $TMPDIR: its scratch folders, and only them
@@ -58,10 +67,10 @@ def batch():
         markers = {s: hb.marker(root / "class" / s) for s, k in students.items() if k in hb.HOSTILE}
         uid_entries_before = _uid_entries()
         alone = {s: {c.id: c.score for c in grade(root / "class" / s, asg, hidden=True,
-                                                   options=GradeOptions(isolation="bwrap")).checks}
+                                                   options=GradeOptions(isolation=mode)).checks}
                  for s, k in students.items() if k not in hb.HOSTILE}
         t0 = time.monotonic()
-        summary, peaks = hb.run_hostile_batch(root / "class", root / "out", scratch, jobs=SLOTS)
+        summary, peaks = hb.run_hostile_batch(root / "class", root / "out", scratch, jobs=SLOTS, isolation=mode)
         elapsed = time.monotonic() - t0
         con = sqlite3.connect(root / "out" / "gradebook.sqlite")
         con.row_factory = sqlite3.Row
@@ -70,12 +79,14 @@ def batch():
         for r in con.execute("SELECT student, check_id, score, status, message FROM check_results"):
             rows.setdefault(r["student"], {})[r["check_id"]] = dict(r)
         con.close()
-        yield SimpleNamespace(root=root, scratch=scratch, students=students, markers=markers, alone=alone,
+        yield SimpleNamespace(mode=mode, root=root, scratch=scratch, students=students, markers=markers, alone=alone,
                               summary=summary, peaks=peaks, elapsed=elapsed, subs=subs, rows=rows,
                               uid_entries_before=uid_entries_before)
     finally:
         mp.undo()
         shutil.rmtree(root, ignore_errors=True)
+        for name in [m for m in sys.modules if m.startswith(f"assignments.{hb.ASSIGNMENT}")]:
+            del sys.modules[name]  # its course folder is gone: the next mode's course is imported anew
 
 
 def _uid_entries() -> set[str]:
