@@ -423,7 +423,7 @@ def test_a_submission_larger_than_the_disk_limit_is_out_of_disk(workdir, bound, 
         os.chmod(p, 0o755 if p.is_dir() else 0o644)
     r = grade(folder, assignment_with(checks("softmax.values", limits=replace(FAST, disk_mb=2))),
               options=GradeOptions(isolation="bwrap" if bwrap_works() else "auto")).checks[0]
-    assert r.status == Status.OUT_OF_DISK and "may hold 2 MB" in r.message, (r.status, r.message)
+    assert r.status == Status.OUT_OF_DISK and "files take more than 2 MB" in r.message, (r.status, r.message)
 
 
 def test_what_a_sandbox_uid_left_is_found_by_uid(tmp_path):

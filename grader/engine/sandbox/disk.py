@@ -166,8 +166,12 @@ class ScratchDisk:
         low, high = WATCH_LOOK
         return min(high, max(low, (self.limit - self.last_used) / WATCH_RATE))
 
-    def message(self) -> str:
-        """What a student reads when the bound stopped their code: written vs the limit."""
+    def message(self, copying: bool = False) -> str:
+        """What a student reads when the bound stopped their code: written vs the limit (`copying`:
+        the submission's own files did not fit, nothing ran)."""
+        if copying:
+            return (f"out of disk: the submission's files take more than {mb(self.limit)}, this check's disk "
+                    "limit (it holds the files handed in and what the code writes); nothing was run")
         where = ("its scratch folder, /tmp and /dev/shm" if self.boxed else "its scratch folder and $TMPDIR"
                  ) if self.mounted else "its scratch folder"
         return (f"out of disk: the code wrote {mb(self.used_at_stop)} into {where}, which may hold "

@@ -148,11 +148,11 @@ class Worker:
         except OSError:  # shutil.Error (ENOSPC on the tmpfs) for a submission larger than the bound
             if self.disk.exceeded():
                 self._over_disk.set()
-                raise WorkerOutOfDisk(self.disk.message()) from None
+                raise WorkerOutOfDisk(self.disk.message(copying=True)) from None
             raise
         if not self.disk.mounted and self.disk.exceeded():  # the watched folder: the copy alone is over
             self._over_disk.set()
-            raise WorkerOutOfDisk(self.disk.message())
+            raise WorkerOutOfDisk(self.disk.message(copying=True))
         # the folders beside the copy ($TMPDIR; /tmp, /dev/shm under bwrap) and their permissions
         self.disk.prepare(owner)
 
