@@ -136,7 +136,7 @@ def resolve_tasks(asg, options: tuple[str, ...], words: list[str], stems: list[s
 
 
 # The instructor's commands live in grader/instructor/cli.py, which the student edition does not have.
-INSTRUCTOR_COMMANDS = ("batch", "dist", "gradescope", "report", "selftest", "similarity", "template")
+INSTRUCTOR_COMMANDS = ("batch", "dist", "gradescope", "protect", "report", "selftest", "similarity", "template")
 
 
 def _instructor_commands() -> Optional[dict[str, click.Command]]:
