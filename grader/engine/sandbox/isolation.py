@@ -11,7 +11,10 @@ Modes:
 `auto` takes the first that works here. As root, student code runs as the sandbox user (nobody);
 when that user cannot run this Python (a pyenv under /root, mode 0700) and bubblewrap is missing,
 a student's own `grade check` runs it as the invoking user (said in the report), and instructor
-grading is refused (`IsolationRefused`) unless explicitly allowed (`--allow-unisolated`).
+grading is refused (`IsolationRefused`) unless explicitly allowed (`--allow-unisolated`). Instructor
+grading without bubblewrap is refused the same way while the user that would run student code could
+read the assignment's hidden material (exposure.py; `grade protect` fixes it), and always when the
+grader is not root (student code would run as the grader's own user).
 """
 from __future__ import annotations
 
