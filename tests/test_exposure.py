@@ -128,7 +128,7 @@ def course(public_tmp, monkeypatch):
         "from grader.engine.assignment import Assignment\n"
         f"ASSIGNMENT = Assignment(name={name!r}, title='Demo', tasks=[], package='assignments.{name}')\n")
     for f in ("probes.py", "checks.py", "hidden.py", "oracle.py", "cases.py", "variants/loops/softmax.py"):
-        (asg / f).write_text(f"# {f}\n")
+        (asg / f).write_text(f"# {f}\n" + ("CHECKS = []\n" if f in ("checks.py", "hidden.py") else ""))
     ref = public_tmp / "course" / "reference" / name
     ref.mkdir(parents=True)
     (ref / "softmax.py").write_text("# the solution\n")
@@ -311,3 +311,19 @@ def test_reader_without_protection_is_refused_and_reads_hidden_checks_when_opted
     assert "SECRETS READ: 0" not in reader["output"]
     text = json.dumps(results)
     assert any(json.dumps(line)[1:-1] in text for line in secret_lines()), reader["output"]
+
+
+def test_grade_check_hidden_and_grade_batch_refuse_naming_the_path(course, monkeypatch, public_tmp):
+    """The same refusal from the commands: exit 1, the path and the fix; the batch records nothing."""
+    monkeypatch.setattr(isolation, "is_root", lambda: True)
+    monkeypatch.setattr(isolation, "sandbox_user_problem", lambda: "")
+    work = public_tmp / "work"
+    (work / "class" / "alice").mkdir(parents=True)
+    (work / "class" / "alice" / "softmax.py").write_text("x = 1\n")
+    r = CliRunner().invoke(main, ["check", str(work / "class" / "alice"), "-a", course.name, "--hidden",
+                                  "--isolation", "rlimits"])
+    assert r.exit_code == 1 and str(course.folder.resolve()) in r.output and "grade protect" in r.output, r.output
+    r = CliRunner().invoke(main, ["batch", str(work / "class"), "-a", course.name, "-o", str(work / "out"),
+                                  "--isolation", "rlimits", "--quiet"])
+    assert r.exit_code == 1 and str(course.folder.resolve()) in r.output, r.output
+    assert not (work / "out").exists() or not any((work / "out").iterdir())
