@@ -41,8 +41,9 @@ from ..engine.sandbox import ISOLATION_MODES, IsolationRefused, IsolationUnavail
 @click.option("--notebook-mode", type=click.Choice(["definitions", "all"]), default="definitions", show_default=True)
 @click.option("--isolation", type=click.Choice(ISOLATION_MODES), default="auto", show_default=True)
 @click.option("--allow-unisolated", is_flag=True, envvar="GRADER_ALLOW_UNISOLATED",
-              help="As root without bubblewrap, where the sandbox user cannot run this Python: grade "
-                   "anyway, running submissions as root (disposable machines only; docs/security.md).")
+              help="Without bubblewrap: grade even where submissions could read the hidden checks (not "
+                   "root, or before `grade protect`) or would run as root (the sandbox user cannot run "
+                   "this Python). Disposable machines only; docs/security.md.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder with FashionMNIST.")
 @click.option("--similarity/--no-similarity", "screen", default=True, show_default=True,
               help="Screen the class for copies (more than one submission): a section of report.html, similarity/.")
