@@ -2,7 +2,8 @@
 
     grade gradescope backprop -o autograder.zip        (the CLI calls `build_autograder`)
 
-The zip holds, at its root, `setup.sh` (run once when Gradescope builds the image) and
+The zip holds, at its root, `setup.sh` (run once, as root, when Gradescope builds the image: Python,
+torch, the grader in a venv, then `grade protect` on the installed hidden material and the source) and
 `run_autograder` (run for every submission), and under `dl-grader/` the grader's source: the
 `grader` package, the one assignment (public and hidden checks), `pyproject.toml` and the README.
 Never `reference/`, the templates or the tests. Entries are sorted, relative, with fixed timestamps
@@ -30,11 +31,13 @@ from typing import Iterable, Optional
 from ... import TORCH_VERSION
 from ...engine import assignment as assignments_mod
 from ...engine.fs import list_files
+from ...engine.sandbox.exposure import AUTOGRADER_DEFAULT_ROOT, AUTOGRADER_ROOT_ENV
 from ...engine.submission_root import MAX_DEPTH, find_root, module_files
 from .. import SOURCE_ROOT
 
-ROOT_ENV = "GRADER_AUTOGRADER_ROOT"
-DEFAULT_ROOT = Path("/autograder")
+# $GRADER_AUTOGRADER_ROOT (tests) or /autograder: named once, with the rule that <root>/source is the
+# grader's alone (grader.engine.sandbox.exposure)
+ROOT_ENV, DEFAULT_ROOT = AUTOGRADER_ROOT_ENV, AUTOGRADER_DEFAULT_ROOT
 SOURCE_DIR = "dl-grader"  # where the grader's source sits inside the zip (and in /autograder/source)
 # Fixed timestamp of every zip entry (zip's epoch is 1980): the zip depends only on the files.
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -69,7 +72,17 @@ python3.11 -m venv "$ROOT/venv"
 "$ROOT/venv/bin/pip" install -q "$SOURCE/@SOURCE_DIR@"
 @DATA_FETCH@
 "$ROOT/venv/bin/grade" list --assignment @ASSIGNMENT@ --hidden
+@PROTECT@
 """
+
+# Where bubblewrap cannot run (many Docker containers), student code runs as the sandbox user with
+# resource limits only and sees the whole file system: the hidden checks, oracles and this source
+# must be root's alone, while the venv's Python, numpy, torch and the public grader stay readable.
+# run_autograder refuses to grade when that user could read them (grader.engine.sandbox.exposure).
+PROTECT = ("# the hidden checks, oracles and this source: root's alone, unreadable to the sandbox user that runs\n"
+           "# student code where bubblewrap cannot (the venv's Python, numpy, torch stay readable); see "
+           "docs/gradescope.md\n"
+           '"$ROOT/venv/bin/grade" protect "$SOURCE"')
 
 DATA_APT = """# FashionMNIST: Debian's/Ubuntu's package where it exists; otherwise downloaded just below
 apt-get install -y -q dataset-fashion-mnist || true"""
@@ -125,6 +138,7 @@ def autograder_files(assignment: str, root: Optional[Path] = None) -> dict[str, 
         "@TORCH@": TORCH_VERSION,
         "@DATA_APT@": DATA_APT if needs_data else "",
         "@DATA_FETCH@": DATA_FETCH if needs_data else "",
+        "@PROTECT@": PROTECT,
     }
     setup, run = SETUP_SH, RUN_AUTOGRADER
     for key, value in fill.items():
@@ -193,7 +207,7 @@ def run(assignment: str, root: Optional[Path] = None) -> dict:
             # a zipped folder lands one level down, a repository may keep the work in a subfolder
             folder = submission / find_root(list_files(submission, max_depth=MAX_DEPTH), module_files(asg))
             # no host paths in what students see: the report names the folder below <root>
-            refused = _refusal()
+            refused = _refusal(asg)
             if refused:  # the instructor's log says what to do; the student is told nothing was graded
                 print(refused, file=sys.stderr)
                 results = _failure_results(
@@ -226,14 +240,15 @@ def _write_results(results_file: Path, results: dict) -> dict:
     return results
 
 
-def _refusal() -> str:
-    """Why this container must not grade (root, no bubblewrap, a Python the sandbox user cannot run),
-    as the instructor's instructions; "" when it may. $GRADER_ALLOW_UNISOLATED=1 in run_autograder
-    opts in (a Gradescope container is disposable, but it holds the hidden checks)."""
+def _refusal(asg: assignments_mod.Assignment) -> str:
+    """Why this container must not grade (no bubblewrap, and a Python the sandbox user cannot run, or
+    hidden material that user can read: setup.sh's `grade protect` did not run), as the instructor's
+    instructions; "" when it may. $GRADER_ALLOW_UNISOLATED=1 in run_autograder opts in (a Gradescope
+    container is disposable, but it holds the hidden checks)."""
     from ...engine.sandbox import IsolationRefused, plan_isolation
 
     try:
-        plan_isolation("auto", instructor=True)
+        plan_isolation("auto", instructor=True, assignment=asg)
     except IsolationRefused as exc:
         return f"dl-grader: {exc}"
     return ""
