@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -90,6 +91,39 @@ def test_zip_layout_and_safety(autograder_zip):
         assert ref.read_bytes() not in packed.values(), ref.name
 
 
+# What the zip may hold (docs/gradescope.md, "What the zip holds"), written out here independently
+# of the builder's own lists: the scripts; under dl-grader/ the project files, the grader's top-level
+# modules, engine, worker and reports whole, of grader/instructor/ only the runner and grade_isolated,
+# and of the one assignment its package, probes, checks (public and hidden), oracles and curves.
+ZIP_RULE = re.compile(r"""(setup\.sh|run_autograder|dl-grader/(
+    pyproject\.toml|README\.md
+  | grader/[a-z_]+\.py
+  | grader/(engine|worker|reports)/[a-z_/]+\.py
+  | grader/reports/schema/report\.schema\.json
+  | grader/instructor/(__init__\.py|isolated/[a-z_]+\.py|publish/(__init__|gradescope)\.py)
+  | assignments/__init__\.py
+  | assignments/{a}/(__init__|probes|checks|hidden|oracle)\.py
+  | assignments/{a}/reference_curves\.json))$""", re.VERBOSE)
+
+
+@pytest.mark.parametrize("name", ["backprop", "relu_fit", "fashion_mlp", "regularised_cnn"])
+def test_zip_holds_what_grading_needs_and_nothing_else(name, tmp_path):
+    """Every member is named by the rule (so no cases.py, variants/, selftest, reference/,
+    statement or other publisher), and every file of the repository the rule names is a member."""
+    names = build_autograder(name, tmp_path / "a.zip")
+    rule = re.compile(ZIP_RULE.pattern.replace("{a}", name), re.VERBOSE)
+    assert [n for n in names if not rule.fullmatch(n)] == []
+    for banned in ("/cases.py", "/variants/", "/selftest/", "reference/", "statement.md", "/batch/", "template.py",
+                   "wheel.py", "similarity.py"):
+        assert not [n for n in names if banned in n], banned
+    wanted = {f"dl-grader/{p.relative_to(ROOT).as_posix()}" for p in ROOT.rglob("*")
+              if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith(".pyc")
+              and rule.fullmatch(f"dl-grader/{p.relative_to(ROOT).as_posix()}")}
+    assert wanted - set(names) == set()  # nothing needed is missing
+    assert {f"dl-grader/assignments/{name}/hidden.py", "dl-grader/grader/instructor/isolated/grade.py",
+            "dl-grader/grader/engine/sandbox/worker.py"} <= set(names)
+
+
 def test_zip_is_reproducible(autograder_zip, tmp_path):
     again = tmp_path / "again.zip"
     build_autograder("relu_fit", again)
@@ -157,6 +191,13 @@ def test_run_autograder_grades_a_submission_as_gradescope_lays_it_out(autograder
                             "print(assignments.__file__)"], env=env, capture_output=True, text=True,
                            check=True, cwd=root.parent).stdout.split()
     assert all(w.startswith(str(root / "source")) for w in where), where
+    # setup.sh's last step, `grade list --assignment relu_fit --hidden`, with the zip's grader alone
+    listed = subprocess.run([sys.executable, "-m", "grader.cli", "list", "--assignment", "relu_fit", "--hidden"],
+                            env=env, capture_output=True, text=True, cwd=root.parent)
+    assert listed.returncode == 0 and "fit.d1" in listed.stdout, listed.stdout + listed.stderr
+    helped = subprocess.run([sys.executable, "-m", "grader.cli", "--help"], env=env, capture_output=True, text=True,
+                            cwd=root.parent)
+    assert helped.returncode == 0 and "batch" not in helped.stdout.split("Commands:")[-1], helped.stderr
 
 
 def test_run_autograder_always_writes_results(autograder_zip, tmp_path):
