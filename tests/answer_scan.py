@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import copy
 import functools
+import importlib
 import inspect
 import io
 import keyword
+import pkgutil
 import random
 import sys
 import tokenize
@@ -155,31 +157,31 @@ class _RecordingContext(CheckContext):
         return str(path)
 
 
-def alias_worker_package() -> None:
-    """Probes import the worker's helpers as `gradeworker` (the name the sandbox gives grader.worker)."""
-    import importlib
-    import pkgutil
-
+def alias_worker_package() -> list[str]:
+    """Probes import the worker's helpers as `gradeworker` (the name the sandbox gives grader.worker):
+    the names it adds to sys.modules."""
     import grader.worker
 
-    sys.modules.setdefault("gradeworker", grader.worker)
-    for m in pkgutil.iter_modules(grader.worker.__path__):
-        sys.modules.setdefault(f"gradeworker.{m.name}", importlib.import_module(f"grader.worker.{m.name}"))
+    added = []
+    for name, module in [("gradeworker", "grader.worker")] + [
+            (f"gradeworker.{m.name}", f"grader.worker.{m.name}") for m in pkgutil.iter_modules(grader.worker.__path__)]:
+        if name not in sys.modules:
+            sys.modules[name] = importlib.import_module(module)
+            added.append(name)
+    return added
 
 
 def record_calls(name: str, reference: Path, share_dir: Path) -> list[Call]:
     """Every plain-data call of a student function or method while the reference runs through
     assignment `name`'s checks (public and hidden; not those reading FashionMNIST: training on it)."""
-    import importlib
-
-    alias_worker_package()
+    aliases = alias_worker_package()
     asg = assignments_mod.load(name)
-    probes = importlib.import_module(f"{asg.package}.probes")
     calls: list[Call] = []
     ref = _Reference(reference, calls)
     modules = {p.stem for p in reference.glob("*.py")}
     sys.path.insert(0, str(reference))
     try:
+        probes = importlib.import_module(f"{asg.package}.probes")
         for check in asg.checks(hidden=True):
             if check.needs_data:
                 continue
@@ -189,8 +191,8 @@ def record_calls(name: str, reference: Path, share_dir: Path) -> list[Call]:
                 raise AssertionError(f"{check.id}: the reference failed: {exc.message}") from None
     finally:
         sys.path.remove(str(reference))
-        for m in modules:
-            sys.modules.pop(m, None)  # another assignment may have a module of that name
+        for m in [*modules, *aliases]:  # as it was: another assignment may have a module of that name
+            sys.modules.pop(m, None)
     return calls
 
 

@@ -111,6 +111,7 @@ def test_functional_probe_finds_no_answer_in_the_wheel(wheel, tmp_path):
     assert proc.returncode == 0 and out.exists(), proc.stderr[-3000:]
     report = json.loads(out.read_text())
     assert report["import_failures"] == {}  # every module of the wheel imports without torch, and was probed
+    assert report["timeouts"] == []  # a call that never returned was not judged
     assert report["modules"] > 40 and report["functions"] > 300 and report["calls"] > 1000, report
     planted = [f for f in report["findings"] if f.startswith("assignments.planted_probe.")]
     assert planted and all(f.startswith("assignments.planted_probe.rows_normalised returns") for f in planted), planted
