@@ -8,6 +8,7 @@ Python 3.11 and torch with apt and pip), then for every submission copies run_au
 """
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -122,6 +123,41 @@ def test_zip_holds_what_grading_needs_and_nothing_else(name, tmp_path):
     assert wanted - set(names) == set()  # nothing needed is missing
     assert {f"dl-grader/assignments/{name}/hidden.py", "dl-grader/grader/instructor/isolated/grade.py",
             "dl-grader/grader/engine/sandbox/worker.py"} <= set(names)
+    # what the runner, grade_isolated and the assignment's checks import, at the top or inside a
+    # function, is in the zip: but the instructor's CLI, which `grade` loads only where it exists
+    with zipfile.ZipFile(tmp_path / "a.zip") as zf:
+        sources = {n[len("dl-grader/"):]: zf.read(n) for n in names if n.startswith("dl-grader/") and n.endswith(".py")}
+    shipped = {_module_name(rel) for rel in sources}
+    imported = {m for rel, src in sources.items() for m in _imports(rel, src)}
+    assert {m for m in imported - shipped if _in_repository(m)} == {"grader.instructor.cli"}
+
+
+def _module_name(rel: str) -> str:
+    parts = rel[:-len(".py")].split("/")
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(rel: str, source: bytes) -> set[str]:
+    """The modules `import` statements of a file name (relative ones resolved), and for
+    `from package import name` also package.name (which may be a module)."""
+    package = _module_name(rel) if rel.endswith("__init__.py") else _module_name(rel).rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                up = package.split(".")[:len(package.split(".")) - (node.level - 1)]
+                base = ".".join(up + ([base] if base else []))
+            found.add(base)
+            found.update(f"{base}.{a.name}" for a in node.names)
+    return {m for m in found if m.split(".")[0] in ("grader", "assignments")}
+
+
+def _in_repository(module: str) -> bool:
+    path = ROOT / module.replace(".", "/")
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
 
 
 def test_zip_is_reproducible(autograder_zip, tmp_path):
