@@ -22,6 +22,7 @@ import pkgutil
 import random
 import sys
 import tokenize
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
@@ -38,6 +39,9 @@ from grader.worker import protocol
 # set (60,000 synthetic points), whose answers no closed form reproduces; the token scan covers
 # trainers. The 784-32-32-10 network's parameters (26,432 numbers) are below it.
 MAX_RECORDED_NUMBERS = 100_000
+# The probe uses the first few informative calls of each function: a training loop's thousands of
+# layer calls need not all be copied.
+MAX_CALLS_PER_FUNCTION = 20
 
 
 @dataclass
@@ -72,14 +76,17 @@ def plain_size(value: Any, depth: int = 0) -> Optional[int]:
 
 
 # ------------------------------------------------------------------ the reference, recorded
-def _recording(key: str, fn: Callable, calls: list[Call]) -> Callable:
+def _recording(key: str, fn: Callable, calls: list[Call], counts: Counter) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        if counts[key] >= MAX_CALLS_PER_FUNCTION:
+            return fn(*args, **kwargs)
         size = plain_size((args, kwargs))
         before = copy.deepcopy((args, kwargs)) if size is not None and size <= MAX_RECORDED_NUMBERS else None
         result = fn(*args, **kwargs)
         if before is not None and plain_size(result) is not None:
             calls.append(Call(key, before[0], before[1], copy.deepcopy(result)))
+            counts[key] += 1
         return result
     return wrapper
 
@@ -88,13 +95,13 @@ def _torch_class(cls: type) -> bool:
     return any(c.__module__.split(".")[0] == "torch" for c in cls.__mro__)
 
 
-def _recording_class(key: str, cls: type, calls: list[Call]) -> Callable:
+def _recording_class(key: str, cls: type, calls: list[Call], counts: Counter) -> Callable:
     """A factory of `cls` instances whose public methods record their calls."""
     def make(*args, **kwargs):
         obj = cls(*args, **kwargs)
         for name in dir(cls):
             if not name.startswith("_") and inspect.isfunction(getattr(cls, name, None)):
-                setattr(obj, name, _recording(f"{key}.{name}", getattr(obj, name), calls))
+                setattr(obj, name, _recording(f"{key}.{name}", getattr(obj, name), calls, counts))
         return obj
     return make
 
@@ -104,14 +111,14 @@ class _Reference:
     its functions and methods recorded."""
 
     def __init__(self, folder: Path, calls: list[Call]):
-        self.folder, self.calls = folder, calls
+        self.folder, self.calls, self.counts = folder, calls, Counter()
 
     def fn(self, module: str, name: str) -> Any:
         obj = getattr(__import__(module), name)
         if inspect.isfunction(obj):
-            return _recording(f"{module}.{name}", obj, self.calls)
+            return _recording(f"{module}.{name}", obj, self.calls, self.counts)
         if inspect.isclass(obj) and not _torch_class(obj):
-            return _recording_class(f"{module}.{name}", obj, self.calls)
+            return _recording_class(f"{module}.{name}", obj, self.calls, self.counts)
         return obj
 
 
