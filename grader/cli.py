@@ -140,8 +140,9 @@ INSTRUCTOR_COMMANDS = ("batch", "dist", "gradescope", "protect", "report", "self
 
 
 def _instructor_commands() -> Optional[dict[str, click.Command]]:
-    """The instructor's commands, or None in the student edition (no `grader.instructor`)."""
-    if importlib.util.find_spec("grader.instructor") is None:
+    """The instructor's commands, or None in the student edition (no `grader.instructor`) and in a
+    Gradescope autograder (which has only the runner of `grader.instructor`, not its CLI)."""
+    if importlib.util.find_spec("grader.instructor") is None or importlib.util.find_spec("grader.instructor.cli") is None:
         return None
     from .instructor.cli import COMMANDS
 
