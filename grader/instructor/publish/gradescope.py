@@ -152,13 +152,13 @@ def autograder_files(assignment: str, root: Optional[Path] = None) -> dict[str, 
     root = root or project_root()
     asg = assignments_mod.load(assignment)  # KeyError for an unknown assignment
     needs_data = any(c.needs_data for c in asg.checks(hidden=True))
-    fill = {
+    fill = {  # in order: PROTECT holds @ASSIGNMENT@
+        "@PROTECT@": PROTECT,
         "@ASSIGNMENT@": asg.name,
         "@SOURCE_DIR@": SOURCE_DIR,
         "@TORCH@": TORCH_VERSION,
         "@DATA_APT@": DATA_APT if needs_data else "",
         "@DATA_FETCH@": DATA_FETCH if needs_data else "",
-        "@PROTECT@": PROTECT,
     }
     setup, run = SETUP_SH, RUN_AUTOGRADER
     for key, value in fill.items():
