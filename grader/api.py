@@ -20,6 +20,7 @@ Verdicts
 Oracles (float64, on the grader's side)
     torch, t64             torch, imported when first used; an array as a float64 tensor
     autograd               a loss and its gradients by torch autograd
+    sgd_step               parameters after one step of torch.optim.SGD
     central_diff           gradients by central differences
 Shared torch checks (grader.engine.torch_checks)
     judge_architecture     a model's parameter count, state and logits against the grader's forward pass
@@ -43,14 +44,14 @@ from grader.data import load_fashion_mnist, make_synthetic
 from grader.engine.figures import training_curves
 from grader.engine.judge import f32_exact, partial_credit, require_at_least
 from grader.engine.model import CheckFailed, Limits, Outcome, Visibility
-from grader.engine.oracles import autograd, central_diff, t64, torch
+from grader.engine.oracles import autograd, central_diff, sgd_step, t64, torch
 from grader.engine.torch_checks import (judge_architecture, judge_loss_accuracy, judge_lr0_contract,
                                         judge_train_lowers_loss, labels_without_ties)
 
 __all__ = [
     "Assignment", "Task", "CheckList", "Visibility", "Limits", "CheckContext",
     "CheckFailed", "Outcome", "judge", "f32_exact", "partial_credit", "require_at_least",
-    "torch", "t64", "autograd", "central_diff",
+    "torch", "t64", "autograd", "central_diff", "sgd_step",
     "judge_architecture", "judge_train_lowers_loss", "judge_lr0_contract", "labels_without_ties",
     "judge_loss_accuracy",
     "figures", "training_curves",

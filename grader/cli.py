@@ -136,12 +136,13 @@ def resolve_tasks(asg, options: tuple[str, ...], words: list[str], stems: list[s
 
 
 # The instructor's commands live in grader/instructor/cli.py, which the student edition does not have.
-INSTRUCTOR_COMMANDS = ("batch", "dist", "gradescope", "report", "selftest", "similarity", "template")
+INSTRUCTOR_COMMANDS = ("batch", "dist", "gradescope", "protect", "report", "selftest", "similarity", "template")
 
 
 def _instructor_commands() -> Optional[dict[str, click.Command]]:
-    """The instructor's commands, or None in the student edition (no `grader.instructor`)."""
-    if importlib.util.find_spec("grader.instructor") is None:
+    """The instructor's commands, or None in the student edition (no `grader.instructor`) and in a
+    Gradescope autograder (which has only the runner of `grader.instructor`, not its CLI)."""
+    if importlib.util.find_spec("grader.instructor") is None or importlib.util.find_spec("grader.instructor.cli") is None:
         return None
     from .instructor.cli import COMMANDS
 
@@ -199,8 +200,9 @@ def main() -> None:
               help="Sandbox: bubblewrap where available, else resource limits only (rlimits), else a "
                    "watched subprocess (process: Windows).")
 @click.option("--allow-unisolated", is_flag=True, envvar="GRADER_ALLOW_UNISOLATED",
-              help="With --hidden, as root: run student code as root when neither bubblewrap nor the "
-                   "sandbox user can run it (disposable machines only; docs/security.md).")
+              help="With --hidden, without bubblewrap: grade even where student code could read the hidden "
+                   "checks (not root, or before `grade protect`) or would run as root (the sandbox user "
+                   "cannot run this Python). Disposable machines or your own code only; docs/security.md.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder with FashionMNIST (default: $GRADER_DATA, the cache, Debian's package).")
 def check(targets: tuple[str, ...], assignment: Optional[str], tasks: tuple[str, ...], hidden: bool,

@@ -8,8 +8,10 @@ Python 3.11 and torch with apt and pip), then for every submission copies run_au
 """
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -90,6 +92,74 @@ def test_zip_layout_and_safety(autograder_zip):
         assert ref.read_bytes() not in packed.values(), ref.name
 
 
+# What the zip may hold (docs/gradescope.md, "What the zip holds"), written out here independently
+# of the builder's own lists: the scripts; under dl-grader/ the project files, the grader's top-level
+# modules, engine, worker and reports whole, of grader/instructor/ only the runner and grade_isolated,
+# and of the one assignment its package, probes, checks (public and hidden), oracles and curves.
+ZIP_RULE = re.compile(r"""(setup\.sh|run_autograder|dl-grader/(
+    pyproject\.toml|README\.md
+  | grader/[a-z_]+\.py
+  | grader/(engine|worker|reports)/[a-z_/]+\.py
+  | grader/reports/schema/report\.schema\.json
+  | grader/instructor/(__init__\.py|isolated/[a-z_]+\.py|publish/(__init__|gradescope)\.py)
+  | assignments/__init__\.py
+  | assignments/{a}/(__init__|probes|checks|hidden|oracle)\.py
+  | assignments/{a}/reference_curves\.json))$""", re.VERBOSE)
+
+
+@pytest.mark.parametrize("name", ["backprop", "relu_fit", "fashion_mlp", "regularised_cnn"])
+def test_zip_holds_what_grading_needs_and_nothing_else(name, tmp_path):
+    """Every member is named by the rule (so no cases.py, variants/, selftest, reference/,
+    statement or other publisher), and every file of the repository the rule names is a member."""
+    names = build_autograder(name, tmp_path / "a.zip")
+    rule = re.compile(ZIP_RULE.pattern.replace("{a}", name), re.VERBOSE)
+    assert [n for n in names if not rule.fullmatch(n)] == []
+    for banned in ("/cases.py", "/variants/", "/selftest/", "reference/", "statement.md", "/batch/", "template.py",
+                   "wheel.py", "similarity.py"):
+        assert not [n for n in names if banned in n], banned
+    wanted = {f"dl-grader/{p.relative_to(ROOT).as_posix()}" for p in ROOT.rglob("*")
+              if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith(".pyc")
+              and rule.fullmatch(f"dl-grader/{p.relative_to(ROOT).as_posix()}")}
+    assert wanted - set(names) == set()  # nothing needed is missing
+    assert {f"dl-grader/assignments/{name}/hidden.py", "dl-grader/grader/instructor/isolated/grade.py",
+            "dl-grader/grader/engine/sandbox/worker.py"} <= set(names)
+    # what the runner, grade_isolated and the assignment's checks import, at the top or inside a
+    # function, is in the zip: but the instructor's CLI, which `grade` loads only where it exists
+    with zipfile.ZipFile(tmp_path / "a.zip") as zf:
+        sources = {n[len("dl-grader/"):]: zf.read(n) for n in names if n.startswith("dl-grader/") and n.endswith(".py")}
+    shipped = {_module_name(rel) for rel in sources}
+    imported = {m for rel, src in sources.items() for m in _imports(rel, src)}
+    assert {m for m in imported - shipped if _in_repository(m)} == {"grader.instructor.cli"}
+
+
+def _module_name(rel: str) -> str:
+    parts = rel[:-len(".py")].split("/")
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(rel: str, source: bytes) -> set[str]:
+    """The modules `import` statements of a file name (relative ones resolved), and for
+    `from package import name` also package.name (which may be a module)."""
+    package = _module_name(rel) if rel.endswith("__init__.py") else _module_name(rel).rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                up = package.split(".")[:len(package.split(".")) - (node.level - 1)]
+                base = ".".join(up + ([base] if base else []))
+            found.add(base)
+            found.update(f"{base}.{a.name}" for a in node.names)
+    return {m for m in found if m.split(".")[0] in ("grader", "assignments")}
+
+
+def _in_repository(module: str) -> bool:
+    path = ROOT / module.replace(".", "/")
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
 def test_zip_is_reproducible(autograder_zip, tmp_path):
     again = tmp_path / "again.zip"
     build_autograder("relu_fit", again)
@@ -157,6 +227,13 @@ def test_run_autograder_grades_a_submission_as_gradescope_lays_it_out(autograder
                             "print(assignments.__file__)"], env=env, capture_output=True, text=True,
                            check=True, cwd=root.parent).stdout.split()
     assert all(w.startswith(str(root / "source")) for w in where), where
+    # setup.sh's last step, `grade list --assignment relu_fit --hidden`, with the zip's grader alone
+    listed = subprocess.run([sys.executable, "-m", "grader.cli", "list", "--assignment", "relu_fit", "--hidden"],
+                            env=env, capture_output=True, text=True, cwd=root.parent)
+    assert listed.returncode == 0 and "fit.d1" in listed.stdout, listed.stdout + listed.stderr
+    helped = subprocess.run([sys.executable, "-m", "grader.cli", "--help"], env=env, capture_output=True, text=True,
+                            cwd=root.parent)
+    assert helped.returncode == 0 and "batch" not in helped.stdout.split("Commands:")[-1], helped.stderr
 
 
 def test_run_autograder_always_writes_results(autograder_zip, tmp_path):

@@ -34,7 +34,7 @@ from grader.engine import judge, session
 from grader.engine.assignment import Assignment, load
 from grader.engine.model import Check, CheckResult, Limits, Report, Status
 from grader.engine.runner import grade
-from grader.engine.sandbox import IsolationRefused, bwrap, disk, isolation
+from grader.engine.sandbox import IsolationRefused, bwrap, disk, exposure, isolation
 from grader.engine.sandbox.isolation import bwrap_works, unprivileged_ids
 from grader.engine.session import GradeOptions
 
@@ -624,6 +624,30 @@ def test_an_installed_copy_of_the_assignments_is_hidden(workdir, monkeypatch):
     assert g["softmax.values"].status == Status.FAILED
     binds = bwrap.system_binds()
     assert any(binds[i:i + 2] == ["--tmpfs", str(site / "assignments")] for i in range(len(binds)))
+
+
+@pytest.mark.skipif(not (IS_ROOT and rlimits_usable()), reason="the fallback as root, with a Python the "
+                    "sandbox user can run (as another user, student code runs as that user: refused instead)")
+def test_hidden_checks_out_of_reach_in_the_fallback_after_grade_protect(workdir, monkeypatch):
+    """Without bubblewrap only permissions hold: after `grade protect` (scripts/install runs it as
+    root) the checkout's hidden checks and an installed copy in site-packages are root's alone, and
+    the same attack finds nothing, while the worker still starts as the sandbox user."""
+    site = workdir / "fake-venv" / "site-packages"
+    shutil.copytree(ROOT / "assignments", site / "assignments", ignore=shutil.ignore_patterns("__pycache__"))
+    for path in [workdir / "fake-venv", *site.rglob("*"), site]:
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    monkeypatch.setattr(sys, "path", [*sys.path, str(site)])
+    copy = site / "assignments" / "backprop"
+    assert copy in exposure.grader_only_paths(BACKPROP)
+    assert exposure.protect([copy]) == []
+    exposed = exposure.readable_by(exposure.grader_only_paths(BACKPROP), *unprivileged_ids())
+    assert not exposed, f"run `grade protect` (scripts/install as root does): {exposed}"
+    g = grade_case(workdir, "read_hidden", "rlimits",
+                   paths=[str(HIDDEN), str(ORACLE), str(copy / "hidden.py"), str(copy / "oracle.py")])
+    assert "FOUND" not in g.output
+    assert "import assignments: ImportError" in g.output  # the folder cannot be searched
+    assert g["softmax.values"].status == Status.FAILED and g["softmax.values"].score == 0
+    assert_other_check_passed(g)
 
 
 @bwrap_only

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from grader.api import (CheckFailed, Outcome, autograd, f32_exact, judge, partial_credit,
-                        require_at_least as require_accuracy, t64, torch, training_curves)
+                        require_at_least as require_accuracy, sgd_step, t64, torch, training_curves)
 
 GRAD = dict(rtol=1e-4, atol=1e-6)
 t = t64
@@ -34,6 +34,11 @@ def torch_ce(logits, labels) -> Any:
 
 def cross_entropy(o: np.ndarray, labels: np.ndarray) -> float:
     return float(torch_ce(t(o), labels))
+
+
+def scalar_loss(y, target: int) -> float:
+    """−log y[target], torch float64."""
+    return float(-torch().log(t(y)[int(target)]))
 
 
 
@@ -237,7 +242,7 @@ def judge_mlp_step(ctx, sizes, hidden, output, n, lr) -> None:
     X, G = rng.normal(size=(n, sizes[0])), rng.normal(size=(n, sizes[-1]))
     _, grads = autograd(lambda *ps: (mlp_torch(t(X), list(ps), hidden, output) * t(G)).sum(), *params)
     got = ctx.probe("mlp_step", sizes, hidden, output, params, X, G, lr)["params"]
-    expected = [p - lr * g for p, g in zip(params, grads)]
+    expected = sgd_step(params, grads, lr)
     if not isinstance(got, list) or len(got) != len(expected):
         raise CheckFailed(f"params() after step must hold {len(expected)} arrays")
     judge.close_each([(f"{'W' if i % 2 == 0 else 'b'}{i // 2 + 1} after step({lr})", g, e)

@@ -1,8 +1,9 @@
 """A4 oracles and shared judges: the grader's own float64 computations.
 
-Runs in the grader only. Expected values come from closed forms, torch autograd in float64, the
-grader's own gradient-descent replay, torch.optim itself (the optimiser trajectories) and the
-grader's own forward passes (accuracies and losses), never from the reference solution or the student.
+Runs in the grader only. Expected values come from closed forms in torch, torch autograd in float64,
+torch.optim itself (the gradient-descent replay and the optimiser trajectories) and the grader's own
+forward passes (accuracies and losses), never from the reference solution or the student. It ships in
+the student edition: nothing here computes a task's answer in numpy (tests/test_no_answers.py).
 Thresholds and the measurements behind them: docs/regularised_cnn.md.
 """
 from __future__ import annotations
@@ -32,10 +33,10 @@ def expect_float(name: str, got: Any) -> float:
     return float(arr.reshape(()))
 
 
-def softmax_rows(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+def probabilities(logits: np.ndarray) -> np.ndarray:
+    """Rows of probabilities for the inputs of the accuracy and cross-entropy checks (torch's softmax:
+    A1's task, never written out in the student edition)."""
+    return torch().softmax(t(logits), dim=-1).numpy()
 
 
 def onehot(labels: np.ndarray, c: int) -> np.ndarray:
@@ -63,7 +64,7 @@ def accuracy_inputs(rng: np.random.Generator, n: int, c: int, temperature: float
         top2 = np.sort(logits, axis=1)[:, -2:]
         if np.all(top2[:, 1] - top2[:, 0] > 1e-3):
             break
-    probs = f32(softmax_rows(logits))
+    probs = f32(probabilities(logits))
     pred = probs.argmax(1)
     labels = np.where(rng.uniform(size=n) < right, pred, rng.integers(0, c, size=n))
     return onehot(labels, c), probs
@@ -74,8 +75,14 @@ def rounding_accuracy(labels_onehot, probs) -> float:
     return 100.0 * float(np.mean(np.round(probs) == labels_onehot))
 
 
+def argmax_accuracy(labels_onehot, probs) -> float:
+    """The right accuracy in percent (rows whose argmax agree), torch."""
+    th = torch()
+    return 100.0 * float((th.as_tensor(probs).argmax(1) == th.as_tensor(labels_onehot).argmax(1)).double().mean())
+
+
 def judge_accuracy(ctx, labels_onehot, probs, label: str) -> None:
-    expected = 100.0 * float(np.mean(probs.argmax(1) == labels_onehot.argmax(1)))
+    expected = argmax_accuracy(labels_onehot, probs)
     got = expect_float(f"accuracy(labels_onehot, probs) for {label}",
                        ctx.probe("call", "metrics", "accuracy", labels_onehot, probs))
     if abs(got - expected) <= ACC_TOL:
@@ -170,7 +177,7 @@ def judge_penalty_grads(ctx, weights, lam, label: str, figures: list | None = No
 
 
 def ce_inputs(rng: np.random.Generator, n: int, c: int):
-    probs = f32(softmax_rows(rng.normal(size=(n, c)) * 1.5))
+    probs = f32(probabilities(rng.normal(size=(n, c)) * 1.5))
     labels = rng.integers(0, c, size=n)
     return probs, labels
 
@@ -224,13 +231,15 @@ def linear_problem(rng: np.random.Generator, n: int = 30, d: int = 7, c: int = 4
 
 
 def linear_loss_t(X, Y, W, b, reg):
-    diff = X @ W + b - Y
-    return (diff * diff).sum() / X.shape[0] + reg * (W * W).sum()
+    """Σ(XW + b − Y)²/N + reg·ΣW² of float64 tensors (torch.sum: numpy arrays are refused)."""
+    th = torch()
+    return th.sum((X @ W + b - Y) ** 2) / len(X) + reg * th.sum(W ** 2)
 
 
 def linear_loss_grads(X, Y, W, b, reg):
     """(loss, dW, db), autograd float64."""
-    value, (dW, db) = autograd(lambda W_, b_: linear_loss_t(t(X), t(Y), W_, b_, reg), W, b)
+    Xt, Yt = t(X), t(Y)
+    value, (dW, db) = autograd(lambda W_, b_: linear_loss_t(Xt, Yt, W_, b_, reg), W, b)
     return value, dW, db
 
 
@@ -261,20 +270,23 @@ def judge_loss_and_grads(ctx, X, Y, W, b, reg, label: str) -> None:
 
 
 def gd_replay(X, Y, W0, b0, lr, lr_decay, reg, iterations):
-    """The grader's own full-batch gradient descent (closed-form gradients, float64):
+    """The grader's own full-batch gradient descent, torch.optim.SGD on autograd gradients (float64):
     (W, b, losses, lrs) with losses[k] the loss the k-th step starts from."""
-    W, b = np.array(W0, np.float64), np.array(b0, np.float64)
-    n = X.shape[0]
+    th = torch()
+    Xt, Yt = t(X), t(Y)
+    W, b = t(W0).requires_grad_(True), t(b0).requires_grad_(True)
+    opt = th.optim.SGD([W, b], lr=lr)
     losses, lrs = [], []
     for _ in range(iterations):
-        diff = X @ W + b - Y
-        losses.append(float(np.sum(diff * diff) / n + reg * np.sum(W * W)))
+        opt.param_groups[0]["lr"] = lr
+        opt.zero_grad()
+        loss = linear_loss_t(Xt, Yt, W, b, reg)
+        loss.backward()
+        losses.append(float(loss.detach()))
         lrs.append(lr)
-        dW = 2 * X.T @ diff / n + 2 * reg * W
-        db = 2 * diff.sum(0) / n
-        W, b = W - lr * dW, b - lr * db
+        opt.step()
         lr *= lr_decay
-    return W, b, losses, lrs
+    return W.detach().numpy(), b.detach().numpy(), losses, lrs
 
 
 def parse_train(name: str, got: Any, d: int, c: int, iterations: Optional[int]):
@@ -332,7 +344,8 @@ def judge_train_trajectory(ctx, X, Y, lr, lr_decay, reg, iterations, batch_size=
 
 
 def linear_accuracy(W, b, X, y) -> float:
-    return float(np.mean(np.argmax(np.asarray(X, np.float64) @ W + b, axis=1) == y))
+    """The fraction of X classified as y by argmax(XW + b), torch float64 (the grader's measure)."""
+    return float(np.mean((t(X) @ t(W) + t(b)).argmax(1).numpy() == np.asarray(y)))
 
 
 # FashionMNIST runs of the student's train, measured by the grader on the 10,000 test images with

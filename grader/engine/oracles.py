@@ -1,4 +1,7 @@
-"""Independent oracles, computed in the grader: torch autograd in float64 and central differences."""
+"""Independent oracles, computed in the grader: torch autograd in float64 and central differences.
+
+They ship in the student edition: whatever here gives a task's expected value computes it with
+torch (tests/test_no_answers.py), never in numpy or plain Python."""
 from __future__ import annotations
 
 from typing import Callable, Sequence
@@ -25,6 +28,17 @@ def autograd(fn: Callable, *arrays, ) -> tuple[float, list[np.ndarray]]:
     grads = th.autograd.grad(out, ts, allow_unused=True)
     return float(out.detach()), [np.zeros_like(np.asarray(a, np.float64)) if g is None else g.numpy()
                         for a, g in zip(arrays, grads)]
+
+
+def sgd_step(params: Sequence, grads: Sequence, lr: float) -> list[np.ndarray]:
+    """The parameters after one step of torch.optim.SGD (p − lr·g), float64, for each array of
+    `params` with its gradient in `grads` (nested lists or arrays)."""
+    th = torch()
+    ts = [t64(p).requires_grad_(True) for p in params]
+    for p, g in zip(ts, grads):
+        p.grad = t64(g)
+    th.optim.SGD(ts, lr=lr).step()
+    return [p.detach().numpy() for p in ts]
 
 
 def central_diff(f: Callable[[list[np.ndarray]], float], params: Sequence[np.ndarray],

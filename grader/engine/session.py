@@ -58,7 +58,7 @@ class Session:
         IsolationRefused is raised here, before anything is copied or run)."""
         self.submission, self.assignment, self.options = submission, assignment, options
         self.plan = plan_isolation(options.isolation, instructor=instructor,
-                                   allow_unisolated=options.allow_unisolated)
+                                   allow_unisolated=options.allow_unisolated, assignment=assignment)
         self.isolation = self.plan.mode
         self.worker: Optional[Worker] = None
         self.disk_bounds: dict[str, None] = {}  # how each worker's disk was bounded, for the report

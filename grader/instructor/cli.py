@@ -1,4 +1,4 @@
-"""The instructor's `grade` commands: batch, report, similarity, selftest, template, dist, gradescope.
+"""The instructor's `grade` commands: batch, report, similarity, selftest, template, dist, gradescope, protect.
 
 A thin click layer over the instructor packages, as grader/cli.py is over the engine. `grade`
 (grader/cli.py) loads this module only when one of these commands is run or listed, so the student
@@ -8,6 +8,7 @@ asked for one of these.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -40,8 +41,9 @@ from ..engine.sandbox import ISOLATION_MODES, IsolationRefused, IsolationUnavail
 @click.option("--notebook-mode", type=click.Choice(["definitions", "all"]), default="definitions", show_default=True)
 @click.option("--isolation", type=click.Choice(ISOLATION_MODES), default="auto", show_default=True)
 @click.option("--allow-unisolated", is_flag=True, envvar="GRADER_ALLOW_UNISOLATED",
-              help="As root without bubblewrap, where the sandbox user cannot run this Python: grade "
-                   "anyway, running submissions as root (disposable machines only; docs/security.md).")
+              help="Without bubblewrap: grade even where submissions could read the hidden checks (not "
+                   "root, or before `grade protect`) or would run as root (the sandbox user cannot run "
+                   "this Python). Disposable machines only; docs/security.md.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder with FashionMNIST.")
 @click.option("--similarity/--no-similarity", "screen", default=True, show_default=True,
               help="Screen the class for copies (more than one submission): a section of report.html, similarity/.")
@@ -297,6 +299,53 @@ def dist_(edition: str, out_dir: Path) -> None:
     click.echo(str(build_student_wheel(out_dir)))
 
 
+@click.command("protect")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--assignment", "-a", "names", multiple=True,
+              help="Only this assignment's material (repeatable; default: every assignment).")
+@click.option("--check", "check_only", is_flag=True,
+              help="Change nothing: list what the sandbox user could read; exit 1 if anything.")
+def protect_(paths: tuple[Path, ...], names: tuple[str, ...], check_only: bool) -> None:
+    """Make the hidden material unreadable to student code graded without bubblewrap.
+
+    \b
+    The assignments' folders (hidden checks, oracles, cases, variants), their reference solutions,
+    installed copies (site-packages), the checkout's .git, Gradescope's /autograder/source, and each
+    PATH: owned by the grader's user, no permission for group and others. Run it as root (the grader
+    then runs student code as the sandbox user); scripts/install and Gradescope's setup.sh do.
+    Grading with hidden checks without bubblewrap is refused until it has run (docs/security.md).
+    """
+    from ..engine.sandbox import exposure
+    from ..engine.sandbox.host import is_root
+    from ..engine.sandbox.isolation import sandbox_user_name, unprivileged_ids
+
+    if not hasattr(os, "geteuid"):
+        raise click.UsageError("grade protect sets Unix permissions: this system has none (grade with "
+                               "hidden checks on Linux or macOS)")
+    chosen = [load_assignment(n) for n in names] if names else \
+        [assignments_mod.load(n) for n in assignments_mod.available()]
+    material = exposure.all_grader_only_paths(chosen)
+    material += [p.resolve() for p in paths if p.resolve() not in material]
+    uid, gid = unprivileged_ids()
+    if not check_only:
+        problems = exposure.protect(material)
+        for path in material:
+            click.echo(f"protected: {path}")
+        for problem in problems:
+            click.echo(f"could not protect {problem}", err=True)
+        if not is_root():
+            click.echo("not root: the owners stay as they are, and without bubblewrap student code runs as "
+                       "you, who can read all of it; grade with hidden checks as root (docs/security.md)", err=True)
+    readable = exposure.readable_by(material, uid, gid, limit=None)
+    for path in readable:
+        click.echo(f"readable by the sandbox user {sandbox_user_name()} (uid {uid}): {path}", err=True)
+    if readable:
+        sys.exit(1)
+    if check_only:
+        click.echo(f"nothing of it is readable by the sandbox user {sandbox_user_name()} (uid {uid}): "
+                   + ", ".join(map(str, material)))
+
+
 # name → command, as `grade` lists and runs them
 COMMANDS: dict[str, click.Command] = {c.name: c for c in (batch, report, gradescope, similarity, selftest,
-                                                         template_, dist_)}
+                                                         template_, dist_, protect_)}

@@ -19,6 +19,7 @@ the report), and instructor grading is refused (isolation.IsolationRefused) unle
 
     host       what this OS offers (POSIX modules imported only where they exist)
     isolation  which level a worker gets: is bubblewrap usable here, the sandbox user, refusals
+    exposure   the grader-only material (hidden checks, oracles, solutions), who could read it, protect
     bwrap      the bubblewrap command line: what the sandbox sees (binds, bounded tmpfs)
     runtime    the folders a worker sees: the runtime (worker package, probes), the scratch copy
     disk       the bounded scratch: a tmpfs of the disk limit, or a watched folder; cleanup by uid

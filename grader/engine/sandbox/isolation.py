@@ -11,7 +11,10 @@ Modes:
 `auto` takes the first that works here. As root, student code runs as the sandbox user (nobody);
 when that user cannot run this Python (a pyenv under /root, mode 0700) and bubblewrap is missing,
 a student's own `grade check` runs it as the invoking user (said in the report), and instructor
-grading is refused (`IsolationRefused`) unless explicitly allowed (`--allow-unisolated`).
+grading is refused (`IsolationRefused`) unless explicitly allowed (`--allow-unisolated`). Instructor
+grading without bubblewrap is refused the same way while the user that would run student code could
+read the assignment's hidden material (exposure.py; `grade protect` fixes it), and always when the
+grader is not root (student code would run as the grader's own user).
 """
 from __future__ import annotations
 
@@ -21,9 +24,14 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
+from ..assignment import ENV_PATH
+from .exposure import PROTECT_COMMAND, exposure_problem
 from .host import HAVE_RLIMITS, RLIMIT_AS_ENFORCED, is_root, psutil_module, pwd
+
+if TYPE_CHECKING:
+    from ..assignment import Assignment
 
 ISOLATION_MODES = ("auto", "bwrap", "rlimits", "process")
 ALLOW_ENV = "GRADER_ALLOW_UNISOLATED"  # "1": instructor grading may run student code unisolated as root
@@ -144,20 +152,33 @@ class Isolation:
                 "CPU time, file size, open files and processes not limited; files and network visible")
 
 
-def plan_isolation(mode: str = "auto", *, instructor: bool = False, allow_unisolated: bool = False) -> Isolation:
-    """The isolation to grade with, or IsolationRefused (instructor grading only; see module doc)."""
+def plan_isolation(mode: str = "auto", *, instructor: bool = False, allow_unisolated: bool = False,
+                   assignment: "Optional[Assignment]" = None) -> Isolation:
+    """The isolation to grade with, or IsolationRefused (instructor grading only; see module doc).
+
+    Without bubblewrap, instructor grading is also refused when the user that would run student code
+    could read the grader-only material of `assignment` (exposure.py): as root, the sandbox user,
+    unless `grade protect` made it the grader's alone; as any other user, always (it is the grader's
+    own user).
+    """
     mode = resolve_isolation(mode)
+    allowed = allow_unisolated or allowed_by_environment()
+    if mode == "bwrap":  # bwrap mounts Python readable for the sandbox user, drops to it as root
+        return Isolation(mode, unprivileged_ids() if is_root() else None)
     if not is_root():
-        return Isolation(mode)
-    ids = unprivileged_ids()
-    if mode == "bwrap":  # bwrap mounts Python readable for the sandbox user and drops to it
-        return Isolation(mode, ids)
-    problem = sandbox_user_problem()
-    if not problem:
-        return Isolation(mode, ids)
-    if instructor and not (allow_unisolated or allowed_by_environment()):
-        raise IsolationRefused(refusal_message(problem))
-    return Isolation(mode, None, fallback=problem)
+        plan = Isolation(mode)
+    else:
+        problem = sandbox_user_problem()
+        if problem:
+            if instructor and not allowed:
+                raise IsolationRefused(refusal_message(problem))
+            return Isolation(mode, None, fallback=problem)
+        plan = Isolation(mode, unprivileged_ids())
+    if instructor and not allowed:
+        exposed = exposure_problem(assignment, plan.user, f"sandbox user {sandbox_user_name()}")
+        if exposed:
+            raise IsolationRefused(exposure_refusal(exposed, mode, as_root=is_root()))
+    return plan
 
 
 def refusal_message(problem: str) -> str:
@@ -171,6 +192,24 @@ def refusal_message(problem: str) -> str:
         "Python under /opt or /usr/local; not under /root, mode 0700), then reinstall the grader in it;\n"
         "  * on a disposable machine or container only, opt in: --allow-unisolated (or "
         f"{ALLOW_ENV}=1), which runs student code as root with resource limits only.")
+
+
+def exposure_refusal(problem: str, mode: str, as_root: bool) -> str:
+    """What an instructor reads when student code could read the hidden material, with every way out."""
+    protect = (f"  * protect it: run `{PROTECT_COMMAND}` as root (with the same ${ENV_PATH}, if any): the "
+               "grader's user then owns the assignments' folders, reference solutions and installed copies, "
+               "and group and others may not read them (scripts/install as root and Gradescope's setup.sh "
+               "do this);\n")
+    if not as_root:
+        protect = (f"  * grade as root after `{PROTECT_COMMAND}`: student code then runs as the sandbox user "
+                   f"({sandbox_user_name()}), which may not read what that command protects;\n")
+    return (
+        f"refusing to grade with hidden checks: without bubblewrap (isolation {mode}), only file permissions "
+        f"keep the hidden checks, oracles and solutions from student code, and {problem}\nDo one of:\n"
+        f"{protect}"
+        "  * install bubblewrap (apt-get install bubblewrap) where user namespaces are allowed;\n"
+        "  * on a disposable machine or container only, opt in: --allow-unisolated (or "
+        f"{ALLOW_ENV}=1), knowing that student code can then read them.")
 
 
 def describe_isolation(mode: str) -> str:

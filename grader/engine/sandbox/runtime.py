@@ -26,7 +26,12 @@ class Runtime:
         shutil.copytree(WORKER_PACKAGE, folder / "gradeworker",
                         ignore=shutil.ignore_patterns("__pycache__"))
         shutil.copy(probes, folder / "probes.py")
-        os.chmod(folder, 0o755)
+        # readable by the sandbox user whatever the originals' modes: `grade protect` leaves the
+        # assignment's folder (probes.py in it) to the grader alone, mode 0600, and copies keep modes
+        for dirpath, _, filenames in os.walk(folder):
+            os.chmod(dirpath, 0o755)
+            for name in filenames:
+                os.chmod(os.path.join(dirpath, name), 0o644)
         return cls(folder)
 
     def cleanup(self) -> None:

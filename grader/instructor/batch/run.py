@@ -273,9 +273,9 @@ def run_batch(opts: BatchOptions, progress_factory=None) -> BatchSummary:
     from .progress import Progress
 
     t0 = time.monotonic()
-    if opts.scheduler is None:  # a Dask cluster's workers decide for themselves, per submission
-        plan_isolation(opts.isolation, instructor=True, allow_unisolated=opts.allow_unisolated)
     asg = assignments.load(opts.assignment)
+    if opts.scheduler is None:  # a Dask cluster's workers decide for themselves, per submission
+        plan_isolation(opts.isolation, instructor=True, allow_unisolated=opts.allow_unisolated, assignment=asg)
     sel = select(asg, opts)
     out = Path(opts.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -2,11 +2,15 @@
 
     grade gradescope backprop -o autograder.zip        (the CLI calls `build_autograder`)
 
-The zip holds, at its root, `setup.sh` (run once when Gradescope builds the image) and
-`run_autograder` (run for every submission), and under `dl-grader/` the grader's source: the
-`grader` package, the one assignment (public and hidden checks), `pyproject.toml` and the README.
-Never `reference/`, the templates or the tests. Entries are sorted, relative, with fixed timestamps
-and modes: the same tree gives the same bytes.
+The zip holds, at its root, `setup.sh` (run once, as root, when Gradescope builds the image: Python,
+torch, the grader in a venv, then `grade protect` on the installed hidden material and the source) and
+`run_autograder` (run for every submission), and under `dl-grader/` what grading needs, named below
+(an allow-list: a file not named is not shipped, whatever is added to the repository): the grader's
+engine, worker and reports, of `grader/instructor/` only this runner and `grade_isolated`, the one
+assignment's checks (public and hidden), oracles and probes, `pyproject.toml` and the README. So
+never `reference/`, the templates, the tests, an assignment's registered cases (`cases.py`,
+`variants/`: pieces of the solution), `grade selftest` and its cases, the other publishers.
+Entries are sorted, relative, with fixed timestamps and modes: the same tree gives the same bytes.
 
 `run_autograder` calls `python -m grader.instructor.publish.gradescope run`, which grades
 `<root>/submission` with the hidden checks, out of process within a wall-clock budget
@@ -30,16 +34,27 @@ from typing import Iterable, Optional
 from ... import TORCH_VERSION
 from ...engine import assignment as assignments_mod
 from ...engine.fs import list_files
+from ...engine.sandbox.exposure import AUTOGRADER_DEFAULT_ROOT, AUTOGRADER_ROOT_ENV
 from ...engine.submission_root import MAX_DEPTH, find_root, module_files
 from .. import SOURCE_ROOT
 
-ROOT_ENV = "GRADER_AUTOGRADER_ROOT"
-DEFAULT_ROOT = Path("/autograder")
+# $GRADER_AUTOGRADER_ROOT (tests) or /autograder: named once, with the rule that <root>/source is the
+# grader's alone (grader.engine.sandbox.exposure)
+ROOT_ENV, DEFAULT_ROOT = AUTOGRADER_ROOT_ENV, AUTOGRADER_DEFAULT_ROOT
 SOURCE_DIR = "dl-grader"  # where the grader's source sits inside the zip (and in /autograder/source)
 # Fixed timestamp of every zip entry (zip's epoch is 1980): the zip depends only on the files.
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-# What of OUR source tree is not shipped in the zip (not a submission rule): caches, bytecode, and
-# every dot file or folder (checked separately).
+# What of the source tree the zip carries (docs/gradescope.md lists it), relative to the tree:
+# files by glob, and folders whole. Everything a submission is graded with: the engine (and its
+# sandbox), the worker, the reports, the CLI's modules (setup.sh runs `grade list`), and of the
+# instructor's package the runner (this module) and `grade_isolated`, which it calls.
+SOURCE_FILES = ("pyproject.toml", "README.md", "grader/*.py", "grader/instructor/__init__.py",
+                "grader/instructor/publish/__init__.py", "grader/instructor/publish/gradescope.py")
+SOURCE_FOLDERS = ("grader/engine", "grader/worker", "grader/reports", "grader/instructor/isolated")
+# Of the assignment folder: what grading reads (its package, probes, public and hidden checks, oracles,
+# the reference's training curves for the figures). Not statement.md: grading never reads it.
+ASSIGNMENT_FILES = ("__init__.py", "probes.py", "checks.py", "hidden.py", "oracle.py", "reference_curves.json")
+# Inside a shipped folder, never: caches, bytecode, dot files or folders.
 SOURCE_SKIPPED_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ipynb_checkpoints"}
 SOURCE_SKIPPED_SUFFIXES = (".pyc", ".pyo")
 
@@ -69,7 +84,17 @@ python3.11 -m venv "$ROOT/venv"
 "$ROOT/venv/bin/pip" install -q "$SOURCE/@SOURCE_DIR@"
 @DATA_FETCH@
 "$ROOT/venv/bin/grade" list --assignment @ASSIGNMENT@ --hidden
+@PROTECT@
 """
+
+# Where bubblewrap cannot run (many Docker containers), student code runs as the sandbox user with
+# resource limits only and sees the whole file system: the hidden checks, oracles and this source
+# must be root's alone, while the venv's Python, numpy, torch and the public grader stay readable.
+# run_autograder refuses to grade when that user could read them (grader.engine.sandbox.exposure).
+PROTECT = ("# the hidden checks, oracles and this source: root's alone, unreadable to the sandbox user that runs\n"
+           "# student code where bubblewrap cannot (the venv's Python, numpy, torch stay readable); see "
+           "docs/gradescope.md\n"
+           '"$ROOT/venv/bin/python" -m grader.instructor.publish.gradescope protect --assignment @ASSIGNMENT@ "$SOURCE"')
 
 DATA_APT = """# FashionMNIST: Debian's/Ubuntu's package where it exists; otherwise downloaded just below
 apt-get install -y -q dataset-fashion-mnist || true"""
@@ -105,6 +130,14 @@ def project_root() -> Path:
     return SOURCE_ROOT
 
 
+def _source_files(root: Path) -> list[Path]:
+    """The files of SOURCE_FILES and SOURCE_FOLDERS in the source tree `root`."""
+    found = {p for pattern in SOURCE_FILES for p in root.glob(pattern) if p.is_file() and not p.is_symlink()}
+    for folder in SOURCE_FOLDERS:
+        found.update(_files_under(root / folder))
+    return sorted(found)
+
+
 def _files_under(folder: Path) -> Iterable[Path]:
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
@@ -119,7 +152,8 @@ def autograder_files(assignment: str, root: Optional[Path] = None) -> dict[str, 
     root = root or project_root()
     asg = assignments_mod.load(assignment)  # KeyError for an unknown assignment
     needs_data = any(c.needs_data for c in asg.checks(hidden=True))
-    fill = {
+    fill = {  # in order: PROTECT holds @ASSIGNMENT@
+        "@PROTECT@": PROTECT,
         "@ASSIGNMENT@": asg.name,
         "@SOURCE_DIR@": SOURCE_DIR,
         "@TORCH@": TORCH_VERSION,
@@ -130,13 +164,13 @@ def autograder_files(assignment: str, root: Optional[Path] = None) -> dict[str, 
     for key, value in fill.items():
         setup, run = setup.replace(key, value), run.replace(key, value)
     files: dict[str, bytes] = {"setup.sh": setup.encode(), "run_autograder": run.encode()}
-    for name in ("pyproject.toml", "README.md"):
-        files[f"{SOURCE_DIR}/{name}"] = (root / name).read_bytes()
-    for path in _files_under(root / "grader"):
+    for path in _source_files(root):
         files[f"{SOURCE_DIR}/{path.relative_to(root).as_posix()}"] = path.read_bytes()
     files[f"{SOURCE_DIR}/assignments/__init__.py"] = (root / "assignments" / "__init__.py").read_bytes()
-    for path in _files_under(asg.folder):  # here or in a course folder ($GRADER_ASSIGNMENTS)
-        files[f"{SOURCE_DIR}/assignments/{asg.name}/{path.relative_to(asg.folder).as_posix()}"] = path.read_bytes()
+    for name in ASSIGNMENT_FILES:  # the folder is here or in a course folder ($GRADER_ASSIGNMENTS)
+        path = asg.folder / name
+        if path.is_file() and not path.is_symlink():
+            files[f"{SOURCE_DIR}/assignments/{asg.name}/{name}"] = path.read_bytes()
     for name in files:  # a name that could escape the folder it is unpacked into is a bug here
         parts = name.split("/")
         if name.startswith("/") or ".." in parts or "reference" in parts or "\\" in name:
@@ -193,7 +227,7 @@ def run(assignment: str, root: Optional[Path] = None) -> dict:
             # a zipped folder lands one level down, a repository may keep the work in a subfolder
             folder = submission / find_root(list_files(submission, max_depth=MAX_DEPTH), module_files(asg))
             # no host paths in what students see: the report names the folder below <root>
-            refused = _refusal()
+            refused = _refusal(asg)
             if refused:  # the instructor's log says what to do; the student is told nothing was graded
                 print(refused, file=sys.stderr)
                 results = _failure_results(
@@ -226,17 +260,35 @@ def _write_results(results_file: Path, results: dict) -> dict:
     return results
 
 
-def _refusal() -> str:
-    """Why this container must not grade (root, no bubblewrap, a Python the sandbox user cannot run),
-    as the instructor's instructions; "" when it may. $GRADER_ALLOW_UNISOLATED=1 in run_autograder
-    opts in (a Gradescope container is disposable, but it holds the hidden checks)."""
+def _refusal(asg: assignments_mod.Assignment) -> str:
+    """Why this container must not grade (no bubblewrap, and a Python the sandbox user cannot run, or
+    hidden material that user can read: setup.sh's `grade protect` did not run), as the instructor's
+    instructions; "" when it may. $GRADER_ALLOW_UNISOLATED=1 in run_autograder opts in (a Gradescope
+    container is disposable, but it holds the hidden checks)."""
     from ...engine.sandbox import IsolationRefused, plan_isolation
 
     try:
-        plan_isolation("auto", instructor=True)
+        plan_isolation("auto", instructor=True, assignment=asg)
     except IsolationRefused as exc:
         return f"dl-grader: {exc}"
     return ""
+
+
+def protect(name: str, paths: list[Path]) -> int:
+    """setup.sh's step: `grade protect` for one assignment, without the instructor CLI (not in the zip)."""
+    from ...engine.sandbox import exposure
+    from ...engine.sandbox.isolation import unprivileged_ids
+
+    material = exposure.all_grader_only_paths([assignments_mod.load(name)])
+    material += [p.resolve() for p in paths if p.resolve() not in material]
+    for problem in exposure.protect(material):
+        print(f"could not protect {problem}", file=sys.stderr)
+    readable = exposure.readable_by(material, *unprivileged_ids(), limit=None)
+    for path in readable:
+        print(f"still readable by the sandbox user: {path}", file=sys.stderr)
+    for path in material:
+        print(f"protected: {path}")
+    return 1 if readable else 0
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -245,7 +297,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     p_run = sub.add_parser("run", help="grade <root>/submission, write <root>/results/results.json")
     p_run.add_argument("--assignment", required=True)
     p_run.add_argument("--root", type=Path, default=None, help=f"default: ${ROOT_ENV} or /autograder")
+    p_protect = sub.add_parser("protect", help="make the assignment's hidden material and PATHs root's alone "
+                                               "(what `grade protect` does; setup.sh runs it)")
+    p_protect.add_argument("--assignment", required=True)
+    p_protect.add_argument("paths", nargs="*", type=Path)
     args = parser.parse_args(argv)
+    if args.command == "protect":
+        return protect(args.assignment, args.paths)
     results = run(args.assignment, args.root)
     print(results.get("output", ""))
     return 0
