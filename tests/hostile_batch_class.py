@@ -69,7 +69,9 @@ def build_course(root: Path) -> Path:
     (folder / "__init__.py").write_text(_INIT.format(name=ASSIGNMENT))
     (folder / "checks.py").write_text(_CHECKS.format(ids=repr(CHECKS), limits=repr(LIMITS), env=LIMITS_ENV))
     shutil.copy(ROOT / "assignments" / "backprop" / "probes.py", folder / "probes.py")
-    _readable(root)
+    # the grader's alone, as `grade protect` leaves an assignment: without bubblewrap instructor
+    # grading is refused while the sandbox user could read it (grader.engine.sandbox.exposure)
+    os.chmod(folder, 0o700)
     return root
 
 
