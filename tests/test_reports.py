@@ -238,7 +238,7 @@ def test_junit_strips_illegal_characters_and_escapes(report):
 
 
 def test_junit_all_error_statuses(report):
-    for status in (Status.OUT_OF_MEMORY, Status.MISSING):
+    for status in (Status.OUT_OF_MEMORY, Status.OUT_OF_DISK, Status.MISSING):
         report.checks[0].status = status
         report.checks[0].score = 0.0
         suite = ET.fromstring(check_junit(to_junit(report))).find("testsuite")

@@ -34,12 +34,13 @@ from grader.engine import judge, session
 from grader.engine.assignment import Assignment, load
 from grader.engine.model import Check, CheckResult, Limits, Report, Status
 from grader.engine.runner import grade
-from grader.engine.sandbox import IsolationRefused, bwrap, exposure, isolation
+from grader.engine.sandbox import IsolationRefused, bwrap, disk, exposure, isolation
 from grader.engine.sandbox.isolation import bwrap_works, unprivileged_ids
 from grader.engine.session import GradeOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = Path(__file__).parent / "hostile"
+HOSTILE_BATCH = Path(__file__).parent / "hostile_batch"  # the batch's attacks (tests/test_hostile_batch.py)
 REFERENCE_SOFTMAX = ROOT / "reference" / "backprop" / "softmax.py"
 HIDDEN = ROOT / "assignments" / "backprop" / "hidden.py"
 ORACLE = ROOT / "assignments" / "backprop" / "oracle.py"
@@ -124,10 +125,10 @@ class Graded:
         return "\n".join(c.output for c in self.report.checks)
 
 
-def grade_case(workdir: Path, name: str, mode: str, check_list=None, **case) -> Graded:
+def grade_case(workdir: Path, name: str, mode: str, check_list=None, corpus: Path = HOSTILE, **case) -> Graded:
     """Copy tests/hostile/<name>, tell it what an attacker would guess (case.json), grade it."""
     folder = workdir / name
-    shutil.copytree(HOSTILE / name, folder)
+    shutil.copytree(corpus / name, folder)
     for path in [folder, *folder.iterdir()]:
         os.chmod(path, 0o755 if path.is_dir() else 0o644)
     marker = "hb" + secrets.token_hex(6)  # 14 characters: fits in a process name (15)
@@ -361,13 +362,122 @@ def test_a_huge_file_hits_the_file_size_limit(workdir, mode):
 @pytest.mark.skipif(not bwrap_works() or not bwrap.bwrap_has_size(),
                     reason="this bubblewrap cannot bound a tmpfs (--size, bubblewrap >= 0.8)")
 def test_filling_tmp_is_bounded(workdir):
-    """/tmp and /dev/shm in the sandbox are tmpfs, i.e. the host's memory: bounded to 4 × and 1 × the
-    file size limit. (In the fallback they are the host's: bounded by nothing but the disk / memory.)"""
-    g = grade_case(workdir, "tmp_fill", "bwrap")
+    """/tmp and /dev/shm in the sandbox are tmpfs, i.e. the host's memory. Where the grader may mount
+    (root), they are folders of the scratch's tmpfs of the disk limit: filling them is `out_of_disk`;
+    else bwrap's own, bounded to 4 × and 1 × the file size limit (at most the disk limit): the writes
+    fail, the check goes on. (In the fallback they are the host's: cleaned after, not bounded.)"""
+    g = grade_case(workdir, "tmp_fill", "bwrap",
+                   checks("softmax.values", "softmax.cross_entropy", limits=replace(FAST, disk_mb=128)))
     r = g["softmax.values"]
-    assert r.status == Status.FAILED, (r.status, r.message, r.output)
+    if disk.mount_possible():
+        assert r.status == Status.OUT_OF_DISK and "may hold 128 MB" in r.message, (r.status, r.message)
+    else:
+        assert r.status == Status.FAILED, (r.status, r.message, r.output)
     assert "No space left on device" in r.output
     assert_other_check_passed(g)
+
+
+# the disk bound: a tmpfs of the disk limit where the grader may mount (root), else a watched folder
+MOUNT = pytest.param("tmpfs", marks=pytest.mark.skipif(not disk.mount_possible(),
+                                                       reason="only a root grader may mount a tmpfs"))
+BOUNDS = [MOUNT, "watcher"]
+SMALL_DISK = Limits(timeout=3.0, processes=128, file_size_mb=16, disk_mb=64)
+
+
+def leftovers(marker: str) -> list[str]:
+    """Files named after `marker` in the host's world-writable folders, and scratch folders or
+    tmpfs mounts of this process: all must be gone after grading."""
+    found = [str(p) for folder in disk.WORLD_WRITABLE if os.path.isdir(folder)
+             for p in Path(folder).iterdir() if marker in p.name]
+    found += [str(p) for p in Path(tempfile.gettempdir()).glob(f"{disk.FOLDER_PREFIX}{os.getpid()}-*")]
+    mounts = Path("/proc/self/mountinfo").read_text()
+    return found + [f"mount of {disk.SOURCE_PREFIX}{os.getpid()}"] * (f" {disk.SOURCE_PREFIX}{os.getpid()} " in mounts)
+
+
+@pytest.mark.parametrize("bound", BOUNDS)
+@pytest.mark.parametrize("mode", [BWRAP, RLIMITS_AS_ROOT])
+def test_filling_every_writable_place_is_out_of_disk(workdir, mode, bound, monkeypatch):
+    """The batch's filler (files under the size limit, in every place it may write, round after
+    round): stopped at the disk limit, `out_of_disk` with written vs the limit; nothing left."""
+    if bound == "watcher":
+        monkeypatch.setenv(disk.MOUNT_ENV, "0")
+    g = grade_case(workdir, "filler", mode, checks("softmax.values", "softmax.cross_entropy", limits=SMALL_DISK),
+                   corpus=HOSTILE_BATCH)
+    r = g["softmax.values"]
+    assert r.status == Status.OUT_OF_DISK and r.score == 0, (r.status, r.message, r.output)
+    assert "out of disk: the code wrote" in r.message and "may hold 64 MB" in r.message
+    assert ("a tmpfs of 64 MB" if bound == "tmpfs" else "stopped above 64 MB") in g.report.isolation
+    assert_other_check_passed(g)  # a fresh worker, a fresh scratch
+    assert leftovers(g.marker) == []
+
+
+@pytest.mark.parametrize("bound", BOUNDS)
+def test_a_submission_larger_than_the_disk_limit_is_out_of_disk(workdir, bound, monkeypatch):
+    if bound == "watcher":
+        monkeypatch.setenv(disk.MOUNT_ENV, "0")
+    folder = workdir / "big"
+    folder.mkdir()
+    shutil.copy(REFERENCE_SOFTMAX, folder / "softmax.py")
+    (folder / "data.bin").write_bytes(os.urandom(3 * 2**20))
+    for p in (folder, *folder.iterdir()):
+        os.chmod(p, 0o755 if p.is_dir() else 0o644)
+    r = grade(folder, assignment_with(checks("softmax.values", limits=replace(FAST, disk_mb=2))),
+              options=GradeOptions(isolation="bwrap" if bwrap_works() else "auto")).checks[0]
+    assert r.status == Status.OUT_OF_DISK and "files take more than 2 MB" in r.message, (r.status, r.message)
+
+
+def test_what_a_sandbox_uid_left_is_found_by_uid(tmp_path):
+    """Cleanup outside bwrap: entries owned by the slot's uid in world-writable folders (at the top,
+    and in others' world-writable folders there), never the grader's or another uid's."""
+    uid = 54321 if IS_ROOT else os.getuid()
+    shared = tmp_path / "tmp"
+    (shared / "sticky").mkdir(parents=True)
+    os.chmod(shared, 0o1777)
+    os.chmod(shared / "sticky", 0o1777)
+    mine = [shared / "a.bin", shared / "dir", shared / "sticky" / "b.bin"]
+    mine[0].write_bytes(b"x")
+    (mine[1] / "deep").mkdir(parents=True)
+    mine[2].write_bytes(b"x")
+    other = shared / "other.bin"
+    other.write_bytes(b"x")
+    if IS_ROOT:
+        for p in [*mine, mine[1] / "deep"]:
+            os.chown(p, uid, uid)
+        os.chown(other, 54322, 54322)
+    found = sorted(map(str, disk.files_of(uid, (str(shared),))))
+    assert found == sorted(map(str, mine)) if IS_ROOT else set(map(str, mine)) <= set(found)
+    if IS_ROOT:
+        before = frozenset({str(mine[0])})  # owned before the worker started: another program's
+        assert disk.remove_files_of(uid, (str(shared),), keep=before) == 2
+        assert mine[0].exists() and not any(p.exists() for p in mine[1:]) and other.exists()
+
+
+def test_tree_size_counts_allocated_bytes(tmp_path):
+    with open(tmp_path / "sparse", "wb") as f:
+        f.truncate(2**30)  # a sparse gigabyte costs nothing on disk
+    (tmp_path / "full").write_bytes(b"\1" * 2**20)
+    size = disk.tree_size(tmp_path)
+    assert 2**20 <= size < 2**20 + 64 * 1024
+    assert disk.tree_size(tmp_path, stop_above=1000) > 1000  # stops early, over the bound
+
+
+@pytest.mark.skipif(not disk.mount_possible(), reason="only a root grader may mount a tmpfs")
+def test_the_scratch_of_a_dead_grader_is_swept(tmp_path, monkeypatch):
+    """A grading process killed by the batch's budget leaves its scratch (and tmpfs) behind: the next
+    worker's start removes those of processes that no longer exist."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = tmp_path / f"{disk.FOLDER_PREFIX}{dead.pid}-x"
+    (stale / "disk").mkdir(parents=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", f"{disk.SOURCE_PREFIX}{dead.pid}",
+                    str(stale / "disk")], check=True)
+    (stale / "disk" / "junk").write_bytes(b"x" * 1000)
+    live = tmp_path / f"{disk.FOLDER_PREFIX}{os.getpid()}-y"
+    live.mkdir()
+    assert disk.sweep_stale(force=True) == 1
+    assert not stale.exists() and live.exists()
+    assert f"{disk.SOURCE_PREFIX}{dead.pid} " not in Path("/proc/self/mountinfo").read_text()
 
 
 @pytest.mark.parametrize("mode", [BWRAP, RLIMITS_AS_ROOT])

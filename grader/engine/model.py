@@ -22,6 +22,7 @@ class Status(str, enum.Enum):
     ERROR = "error"
     TIMEOUT = "timeout"
     OUT_OF_MEMORY = "out_of_memory"
+    OUT_OF_DISK = "out_of_disk"
     MISSING = "missing"
 
     def __str__(self) -> str:  # click/rich print the value, not "Status.PASSED"
@@ -41,14 +42,17 @@ class Limits:
     """Resource limits for the worker that runs a check's probes.
 
     timeout: wall-clock seconds for the whole check (all its probes); the worker's process group is
-    killed when it is exceeded. memory_mb: RLIMIT_AS of the worker. The others bound what student code
-    may spawn and write. Defaults are documented in docs/engine.md and overridable per check.
+    killed when it is exceeded. memory_mb: RLIMIT_AS of the worker. disk_mb: everything the worker's
+    files may take (its scratch copy of the submission included; 0: not bounded), see
+    sandbox/disk.py. The others bound what student code may spawn and write. Defaults are documented
+    in docs/engine.md and overridable per check.
     """
 
     timeout: float = 20.0
     memory_mb: int = 3072
     processes: int = 256
     file_size_mb: int = 64
+    disk_mb: int = 1024
     open_files: int = 256
     cpu_seconds: int = 3600
     reply_mb: int = 32  # largest reply frame the grader accepts for one probe (see docs/security.md)

@@ -58,7 +58,7 @@ def grade(submission: Path, assignment: Assignment, *, tasks: Optional[list[str]
     finally:
         session.close()  # never raises: the report is written whatever cleanup does
     return Report(assignment=assignment.name, submission=str(submission), checks=results,
-                  isolation=session.plan.describe(),
+                  isolation="; ".join([session.plan.describe(), *session.disk_bounds]),
                   execution_time=time.monotonic() - t0, hidden_included=hidden,
                   warnings=text.cap_list(sorted(set(session.warnings))),
                   status="rejected" if session.rejected else "graded",

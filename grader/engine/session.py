@@ -21,7 +21,7 @@ from . import fs, text
 from .assignment import Assignment
 from .context import CheckContext
 from .model import Check, CheckFailed, CheckResult, Limits, Status
-from .sandbox import Runtime, Worker, WorkerDied, WorkerTimeout, plan_isolation
+from .sandbox import Runtime, Worker, WorkerDied, WorkerOutOfDisk, WorkerTimeout, plan_isolation
 from .statuses import ProbeError, Verdict, from_exception, from_outcome, probe_error
 
 IMPORT_TIMEOUT = 60.0  # seconds to import a module (a notebook, torch): separate from check limits
@@ -61,6 +61,7 @@ class Session:
                                    allow_unisolated=options.allow_unisolated, assignment=assignment)
         self.isolation = self.plan.mode
         self.worker: Optional[Worker] = None
+        self.disk_bounds: dict[str, None] = {}  # how each worker's disk was bounded, for the report
         self.imported: set[str] = set()  # modules imported in the current worker
         self.import_failures: dict[str, tuple[Status, str]] = {}
         self.origins: dict[str, Optional[str]] = {}  # module → file it was imported from (relative)
@@ -135,6 +136,7 @@ class Session:
                              notebook_mode=self.options.notebook_mode, data_dir=self._data_dir(),
                              threads=self.options.threads)
         self.imported = set()
+        self.disk_bounds[self.worker.disk.describe()] = None
         self.worker.start()
         return self.worker
 
@@ -168,6 +170,10 @@ class Session:
             self.import_failures[module] = (
                 Status.TIMEOUT, f"importing {module} took longer than {IMPORT_TIMEOUT:.0f} s "
                 "(code at the top level of the module that never ends?)")
+            self.close_worker(graceful=False)
+            raise ProbeError(*self.import_failures[module]) from None
+        except WorkerOutOfDisk as exc:
+            self.import_failures[module] = (Status.OUT_OF_DISK, f"importing {module}: {exc}")
             self.close_worker(graceful=False)
             raise ProbeError(*self.import_failures[module]) from None
         except WorkerDied as exc:
@@ -229,6 +235,8 @@ class Session:
             raise ProbeError(*self.import_failures[check.module])
         try:
             return self._ensure_worker(check.limits)
+        except WorkerOutOfDisk as exc:  # the submission's own files do not fit in the disk limit
+            raise ProbeError(Status.OUT_OF_DISK, f"could not start the sandboxed worker: {exc}") from None
         except (WorkerDied, WorkerTimeout, OSError) as exc:
             raise ProbeError(Status.ERROR, f"could not start the sandboxed worker: {exc}") from None
 

@@ -11,7 +11,7 @@ import numpy as np
 from . import text
 from grader.data import DatasetMissing
 from .model import Check, CheckFailed, Outcome, Status
-from .sandbox import ReplyTooLarge, WorkerDied, WorkerOutOfMemory, WorkerTimeout
+from .sandbox import ReplyTooLarge, WorkerDied, WorkerOutOfDisk, WorkerOutOfMemory, WorkerTimeout
 
 if TYPE_CHECKING:
     from .context import CheckContext
@@ -132,6 +132,10 @@ def _out_of_memory(exc: WorkerOutOfMemory, check: Check, ctx: Optional[CheckCont
     return Verdict(Status.OUT_OF_MEMORY, f"{exc} while running this check", kill_worker=True)
 
 
+def _out_of_disk(exc: WorkerOutOfDisk, check: Check, ctx: Optional[CheckContext]) -> Verdict:
+    return Verdict(Status.OUT_OF_DISK, f"{exc} while running this check", kill_worker=True)
+
+
 def _worker_died(exc: WorkerDied, check: Check, ctx: Optional[CheckContext]) -> Verdict:
     hint = " (os._exit, a crash in native code?)" if exc.returncode is not None else ""
     return Verdict(Status.ERROR, f"{exc} while running this check{hint}", kill_worker=True)
@@ -170,6 +174,7 @@ EXCEPTION_VERDICTS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], R
     (ReplyTooLarge, _reply_too_large),
     (WorkerTimeout, _timed_out),
     (WorkerOutOfMemory, _out_of_memory),
+    (WorkerOutOfDisk, _out_of_disk),
     (WorkerDied, _worker_died),
     (DatasetMissing, _no_data),
     (VALUE_ERRORS, _unusable_value),

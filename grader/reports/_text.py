@@ -19,6 +19,7 @@ STATUS_LABELS: dict[Status, str] = {
     Status.ERROR: "error",
     Status.TIMEOUT: "timed out",
     Status.OUT_OF_MEMORY: "out of memory",
+    Status.OUT_OF_DISK: "out of disk",
     Status.MISSING: "missing",
 }
 

@@ -2,7 +2,7 @@
 
 One <testsuites> holding one <testsuite>; one <testcase> per check whose `classname` is the
 student's file (`softmax.py`), so annotation tools that map a classname to a file point at the
-right one. failed -> <failure type="failed">; error, timeout, out_of_memory, missing ->
+right one. failed -> <failure type="failed">; error, timeout, out_of_memory, out_of_disk, missing ->
 <error type=STATUS>; the student's captured output goes to <system-out>. Characters XML 1.0 forbids
 are removed. junit-10.xsd allows `skipped` on <testsuite> but not on <testsuites>.
 """
@@ -17,7 +17,7 @@ from grader.engine.model import REPORT_SCHEMA_VERSION, Report, Status
 from ._text import clean_text, label, module_file, num, pts, show_tolerance
 
 # Statuses JUnit calls an <error> (the check could not run to a verdict) rather than a <failure>.
-JUNIT_ERRORS = {Status.ERROR, Status.TIMEOUT, Status.OUT_OF_MEMORY, Status.MISSING}
+JUNIT_ERRORS = {Status.ERROR, Status.TIMEOUT, Status.OUT_OF_MEMORY, Status.OUT_OF_DISK, Status.MISSING}
 
 # Everything XML 1.0 forbids (Char production), including lone surrogates.
 _XML_ILLEGAL_RE = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

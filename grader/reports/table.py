@@ -25,6 +25,7 @@ STATUS_STYLES: dict[Status, str] = {
     Status.ERROR: "bold red",
     Status.TIMEOUT: "magenta",
     Status.OUT_OF_MEMORY: "magenta",
+    Status.OUT_OF_DISK: "magenta",
     Status.MISSING: "yellow",
 }
 

@@ -22,6 +22,7 @@ the report), and instructor grading is refused (isolation.IsolationRefused) unle
     exposure   the grader-only material (hidden checks, oracles, solutions), who could read it, protect
     bwrap      the bubblewrap command line: what the sandbox sees (binds, bounded tmpfs)
     runtime    the folders a worker sees: the runtime (worker package, probes), the scratch copy
+    disk       the bounded scratch: a tmpfs of the disk limit, or a watched folder; cleanup by uid
     spawn      starting the worker process: resource limits, own session, dies with the grader
     channel    the framed pipes to a worker: requests and replies with deadlines, bounded replies
     reaper     killing what a worker left behind: its process group, token, re-parented orphans
@@ -30,12 +31,12 @@ the report), and instructor grading is refused (isolation.IsolationRefused) unle
 
 The names below are the package's interface for the rest of the engine.
 """
-from .errors import ReplyTooLarge, WorkerDied, WorkerOutOfMemory, WorkerTimeout
+from .errors import ReplyTooLarge, WorkerDied, WorkerOutOfDisk, WorkerOutOfMemory, WorkerTimeout
 from .isolation import (ISOLATION_MODES, Isolation, IsolationRefused, IsolationUnavailable, describe_isolation,
                         plan_isolation, resolve_isolation)
 from .runtime import Runtime
 from .worker import Worker
 
 __all__ = ["ISOLATION_MODES", "Isolation", "IsolationRefused", "IsolationUnavailable", "ReplyTooLarge", "Runtime", "Worker",
-           "WorkerDied", "WorkerOutOfMemory", "WorkerTimeout", "describe_isolation", "plan_isolation",
+           "WorkerDied", "WorkerOutOfDisk", "WorkerOutOfMemory", "WorkerTimeout", "describe_isolation", "plan_isolation",
            "resolve_isolation"]

@@ -34,8 +34,13 @@ def bwrap_has_size() -> bool:
 
 
 def command(runtime: Path, scratch: Path, env: dict[str, str], limits: Limits, *,
-            data_dir: Optional[Path] = None, as_root: bool = False) -> list[str]:
-    """bwrap and its options, to be followed by the command to run inside (with `env` only)."""
+            data_dir: Optional[Path] = None, as_root: bool = False,
+            tmp_dirs: Optional[tuple[Path, Path]] = None) -> list[str]:
+    """bwrap and its options, to be followed by the command to run inside (with `env` only).
+
+    `tmp_dirs`: host folders to serve as /tmp and /dev/shm, inside the scratch's bounded tmpfs
+    (sandbox/disk.py), so that one bound covers every writable place; else bwrap's own tmpfs.
+    """
     cmd = [shutil.which("bwrap") or "bwrap", "--die-with-parent", "--new-session",
            "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
            "--hostname", "sandbox", "--clearenv"]
@@ -45,15 +50,21 @@ def command(runtime: Path, scratch: Path, env: dict[str, str], limits: Limits, *
     else:
         cmd += ["--unshare-user"]
     cmd += ["--proc", "/proc", "--dev", "/dev"]
-    # Writable tmpfs are the host's memory: /tmp (4 × the file size limit) and /dev/shm (1 ×;
-    # multiprocessing needs it) are bounded where bubblewrap can (>= 0.8), mode 1777 so that the
-    # sandbox user may write (as root they would be root-owned 0755); without --size, /dev/shm
-    # stays bwrap's own (not writable as root).
+    # Writable tmpfs are the host's memory. With a bounded scratch tmpfs, /tmp and /dev/shm are
+    # folders of it (one bound for all). Else /tmp (4 × the file size limit) and /dev/shm (1 ×;
+    # multiprocessing needs it) are bounded where bubblewrap can (>= 0.8), never above the disk
+    # limit, mode 1777 so that the sandbox user may write (as root they would be root-owned 0755);
+    # without --size, /dev/shm stays bwrap's own (not writable as root).
     sized = bwrap_has_size()
     perms = ["--perms", "1777"] if "--perms" in bwrap_help() else []  # bubblewrap >= 0.5
-    for folder, factor in (("/tmp", 4), ("/dev/shm", 1)):
-        if sized:
-            cmd += ["--size", str(factor * limits.file_size_mb * 2**20), *perms, "--tmpfs", folder]
+    for i, (folder, factor) in enumerate((("/tmp", 4), ("/dev/shm", 1))):
+        size = factor * limits.file_size_mb * 2**20
+        if limits.disk_mb:
+            size = min(size, limits.disk_mb * 2**20)
+        if tmp_dirs is not None:
+            cmd += ["--bind", str(tmp_dirs[i]), folder]
+        elif sized:
+            cmd += ["--size", str(size), *perms, "--tmpfs", folder]
         elif folder == "/tmp":
             cmd += [*perms, "--tmpfs", folder]
     # the system and Python binds come after the tmpfs mounts: a Python or venv living under

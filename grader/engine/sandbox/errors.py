@@ -20,3 +20,7 @@ class ReplyTooLarge(WorkerDied):
 
 class WorkerOutOfMemory(WorkerDied):
     """The memory watch (where the OS does not bound memory) killed the worker above its limit."""
+
+
+class WorkerOutOfDisk(WorkerDied):
+    """The submission's files filled its bounded scratch (sandbox/disk.py): the worker was stopped."""

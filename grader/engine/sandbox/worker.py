@@ -1,8 +1,8 @@
 """Worker: one sandboxed worker process serving one submission, reused across checks.
 
-Starting one is a composition of this package's steps: a scratch copy (runtime.py), the command
-(bwrap.py, or the bare Python under rlimits), the process (spawn.py), the channel (channel.py);
-killing one leaves nothing behind (reaper.py).
+Starting one is a composition of this package's steps: a bounded scratch (disk.py) holding a copy of
+the submission (runtime.py), the command (bwrap.py, or the bare Python under rlimits), the process
+(spawn.py), the channel (channel.py); killing one leaves nothing behind (reaper.py, disk.py).
 """
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import secrets
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -20,10 +19,9 @@ from typing import Optional
 
 from ...worker import protocol
 from ..model import Limits
-from .. import fs
-from . import bwrap, reaper
+from . import bwrap, disk, reaper
 from .channel import DEFAULT_REPLY_BYTES, Channel, pipes
-from .errors import WorkerDied, WorkerOutOfMemory, WorkerTimeout
+from .errors import WorkerDied, WorkerOutOfDisk, WorkerOutOfMemory, WorkerTimeout
 from .host import RLIMIT_AS_ENFORCED, is_root, psutil_module
 from .isolation import Isolation, unprivileged_ids
 from .runtime import Runtime, copy_submission
@@ -54,15 +52,21 @@ class Worker:
         self._next_id = 0
         self._root = is_root()
         self._over_memory = threading.Event()  # set by the memory watch when it killed the worker
-        self.scratch_parent = Path(tempfile.mkdtemp(prefix="grader-sub-"))
-        self.scratch = self.scratch_parent / "submission"
-        self.output_path = self.scratch_parent / "output.log"
+        self._over_disk = threading.Event()  # set when the disk bound stopped the worker
+        self._uid_had: frozenset = frozenset()  # what the sandbox uid owned in /tmp & co. before
+        # a tmpfs where the grader may mount, else a watched folder
+        self.disk = disk.ScratchDisk(limits.disk_mb, boxed=self.isolation == "bwrap")
+        self.scratch_parent = self.disk.parent
+        self.scratch = self.disk.submission
+        self.output_path = self.disk.output  # beside the bound, never in it: readable when it is full
 
     # --- life cycle -------------------------------------------------------------------------
     def start(self, timeout: float = 60.0) -> None:
         """Copy the submission, start the worker in its sandbox, wait for it to say it is ready."""
         # bwrap as root starts as root and drops to the sandbox user inside; the others start as it
         owner = self.user if self._root else None
+        if self._cleans_host_tmp():
+            self._uid_had = disk.snapshot_of(self.user[0])  # kept at cleanup: not this worker's
         self._make_scratch(owner)
         if self.isolation == "rlimits":
             reaper.become_subreaper()  # escaped (setsid, double-forked) processes come back to us
@@ -84,6 +88,9 @@ class Worker:
         if self._watch_memory():
             threading.Thread(target=self._memory_watch, args=(self.proc,), daemon=True,
                              name="grader-memory-watch").start()
+        if self.disk.limit:
+            threading.Thread(target=self._disk_watch, args=(self.proc,), daemon=True,
+                             name="grader-disk-watch").start()
         if not self.channel.read(timeout).get("ready"):
             raise WorkerDied("the worker did not start")
 
@@ -118,12 +125,36 @@ class Worker:
                 return
             time.sleep(MEMORY_POLL)
 
+    def _disk_watch(self, proc: subprocess.Popen) -> None:
+        """Stop the worker's whole tree once its scratch is past the bound (then _died says so)."""
+        while proc.poll() is None:
+            if self.disk.exceeded():
+                self._stop_over_disk(proc)
+                return
+            time.sleep(self.disk.next_look())
+
+    def _stop_over_disk(self, proc: Optional[subprocess.Popen]) -> None:
+        self._over_disk.set()
+        if proc is not None:
+            try:  # first the group (one call, at once: a writer goes on writing meanwhile), then the tree
+                os.killpg(proc.pid, signal.SIGKILL)  # its own session: the group is the worker's
+            except (AttributeError, OSError):
+                pass
+            reaper.kill_tree(proc.pid)
+
     def _make_scratch(self, owner: Optional[tuple[int, int]]) -> None:
-        copy_submission(self.submission, self.scratch, owner)
-        if owner:
-            # the sandbox user may reach its scratch copy, but must not replace output.log next to it
-            # by a symlink to a file that the grader would then show back as "the student's output"
-            os.chmod(self.scratch_parent, 0o711)
+        try:
+            copy_submission(self.submission, self.scratch, owner)
+        except OSError:  # shutil.Error (ENOSPC on the tmpfs) for a submission larger than the bound
+            if self.disk.exceeded():
+                self._over_disk.set()
+                raise WorkerOutOfDisk(self.disk.message(copying=True)) from None
+            raise
+        if not self.disk.mounted and self.disk.exceeded():  # the watched folder: the copy alone is over
+            self._over_disk.set()
+            raise WorkerOutOfDisk(self.disk.message(copying=True))
+        # the folders beside the copy ($TMPDIR; /tmp, /dev/shm under bwrap) and their permissions
+        self.disk.prepare(owner)
 
     def _command(self, fds: tuple[int, int], owner: Optional[tuple[int, int]]
                  ) -> tuple[list[str], dict[str, str], Optional[tuple[int, int]]]:
@@ -148,7 +179,8 @@ class Worker:
             return python, env, owner
         # bwrap sets the worker's environment itself (--clearenv, --setenv) and drops to the user
         sandbox = bwrap.command(self.runtime.folder, self.scratch, env, self.limits,
-                                data_dir=self.data_dir, as_root=self._root)
+                                data_dir=self.data_dir, as_root=self._root,
+                                tmp_dirs=(self.disk.tmp, self.disk.shm) if self.disk.mounted else None)
         return sandbox + python, {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, None
 
     def _environment(self) -> dict[str, str]:
@@ -157,6 +189,8 @@ class Worker:
         env = {
             "PATH": os.pathsep.join(["/usr/local/bin", "/usr/bin", "/bin"]),
             "HOME": "/tmp" if boxed else str(self.scratch),
+            # temporary files go inside the bound (outside bwrap /tmp is the host's, unbounded)
+            "TMPDIR": "/tmp" if boxed else str(self.disk.tmp),
             "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
             "OMP_NUM_THREADS": str(self.threads), "OPENBLAS_NUM_THREADS": str(self.threads),
             "MKL_NUM_THREADS": str(self.threads), "MPLBACKEND": "Agg",
@@ -166,7 +200,8 @@ class Worker:
             env["GRADER_DATA"] = bwrap.DATA_MOUNT if boxed else str(self.data_dir)
         if os.name == "nt":  # Python does not start on Windows without SYSTEMROOT; DLLs are found on PATH
             env["USERPROFILE"] = env["HOME"]
-            for name in ("SYSTEMROOT", "WINDIR", "TEMP", "TMP"):
+            env["TEMP"] = env["TMP"] = env["TMPDIR"]
+            for name in ("SYSTEMROOT", "WINDIR"):
                 if name in os.environ:
                     env[name] = os.environ[name]
             env["PATH"] = os.environ.get("PATH", "")
@@ -194,7 +229,14 @@ class Worker:
             except (OSError, WorkerDied, WorkerTimeout, subprocess.TimeoutExpired):
                 pass
         self.kill()
-        fs.remove_tree(self.scratch_parent)  # iterative, never raises: student code made this tree
+        self.disk.release()  # unmounted, removed: iterative, never raises (student code made this tree)
+        if self._cleans_host_tmp():
+            # outside bwrap /tmp, /var/tmp and /dev/shm are the host's: what the sandbox uid left there
+            disk.remove_files_of(self.user[0], keep=self._uid_had)
+
+    def _cleans_host_tmp(self) -> bool:
+        """Whether student code writes the host's /tmp, /var/tmp, /dev/shm as a uid of its own."""
+        return bool(self._root and self.user and self.isolation != "bwrap")
 
     # --- requests ---------------------------------------------------------------------------
     def output_size(self) -> int:
@@ -224,6 +266,9 @@ class Worker:
         self._next_id += 1
         self.channel.write(protocol.dumps(dict(message, id=self._next_id)), deadline)
         reply = self.channel.read(deadline - time.monotonic(), max_bytes)
+        if self.disk.exceeded():  # filled between two looks of the watch: the same status, every time
+            self._stop_over_disk(self.proc)
+            raise self._died()
         if reply.get("id") != self._next_id:
             # the worker answers each request exactly once: any other frame was written by student
             # code on the result pipe. Its channel cannot be trusted any more: the caller kills it.
@@ -235,6 +280,8 @@ class Worker:
         if self._over_memory.is_set():
             return WorkerOutOfMemory(f"out of memory: the worker's processes used more than "
                                      f"{self.limits.memory_mb} MB (this check's limit) and were stopped")
+        if self._over_disk.is_set():
+            return WorkerOutOfDisk(self.disk.message())
         code = None
         if self.proc is not None:
             try:

@@ -72,7 +72,7 @@ CREATE TABLE IF NOT EXISTS check_results (
     title       TEXT NOT NULL,
     score       REAL NOT NULL,
     max_score   REAL NOT NULL,
-    status      TEXT NOT NULL,      -- passed, failed, error, timeout, out_of_memory, missing
+    status      TEXT NOT NULL,      -- passed, failed, error, timeout, out_of_memory, out_of_disk, missing
     visibility  TEXT NOT NULL,      -- public, hidden
     message     TEXT NOT NULL DEFAULT '',
     output      TEXT NOT NULL DEFAULT '',

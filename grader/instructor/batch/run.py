@@ -91,8 +91,11 @@ def grader_version(asg) -> str:
     h = hashlib.sha256()
     # what decides results: the engine, the worker and the assignment (how results are shown, or
     # what is packaged for whom, does not change them)
-    for p in sorted([*root.glob("engine/**/*.py"), *root.glob("worker/*.py"), *asg.folder.glob("*.py")]):
-        h.update(p.relative_to(root.parent).as_posix().encode() + b"\0" + p.read_bytes())
+    # (an assignment of a course folder lies outside the grader: named from its own parent)
+    files = [(p, root.parent) for p in [*root.glob("engine/**/*.py"), *root.glob("worker/*.py")]]
+    files += [(p, asg.folder.parent) for p in asg.folder.glob("*.py")]
+    for p, top in sorted(files):
+        h.update(p.relative_to(top).as_posix().encode() + b"\0" + p.read_bytes())
     return f"{v}+{h.hexdigest()[:12]}"
 
 

@@ -123,6 +123,10 @@ def _run(request: GradeRequest, tmp: Path) -> Report:
     finally:
         proc.close()
     if not finished:
+        # killed mid-grading: its workers' scratch folders (and tmpfs mounts) are left behind
+        from grader.engine.sandbox import disk
+
+        disk.sweep_stale(force=True)
         return _failed(request, "timeout", f"the grading of this submission took longer than its budget of "
                                            f"{budget:g} s (--timeout-per-submission); it was stopped")
     if result.is_file():

@@ -305,7 +305,8 @@ def _judge(case: CaseResult, cases: Cases, wrong_by_name: dict) -> None:
         for c in case.checks.values():
             if c.score > 0:
                 case.problems.append(f"template: {c.id} gave {c.score:g}/{c.max_score:g} to the unsolved template")
-            elif c.status in (Status.ERROR.value, Status.TIMEOUT.value, Status.OUT_OF_MEMORY.value):
+            elif c.status in (Status.ERROR.value, Status.TIMEOUT.value, Status.OUT_OF_MEMORY.value,
+                              Status.OUT_OF_DISK.value):
                 case.problems.append(f"template: {c.id} crashed ({c.status}): {_first_line(c.message)}")
     elif case.kind == "wrong":
         w = wrong_by_name[case.name]
