@@ -8,8 +8,10 @@ Modes:
 * ``process``: where POSIX resource limits do not exist (Windows): a plain subprocess with the
   wall-clock time limit, its whole process tree killed, its memory watched from outside (psutil).
 
-`auto` takes the first that works here. As root, student code runs as the sandbox user (nobody);
-when that user cannot run this Python (a pyenv under /root, mode 0700) and bubblewrap is missing,
+`auto` takes the first that works here. As root, student code runs unprivileged: each worker as a
+uid of its own from $GRADER_SANDBOX_UIDS (slots.py), or as the one sandbox user (nobody,
+$GRADER_SANDBOX_USER) when that range is turned off; when that uid cannot run this Python (a pyenv
+under /root, mode 0700) and bubblewrap is missing,
 a student's own `grade check` runs it as the invoking user (said in the report), and instructor
 grading is refused (`IsolationRefused`) unless explicitly allowed (`--allow-unisolated`).
 """
@@ -23,7 +25,8 @@ import sys
 from dataclasses import dataclass
 from typing import Optional
 
-from .host import HAVE_RLIMITS, RLIMIT_AS_ENFORCED, is_root, psutil_module, pwd
+from . import bounds, slots
+from .host import HAVE_RLIMITS, RLIMIT_AS_ENFORCED, is_root, pwd
 
 ISOLATION_MODES = ("auto", "bwrap", "rlimits", "process")
 ALLOW_ENV = "GRADER_ALLOW_UNISOLATED"  # "1": instructor grading may run student code unisolated as root
@@ -43,7 +46,8 @@ def sandbox_user_name() -> str:
 
 
 def unprivileged_ids() -> tuple[int, int]:
-    """(uid, gid) of the sandbox user ($GRADER_SANDBOX_USER, default nobody)."""
+    """(uid, gid) of the sandbox user ($GRADER_SANDBOX_USER, default nobody): what every worker runs
+    as when uid slots are off (slots.py); with slots each worker leases its own uid instead."""
     try:
         pw = pwd.getpwnam(sandbox_user_name())  # type: ignore[union-attr]
         return pw.pw_uid, pw.pw_gid
@@ -91,8 +95,29 @@ def sandbox_user_problem() -> str:
     """
     if not is_root():
         return ""
-    uid, gid = unprivileged_ids()
-    who = f"the sandbox user {sandbox_user_name()} (uid {uid})"
+    try:
+        slot_range = slots.configured_range()
+    except ValueError as exc:
+        return str(exc)
+    lease = None
+    if slot_range is not None:  # tried as a uid of the range: all of them are "others" to the files
+        try:
+            lease = slots.acquire(slot_range)
+        except (slots.NoFreeSlot, OSError) as exc:
+            return f"no sandbox uid can be had ({exc})"
+        uid = gid = lease.uid
+        who = f"the sandbox uid {uid} (one of the {slots.describe_range(slot_range)})"
+    else:
+        uid, gid = unprivileged_ids()
+        who = f"the sandbox user {sandbox_user_name()} (uid {uid})"
+    try:
+        return _run_probe(uid, gid, who)
+    finally:
+        if lease is not None:
+            lease.release()
+
+
+def _run_probe(uid: int, gid: int, who: str) -> str:
     real = os.path.realpath(sys.executable)
     python = sys.executable if real == sys.executable else f"{sys.executable} (→ {real})"
     try:
@@ -120,41 +145,51 @@ class Isolation:
     mode: str
     user: Optional[tuple[int, int]] = None  # (uid, gid) to run the worker as; None: the invoking user
     fallback: str = ""  # why a root grader runs student code as itself (the sandbox user's problem)
+    # with `user`: the range each worker leases a uid of its own from (slots.py); None: `user` for all
+    slots: Optional[tuple[int, int]] = None
 
     def describe(self) -> str:
         """The report's isolation line: what was and was not limited, exactly."""
+        switch = self.user is not None
+        whole = bounds.describe(self.mode, switch, self.slots if switch else None)
         if self.mode == "bwrap":
             who = "as an unprivileged user" if is_root() else "as the current user"
-            return f"bwrap: read-only system, scratch copy, no network, own pid namespace, rlimits, {who}"
+            return f"bwrap: read-only system, scratch copy, no network, own pid namespace, rlimits, {who}; {whole}"
         if self.fallback:
             who = (f"as the invoking user (root): {self.fallback}, so your code ran unisolated with "
                    "root's rights")
-        elif self.user is not None:
+        elif switch:
             who = "as an unprivileged user"
         else:
             who = "as the current user"
         if self.mode == "rlimits":
-            memory = "" if RLIMIT_AS_ENFORCED else " (memory watched from outside: this OS ignores RLIMIT_AS)"
+            memory = "" if RLIMIT_AS_ENFORCED else " per process (this OS ignores RLIMIT_AS)"
             return (f"rlimits only (bubblewrap unavailable): own process group, rlimits (CPU, memory{memory}, "
-                    f"file size, open files), {who}; files and network visible")
-        watched = ("memory of its process tree watched (killed above the limit)" if psutil_module()
-                   else "memory NOT limited (psutil is missing)")
+                    f"file size, open files), {who}; {whole}; files and network visible")
         return (f"process only (no bubblewrap, no POSIX resource limits on this system): a plain subprocess, "
-                f"{who}; wall-clock time limit per check, its whole process tree killed, {watched}; "
-                "CPU time, file size, open files and processes not limited; files and network visible")
+                f"{who}; wall-clock time limit per check, its whole process tree killed; {whole}; "
+                "CPU time, file size and open files not limited; files and network visible")
+
+
+def sandbox_isolation(mode: str) -> Isolation:
+    """`mode` with its default user: as root, unprivileged (a uid per slot unless slots are off)."""
+    if not is_root():
+        return Isolation(mode)
+    return Isolation(mode, unprivileged_ids(), slots=slots.configured_range())
 
 
 def plan_isolation(mode: str = "auto", *, instructor: bool = False, allow_unisolated: bool = False) -> Isolation:
     """The isolation to grade with, or IsolationRefused (instructor grading only; see module doc)."""
     mode = resolve_isolation(mode)
-    if not is_root():
-        return Isolation(mode)
-    ids = unprivileged_ids()
-    if mode == "bwrap":  # bwrap mounts Python readable for the sandbox user and drops to it
-        return Isolation(mode, ids)
+    try:
+        planned = sandbox_isolation(mode)
+    except ValueError as exc:  # a malformed $GRADER_SANDBOX_UIDS
+        raise IsolationUnavailable(str(exc)) from None
+    if not is_root() or mode == "bwrap":  # bwrap mounts Python readable for the sandbox user, drops to it
+        return planned
     problem = sandbox_user_problem()
     if not problem:
-        return Isolation(mode, ids)
+        return planned
     if instructor and not (allow_unisolated or allowed_by_environment()):
         raise IsolationRefused(refusal_message(problem))
     return Isolation(mode, None, fallback=problem)
@@ -175,4 +210,4 @@ def refusal_message(problem: str) -> str:
 
 def describe_isolation(mode: str) -> str:
     """The report's line for `mode` with its default user (kept for callers that have only a mode)."""
-    return Isolation(mode, unprivileged_ids() if is_root() else None).describe()
+    return sandbox_isolation(mode).describe()

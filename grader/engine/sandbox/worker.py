@@ -1,8 +1,9 @@
 """Worker: one sandboxed worker process serving one submission, reused across checks.
 
 Starting one is a composition of this package's steps: a scratch copy (runtime.py), the command
-(bwrap.py, or the bare Python under rlimits), the process (spawn.py), the channel (channel.py);
-killing one leaves nothing behind (reaper.py).
+(bwrap.py, or the bare Python under rlimits), the process (spawn.py), the channel (channel.py), the
+bounds of the whole submission (bounds.py: its uid, cgroup, memory watch); killing one leaves nothing
+behind (reaper.py, bounds.py).
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Optional
@@ -23,13 +23,12 @@ from ..model import Limits
 from .. import fs
 from . import bwrap, reaper
 from .channel import DEFAULT_REPLY_BYTES, Channel, pipes
+from .bounds import Bounds
 from .errors import WorkerDied, WorkerOutOfMemory, WorkerTimeout
-from .host import RLIMIT_AS_ENFORCED, is_root, psutil_module
-from .isolation import Isolation, unprivileged_ids
+from .host import is_root
+from .isolation import Isolation, sandbox_isolation
 from .runtime import Runtime, copy_submission
 from .spawn import child_ends, spawn
-
-MEMORY_POLL = 0.1  # seconds between two looks at a worker's memory, where the OS does not bound it
 
 
 class Worker:
@@ -43,7 +42,7 @@ class Worker:
                  notebook_mode: str = "definitions", data_dir: Optional[Path] = None,
                  threads: int = 1):
         if isinstance(isolation, str):
-            isolation = Isolation(isolation, unprivileged_ids() if is_root() else None)
+            isolation = sandbox_isolation(isolation)
         self.runtime, self.submission, self.limits = runtime, submission, limits
         self.isolation, self.notebook_mode, self.data_dir = isolation.mode, notebook_mode, data_dir
         self.user = isolation.user  # None: the invoking user runs student code
@@ -53,7 +52,8 @@ class Worker:
         self.token = secrets.token_hex(16)
         self._next_id = 0
         self._root = is_root()
-        self._over_memory = threading.Event()  # set by the memory watch when it killed the worker
+        # its uid (a slot's own, as root), cgroup and memory watch: taken at start, freed by kill()
+        self.bounds = Bounds(limits, self.token, isolation.slots if self.user is not None else None)
         self.scratch_parent = Path(tempfile.mkdtemp(prefix="grader-sub-"))
         self.scratch = self.scratch_parent / "submission"
         self.output_path = self.scratch_parent / "output.log"
@@ -61,18 +61,21 @@ class Worker:
     # --- life cycle -------------------------------------------------------------------------
     def start(self, timeout: float = 60.0) -> None:
         """Copy the submission, start the worker in its sandbox, wait for it to say it is ready."""
+        self.user = self.bounds.acquire() or self.user  # a uid of its own for this worker's slot
         # bwrap as root starts as root and drops to the sandbox user inside; the others start as it
         owner = self.user if self._root else None
         self._make_scratch(owner)
         if self.isolation == "rlimits":
             reaper.become_subreaper()  # escaped (setsid, double-forked) processes come back to us
         worker_ends, grader_ends = pipes()
+        attach = self.bounds.attacher()
         try:
             passed = child_ends(worker_ends)
             cmd, env, user = self._command(passed, owner)
             self.proc = spawn(cmd, env=env, cwd=self.scratch, output=self.output_path,
                               pass_fds=passed, limits=self.limits, user=user,
-                              count_processes=owner is not None, rlimits=self.isolation != "process")
+                              count_processes=owner is not None and self.bounds.per_uid_process_limit(),
+                              rlimits=self.isolation != "process", attach=attach)
         except BaseException:
             for fd in grader_ends:
                 os.close(fd)
@@ -81,42 +84,10 @@ class Worker:
             for fd in worker_ends:
                 os.close(fd)
         self.channel = Channel(*grader_ends, died=self._died, threaded=self.isolation == "process")
-        if self._watch_memory():
-            threading.Thread(target=self._memory_watch, args=(self.proc,), daemon=True,
-                             name="grader-memory-watch").start()
+        proc = self.proc
+        self.bounds.started(proc, attach, lambda: reaper.kill_tree(proc.pid))
         if not self.channel.read(timeout).get("ready"):
             raise WorkerDied("the worker did not start")
-
-    def _watch_memory(self) -> bool:
-        """Whether memory is bounded from outside: the OS does not enforce RLIMIT_AS (macOS), or
-        there are no rlimits at all (the `process` mode); needs psutil."""
-        outside = self.isolation == "process" or (self.isolation == "rlimits" and not RLIMIT_AS_ENFORCED)
-        return outside and psutil_module() is not None
-
-    def _memory_watch(self, proc: subprocess.Popen) -> None:
-        """Kill the worker's whole tree when its resident memory passes the limit (then _died says so)."""
-        psutil = psutil_module()
-        limit = self.limits.memory_mb * 2**20
-        try:
-            root = psutil.Process(proc.pid)
-        except (psutil.Error, OSError):
-            return
-        while proc.poll() is None:
-            try:
-                procs = [root, *root.children(recursive=True)]
-                used = 0
-                for p in procs:
-                    try:
-                        used += p.memory_info().rss
-                    except (psutil.Error, OSError):
-                        pass
-            except (psutil.Error, OSError):
-                return
-            if used > limit:
-                self._over_memory.set()
-                reaper.kill_tree(proc.pid)
-                return
-            time.sleep(MEMORY_POLL)
 
     def _make_scratch(self, owner: Optional[tuple[int, int]]) -> None:
         copy_submission(self.submission, self.scratch, owner)
@@ -124,6 +95,7 @@ class Worker:
             # the sandbox user may reach its scratch copy, but must not replace output.log next to it
             # by a symlink to a file that the grader would then show back as "the student's output"
             os.chmod(self.scratch_parent, 0o711)
+            os.chmod(self.scratch, 0o700)  # and no other slot's uid may read or list it
 
     def _command(self, fds: tuple[int, int], owner: Optional[tuple[int, int]]
                  ) -> tuple[list[str], dict[str, str], Optional[tuple[int, int]]]:
@@ -177,13 +149,13 @@ class Worker:
 
     def kill(self) -> None:
         """Kill the worker and everything it started; leave no process behind."""
-        if self.proc is None:
-            return
-        reaper.kill_worker(self.proc, self.token, self.user[0] if (self._root and self.user) else None,
-                           tree=self.isolation == "process")
-        if self.channel is not None:
-            self.channel.close()
-        self.proc = None
+        if self.proc is not None:
+            reaper.kill_worker(self.proc, self.token, self.user[0] if (self._root and self.user) else None,
+                               tree=self.isolation == "process")
+            if self.channel is not None:
+                self.channel.close()
+            self.proc = None
+        self.bounds.release()  # everything of its cgroup and uid killed, the group removed, the uid freed
 
     def close(self, graceful: bool = True) -> None:
         """Shut the worker down (politely when `graceful` and it is idle), kill what is left."""
@@ -232,9 +204,8 @@ class Worker:
         return reply
 
     def _died(self) -> WorkerDied:
-        if self._over_memory.is_set():
-            return WorkerOutOfMemory(f"out of memory: the worker's processes used more than "
-                                     f"{self.limits.memory_mb} MB (this check's limit) and were stopped")
+        if self.bounds.over_memory():
+            return WorkerOutOfMemory(self.bounds.message())
         code = None
         if self.proc is not None:
             try:
