@@ -151,7 +151,7 @@ class Worker:
         """Kill the worker and everything it started; leave no process behind."""
         if self.proc is not None:
             reaper.kill_worker(self.proc, self.token, self.user[0] if (self._root and self.user) else None,
-                               tree=self.isolation == "process")
+                               tree=self.isolation == "process", own_uid=self.bounds.uid is not None)
             if self.channel is not None:
                 self.channel.close()
             self.proc = None
