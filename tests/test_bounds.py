@@ -143,7 +143,7 @@ def test_without_cgroups_the_watch_stops_the_tree(workdir, mode, monkeypatch):
     assert "processes together used more than 512 MB" in r.message
     # polled every 0.1 s: the tree may pass the limit by what 4 processes allocate in that time
     assert peak < 2 * TREE.memory_mb * 2**20, f"the tree held {peak / 2**20:.0f} MiB"
-    assert "memory of the whole submission watched" in report.isolation
+    assert "memory of its process tree watched" in report.isolation
     assert checks["softmax.cross_entropy"].status == Status.PASSED
     assert marked(marker) == []
 

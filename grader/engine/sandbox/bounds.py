@@ -27,30 +27,29 @@ from .host import is_root
 from .watch import MemoryWatch, can_watch
 
 
-def describe(mode: str, user_switch: bool, slot_range: Optional[tuple[int, int]]) -> str:
-    """The report's words for how memory, processes and the uid were bounded in `mode`."""
+def describe(mode: str, user_switch: bool, slot_range: Optional[tuple[int, int]]) -> tuple[str, str, str]:
+    """The report's words for `mode`: (who runs the code, how memory is bounded, how processes are:
+    "" when the memory clause says it too, "not limited" when nothing bounds them)."""
+    if not user_switch:
+        who = ""
+    elif slot_range:
+        who = "as an unprivileged uid of its own (one per concurrent worker)"
+    else:
+        who = "as an unprivileged user (one for all concurrent workers)"
     support = cgroup.support()
     if support is not None and support.pids is not None:
-        memory = f"memory and processes of the whole submission bounded by a {support.describe()}"
-        processes = ""
+        return who, f"memory and processes of the whole submission bounded by a {support.describe()}", ""
+    if support is not None:
+        memory = f"memory of the whole submission bounded by a {support.describe()}"
+    elif can_watch():
+        memory = "memory of its process tree watched (killed above the limit)"
     else:
-        if support is not None:
-            memory = f"memory of the whole submission bounded by a {support.describe()}"
-        elif can_watch():
-            memory = "memory of the whole submission watched (stopped above the limit)"
-        else:
-            memory = "memory of the whole submission NOT bounded (psutil is missing)"
-        if user_switch and mode != "process":
-            processes = ", processes by RLIMIT_NPROC of its uid"
-        elif mode == "process":
-            processes = ", processes not limited"
-        else:
-            processes = ", processes not limited beyond the user's own"
-    uid = ""
-    if user_switch:
-        uid = (", a uid of its own per concurrent slot" if slot_range
-               else ", one sandbox uid shared by concurrent workers")
-    return memory + processes + uid
+        memory = "memory NOT limited (psutil is missing)"
+    if user_switch and mode != "process":
+        processes = "processes by RLIMIT_NPROC of its uid" if slot_range else "processes by RLIMIT_NPROC of that user"
+    else:
+        processes = "not limited"
+    return who, memory, processes
 
 
 class Bounds:

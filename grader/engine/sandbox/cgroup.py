@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from .host import is_root
+
 CGROUPS_ENV = "GRADER_CGROUPS"  # "off": no cgroups (the watcher bounds memory instead)
 FOLDER = "dl-grader"  # the folder of the grader's groups inside (or beside) its own cgroup
 KILL_ROUNDS = 50
@@ -65,7 +67,8 @@ def _support() -> Optional[Support]:
         own = _own_cgroups()
     except (OSError, ValueError):
         return None
-    return _v2(mounts, own) or _v1(mounts, own)
+    # v1 hierarchies are root's (never delegated to a user); a v2 subtree may be delegated to us
+    return _v2(mounts, own) or (_v1(mounts, own) if is_root() else None)
 
 
 def _mounts() -> list[tuple[str, str, str, list[str]]]:

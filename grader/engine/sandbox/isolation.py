@@ -149,26 +149,28 @@ class Isolation:
     slots: Optional[tuple[int, int]] = None
 
     def describe(self) -> str:
-        """The report's isolation line: what was and was not limited, exactly."""
-        switch = self.user is not None
-        whole = bounds.describe(self.mode, switch, self.slots if switch else None)
+        """The report's isolation line: what was and was not limited, exactly (bounds.describe: how
+        the whole submission's memory and processes were)."""
+        slot_who, memory, processes = bounds.describe(self.mode, self.user is not None, self.slots)
+        whole = memory + (f", {processes}" if processes and processes != "not limited" else "")
         if self.mode == "bwrap":
-            who = "as an unprivileged user" if is_root() else "as the current user"
+            who = (slot_who or "as an unprivileged user") if is_root() else "as the current user"
             return f"bwrap: read-only system, scratch copy, no network, own pid namespace, rlimits, {who}; {whole}"
         if self.fallback:
             who = (f"as the invoking user (root): {self.fallback}, so your code ran unisolated with "
                    "root's rights")
-        elif switch:
-            who = "as an unprivileged user"
         else:
-            who = "as the current user"
+            who = slot_who or "as the current user"
         if self.mode == "rlimits":
-            memory = "" if RLIMIT_AS_ENFORCED else " per process (this OS ignores RLIMIT_AS)"
-            return (f"rlimits only (bubblewrap unavailable): own process group, rlimits (CPU, memory{memory}, "
-                    f"file size, open files), {who}; {whole}; files and network visible")
+            memory_rlimit = "" if RLIMIT_AS_ENFORCED else " per process (this OS ignores RLIMIT_AS)"
+            unbounded = "; processes not limited beyond the user's own" if processes == "not limited" else ""
+            return (f"rlimits only (bubblewrap unavailable): own process group, rlimits (CPU, memory{memory_rlimit}, "
+                    f"file size, open files), {who}; {whole}{unbounded}; files and network visible")
+        unlimited = "CPU time, file size, open files and processes" if processes == "not limited" else \
+            "CPU time, file size and open files"
         return (f"process only (no bubblewrap, no POSIX resource limits on this system): a plain subprocess, "
-                f"{who}; wall-clock time limit per check, its whole process tree killed; {whole}; "
-                "CPU time, file size and open files not limited; files and network visible")
+                f"{who}; wall-clock time limit per check, its whole process tree killed, {whole}; "
+                f"{unlimited} not limited; files and network visible")
 
 
 def sandbox_isolation(mode: str) -> Isolation:
