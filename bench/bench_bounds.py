@@ -131,7 +131,7 @@ def main() -> None:
         configs["baseline"] = ({}, args.baseline.resolve())
 
     print("1. the steps alone (median of", args.repeat, "runs, ms)")
-    steps = {name: run(STEPS, [str(ROOT), str(args.repeat)], env, ROOT) for name, (env, _) in CONFIGS.items()}
+    steps = {name: run(STEPS, [str(ROOT), str(args.repeat)], env, ROOT) for name, env in CONFIGS.items()}
     for key in dict.fromkeys(k for s in steps.values() for k in s):
         print(f"  {key:38s}" + "".join(f"  {name} {steps[name][key]:7.1f}" for name in steps if key in steps[name]))
 
