@@ -29,7 +29,7 @@ import pytest
 from grader.engine.assignment import Assignment, load
 from grader.engine.model import Limits, Status
 from grader.engine.runner import grade
-from grader.engine.sandbox import Runtime, Worker, cgroup, slots, watch
+from grader.engine.sandbox import Runtime, Worker, bounds, cgroup, slots, watch
 from grader.engine.sandbox.isolation import bwrap_works, sandbox_user_problem
 from grader.engine.session import GradeOptions
 
@@ -211,19 +211,19 @@ def test_a_fork_bomb_in_one_slot_does_not_starve_another(workdir, mode):
 @needs_root
 def test_concurrent_leases_never_share_a_uid():
     """Threads of one grader and other processes: the flock of each uid is exclusive."""
-    bounds = slots.configured_range()
-    assert bounds is not None
+    uid_range = slots.configured_range()
+    assert uid_range is not None
     holder = subprocess.Popen(
         [sys.executable, "-c", "from grader.engine.sandbox import slots\n"
          "lease = slots.acquire(slots.configured_range())\nprint(lease.uid, flush=True)\ninput()"],
         cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         other = int(holder.stdout.readline())
-        leases = [slots.acquire(bounds) for _ in range(3)]
+        leases = [slots.acquire(uid_range) for _ in range(3)]
         try:
             uids = [lease.uid for lease in leases]
             assert len(set(uids + [other])) == 4, (uids, other)
-            assert all(bounds[0] <= u <= bounds[1] for u in uids)
+            assert all(uid_range[0] <= u <= uid_range[1] for u in uids)
         finally:
             for lease in leases:
                 lease.release()
@@ -342,3 +342,30 @@ def test_cgroup_v2_groups_are_made_where_memory_is_delegated(tmp_path, monkeypat
     assert (group.memory_dir / "pids.max").read_text() == "256"
     (group.memory_dir / "memory.events").write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n")
     assert group.oom_kills() == 1 and group.bounds_processes
+
+
+@needs_root
+def test_the_sweep_after_a_killed_grader_spares_live_workers():
+    """A grading process killed on its budget frees its uids with its descriptors; what escaped
+    under such a uid, and its group, are removed by the sweep; a uid a live worker holds is not."""
+    held, crashed = slots.acquire(slots.configured_range()), slots.acquire(slots.configured_range())
+    sleepers = {lease.uid: subprocess.Popen(["sleep", "60"], user=lease.uid, group=lease.uid, extra_groups=[])
+                for lease in (held, crashed)}
+    support = cgroup.support()
+    group = None
+    try:
+        if support is not None:
+            group = cgroup.Group.create(support, f"slot-{crashed.uid}", 64 * 2**20, 16)
+            group.attach(sleepers[crashed.uid].pid)
+        os.close(crashed._fd)  # the grader holding it died without cleaning up
+        crashed._fd = -1
+        bounds.sweep()
+        assert sleepers[crashed.uid].wait(5) == -9
+        assert sleepers[held.uid].poll() is None
+        if group is not None:
+            assert [d for d in group.dirs if d.exists()] == []
+    finally:
+        held.release()
+        for p in sleepers.values():
+            p.kill()
+            p.wait()

@@ -52,6 +52,39 @@ def describe(mode: str, user_switch: bool, slot_range: Optional[tuple[int, int]]
     return who, memory, processes
 
 
+def sweep() -> None:
+    """Kill whatever runs as a sandbox uid that no live worker holds, and remove its group.
+
+    For the caller of a grading process that was killed (its budget ran out) or died: its workers'
+    uids were freed with its file descriptors, but an escaped descendant may still run as one. A uid
+    held by a live worker (anywhere on this machine) is never touched. Root only; cheap: one scan
+    of /proc and one try-lock per uid found.
+    """
+    if not is_root():
+        return
+    try:
+        bounds = slots.configured_range()
+    except ValueError:
+        return
+    if bounds is None:
+        return
+    support = cgroup.support()
+    bases = [b for b in (support.memory, support.pids) if b is not None] if support else []
+    found = slots.uids_running(bounds)
+    for base in bases:
+        found |= {int(d.name[5:]) for d in base.glob("slot-*") if d.name[5:].isdigit()}
+    for uid in sorted(u for u in found if bounds[0] <= u <= bounds[1]):
+        try:
+            lease = slots.acquire((uid, uid))  # kills what runs as it
+        except (slots.NoFreeSlot, OSError):
+            continue  # a live worker holds it
+        try:
+            for base in bases:
+                cgroup.remove_stale(base / f"slot-{uid}")
+        finally:
+            lease.release()
+
+
 class Bounds:
     """What bounds one worker (see the module doc); one Bounds per worker, used once."""
 

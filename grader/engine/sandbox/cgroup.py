@@ -191,7 +191,7 @@ class Group:
         try:
             for folder in (group.memory_dir, group.pids_dir):
                 if folder is not None:
-                    _remove_stale(folder)  # a group of this name left by a grader that was killed
+                    remove_stale(folder)  # a group of this name left by a grader that was killed
                     folder.mkdir()
                     group.dirs.append(folder)
             group._limit(memory_bytes, processes)
@@ -303,7 +303,8 @@ def _rmdir(folder: Path) -> bool:
             time.sleep(0.01)
 
 
-def _remove_stale(folder: Path) -> None:
+def remove_stale(folder: Path) -> None:
+    """Kill what is in a group a grader left behind and remove it."""
     if folder.is_dir():
         _kill_listed(lambda: [int(p) for p in _read(folder / "cgroup.procs").split() if p.isdigit()])
         _rmdir(folder)

@@ -21,7 +21,7 @@ import stat
 import tempfile
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 from .host import fcntl, pwd
 
@@ -135,14 +135,12 @@ def acquire(bounds: tuple[int, int]) -> Lease:
                      "widen the range or grade fewer submissions at a time")
 
 
-def uid_processes(uid: int) -> list[int]:
-    """Live (not zombie) processes whose real, effective, saved or file-system uid is `uid` (/proc)."""
-    found = []
+def _live_processes() -> Iterator[tuple[int, set[int]]]:
+    """(pid, its real, effective, saved and file-system uids) of every live (not zombie) process."""
     try:
         entries = os.listdir("/proc")
     except OSError:
-        return found
-    want = str(uid)
+        return
     for entry in entries:
         if not entry.isdigit():
             continue
@@ -151,16 +149,25 @@ def uid_processes(uid: int) -> list[int]:
                 status = f.read().decode("ascii", "replace")
         except OSError:
             continue
-        uids = state = ""
+        state, uids = "", set()
         for line in status.splitlines():
             if line.startswith("State:"):
                 state = line.split()[1]
             elif line.startswith("Uid:"):
-                uids = line
+                uids = {int(u) for u in line.split()[1:] if u.isdigit()}
                 break
-        if state != "Z" and want in uids.split()[1:]:
-            found.append(int(entry))
-    return found
+        if state != "Z":
+            yield int(entry), uids
+
+
+def uid_processes(uid: int) -> list[int]:
+    """Live (not zombie) processes whose real, effective, saved or file-system uid is `uid` (/proc)."""
+    return [pid for pid, uids in _live_processes() if uid in uids]
+
+
+def uids_running(bounds: tuple[int, int]) -> set[int]:
+    """The uids of `bounds` that some live process runs as (one scan of /proc)."""
+    return {u for _, uids in _live_processes() for u in uids if bounds[0] <= u <= bounds[1]}
 
 
 def kill_uid(uid: int) -> int:

@@ -122,6 +122,10 @@ def _run(request: GradeRequest, tmp: Path) -> Report:
         raise
     finally:
         proc.close()
+    if not finished or not result.is_file():
+        from grader.engine.sandbox.bounds import sweep
+
+        sweep()  # its workers' escaped descendants: their uids were freed when it died
     if not finished:
         return _failed(request, "timeout", f"the grading of this submission took longer than its budget of "
                                            f"{budget:g} s (--timeout-per-submission); it was stopped")
