@@ -369,3 +369,26 @@ def test_the_sweep_after_a_killed_grader_spares_live_workers():
         for p in sleepers.values():
             p.kill()
             p.wait()
+
+
+@needs_root
+def test_the_up_front_probe_runs_as_a_uid_of_the_range(monkeypatch):
+    """The uid that will run student code is a slot's: the probe of this Python is run as one."""
+    from grader.engine.sandbox import isolation
+
+    seen = []
+    real_run = subprocess.run
+
+    def run(cmd, **kw):
+        seen.append((kw.get("user"), kw.get("group"), slots.uid_processes(kw.get("user"))))
+        return real_run(cmd, **kw)
+
+    monkeypatch.setattr(isolation.subprocess, "run", run)
+    problem = isolation.sandbox_user_problem.__wrapped__()
+    lo, hi = slots.configured_range()
+    assert len(seen) == 1 and lo <= seen[0][0] <= hi and seen[0][0] == seen[0][1], seen
+    assert seen[0][2] == []  # leased: nothing else ran as it
+    assert problem == sandbox_user_problem()
+    monkeypatch.setenv(slots.UIDS_ENV, "off")  # one shared user: probed as that user
+    isolation.sandbox_user_problem.__wrapped__()
+    assert seen[1][0] == isolation.unprivileged_ids()[0]
