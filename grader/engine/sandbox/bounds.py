@@ -9,8 +9,8 @@ when its uid is its own (or when nothing else does).
 
     bounds = Bounds(limits, token, slot_range)
     user = bounds.acquire()           # (uid, gid) of the slot, or None: keep the user planned
-    attach = bounds.attacher()        # given to spawn(): the child joins the group before exec
-    ... spawn ...; bounds.started(proc, stop)   # watch memory; `stop` kills the worker's tree
+    spawn(..., attach=bounds.attacher())        # the child joins the group before exec
+    bounds.started(proc, stop)        # watch its memory; `stop` kills the worker's tree
     bounds.over_memory(), bounds.message()      # why the worker died
     bounds.release()                  # everything of the group and of the uid killed, both freed
 """
@@ -69,18 +69,17 @@ def sweep() -> None:
     if bounds is None:
         return
     support = cgroup.support()
-    bases = [b for b in (support.memory, support.pids) if b is not None] if support else []
     found = slots.uids_running(bounds)
-    for base in bases:
-        found |= {int(d.name[5:]) for d in base.glob("slot-*") if d.name[5:].isdigit()}
+    for base in support.bases() if support else []:
+        found |= {int(d.name.split("-")[1]) for d in base.glob("slot-*-*") if d.name.split("-")[1].isdigit()}
     for uid in sorted(u for u in found if bounds[0] <= u <= bounds[1]):
         try:
             lease = slots.acquire((uid, uid))  # kills what runs as it
         except (slots.NoFreeSlot, OSError):
             continue  # a live worker holds it
         try:
-            for base in bases:
-                cgroup.remove_stale(base / f"slot-{uid}")
+            if support is not None:
+                cgroup.remove_stale(support, f"slot-{uid}-")
         finally:
             lease.release()
 
@@ -93,6 +92,7 @@ class Bounds:
         self.lease: Optional[slots.Lease] = None
         self.group: Optional[cgroup.Group] = None
         self.watch: Optional[MemoryWatch] = None
+        self._attach: Optional[cgroup.Attach] = None
         self._over = threading.Event()
 
     @property
@@ -110,8 +110,12 @@ class Bounds:
                 raise WorkerDied(f"no sandbox uid for this worker: {exc}") from None
         support = cgroup.support()
         if support is not None:
-            # per slot when there is one: a group left by a grader killed with it is found again
-            name = f"slot-{self.lease.uid}" if self.lease else f"worker-{self.token[:16]}"
+            # named after the slot's uid when there is one: groups a grader killed while it held the
+            # uid left behind are found (and removed) by the next worker that holds it
+            name = f"worker-{self.token[:16]}"
+            if self.lease is not None:
+                cgroup.remove_stale(support, f"slot-{self.lease.uid}-")
+                name = f"slot-{self.lease.uid}-{self.token[:8]}"
             try:
                 self.group = cgroup.Group.create(support, name, self.limits.memory_mb * 2**20,
                                                  self.limits.processes)
@@ -125,12 +129,13 @@ class Bounds:
         return self.lease is not None or self.group is None or not self.group.bounds_processes
 
     def attacher(self) -> Optional[cgroup.Attach]:
-        return cgroup.Attach(self.group) if self.group is not None else None
+        """For spawn(): moves the child into the group between fork and exec (None: no group)."""
+        self._attach = cgroup.Attach(self.group) if self.group is not None else None
+        return self._attach
 
-    def started(self, proc: subprocess.Popen, attach: Optional[cgroup.Attach],
-                stop: Callable[[], None]) -> None:
+    def started(self, proc: subprocess.Popen, stop: Callable[[], None]) -> None:
         """The worker runs: watch its memory. `stop` kills its process tree."""
-        if self.group is not None and (attach is None or not attach.joined):
+        if self.group is not None and (self._attach is None or not self._attach.joined):
             self.group.remove()  # it never joined: its memory is watched instead
             self.group = None
         if self.group is None and not can_watch():

@@ -48,6 +48,10 @@ class Support:
     def describe(self) -> str:
         return f"cgroup v{self.version}"
 
+    def bases(self) -> list[Path]:
+        """The folders in which groups are made (v1: one per hierarchy)."""
+        return [self.memory] + ([self.pids] if self.pids is not None and self.version == 1 else [])
+
 
 def enabled() -> bool:
     return os.environ.get(CGROUPS_ENV, "auto").strip().lower() not in ("off", "0", "no", "none")
@@ -191,7 +195,6 @@ class Group:
         try:
             for folder in (group.memory_dir, group.pids_dir):
                 if folder is not None:
-                    remove_stale(folder)  # a group of this name left by a grader that was killed
                     folder.mkdir()
                     group.dirs.append(folder)
             group._limit(memory_bytes, processes)
@@ -303,8 +306,15 @@ def _rmdir(folder: Path) -> bool:
             time.sleep(0.01)
 
 
-def remove_stale(folder: Path) -> None:
-    """Kill what is in a group a grader left behind and remove it."""
+def remove_stale(support: Support, prefix: str) -> None:
+    """Remove the groups whose name starts with `prefix` that a grader left behind (it was killed
+    before it could), killing what is still in them."""
+    for base in support.bases():
+        for folder in base.glob(prefix + "*"):
+            _remove_group(folder)
+
+
+def _remove_group(folder: Path) -> None:
     if folder.is_dir():
         _kill_listed(lambda: [int(p) for p in _read(folder / "cgroup.procs").split() if p.isdigit()])
         _rmdir(folder)

@@ -146,12 +146,12 @@ class Isolation:
     user: Optional[tuple[int, int]] = None  # (uid, gid) to run the worker as; None: the invoking user
     fallback: str = ""  # why a root grader runs student code as itself (the sandbox user's problem)
     # with `user`: the range each worker leases a uid of its own from (slots.py); None: `user` for all
-    slots: Optional[tuple[int, int]] = None
+    uid_range: Optional[tuple[int, int]] = None
 
     def describe(self) -> str:
         """The report's isolation line: what was and was not limited, exactly (bounds.describe: how
         the whole submission's memory and processes were)."""
-        slot_who, memory, processes = bounds.describe(self.mode, self.user is not None, self.slots)
+        slot_who, memory, processes = bounds.describe(self.mode, self.user is not None, self.uid_range)
         whole = memory + (f", {processes}" if processes and processes != "not limited" else "")
         if self.mode == "bwrap":
             who = (slot_who or "as an unprivileged user") if is_root() else "as the current user"
@@ -177,7 +177,7 @@ def sandbox_isolation(mode: str) -> Isolation:
     """`mode` with its default user: as root, unprivileged (a uid per slot unless slots are off)."""
     if not is_root():
         return Isolation(mode)
-    return Isolation(mode, unprivileged_ids(), slots=slots.configured_range())
+    return Isolation(mode, unprivileged_ids(), uid_range=slots.configured_range())
 
 
 def plan_isolation(mode: str = "auto", *, instructor: bool = False, allow_unisolated: bool = False) -> Isolation:

@@ -61,7 +61,12 @@ def spawn(cmd: list[str], *, env: dict[str, str], cwd: Path, output: Path, pass_
     else:  # Windows: only the listed handles are inherited; a group of its own for CTRL_BREAK
         kwargs.update(close_fds=True, creationflags=subprocess.CREATE_NEW_PROCESS_GROUP,
                       startupinfo=subprocess.STARTUPINFO(lpAttributeList={"handle_list": list(pass_fds)}))
-    out = open(output, "ab")
+    try:
+        out = open(output, "ab")
+    except BaseException:
+        if attach is not None:
+            attach.finish()
+        raise
     try:
         with reaper.SPAWN_LOCK:  # no orphan hunt between the fork and the registration
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=env,

@@ -53,7 +53,7 @@ class Worker:
         self._next_id = 0
         self._root = is_root()
         # its uid (a slot's own, as root), cgroup and memory watch: taken at start, freed by kill()
-        self.bounds = Bounds(limits, self.token, isolation.slots if self.user is not None else None)
+        self.bounds = Bounds(limits, self.token, isolation.uid_range if self.user is not None else None)
         self.scratch_parent = Path(tempfile.mkdtemp(prefix="grader-sub-"))
         self.scratch = self.scratch_parent / "submission"
         self.output_path = self.scratch_parent / "output.log"
@@ -68,14 +68,13 @@ class Worker:
         if self.isolation == "rlimits":
             reaper.become_subreaper()  # escaped (setsid, double-forked) processes come back to us
         worker_ends, grader_ends = pipes()
-        attach = self.bounds.attacher()
         try:
             passed = child_ends(worker_ends)
             cmd, env, user = self._command(passed, owner)
             self.proc = spawn(cmd, env=env, cwd=self.scratch, output=self.output_path,
                               pass_fds=passed, limits=self.limits, user=user,
                               count_processes=owner is not None and self.bounds.per_uid_process_limit(),
-                              rlimits=self.isolation != "process", attach=attach)
+                              rlimits=self.isolation != "process", attach=self.bounds.attacher())
         except BaseException:
             for fd in grader_ends:
                 os.close(fd)
@@ -85,7 +84,7 @@ class Worker:
                 os.close(fd)
         self.channel = Channel(*grader_ends, died=self._died, threaded=self.isolation == "process")
         proc = self.proc
-        self.bounds.started(proc, attach, lambda: reaper.kill_tree(proc.pid))
+        self.bounds.started(proc, lambda: reaper.kill_tree(proc.pid))
         if not self.channel.read(timeout).get("ready"):
             raise WorkerDied("the worker did not start")
 
