@@ -63,16 +63,16 @@ def sweep() -> None:
     if not is_root():
         return
     try:
-        bounds = slots.configured_range()
+        uid_range = slots.configured_range()
     except ValueError:
         return
-    if bounds is None:
+    if uid_range is None:
         return
     support = cgroup.support()
-    found = slots.uids_running(bounds)
+    found = slots.uids_running(uid_range)
     for base in support.bases() if support else []:
         found |= {int(d.name.split("-")[1]) for d in base.glob("slot-*-*") if d.name.split("-")[1].isdigit()}
-    for uid in sorted(u for u in found if bounds[0] <= u <= bounds[1]):
+    for uid in sorted(u for u in found if uid_range[0] <= u <= uid_range[1]):
         try:
             lease = slots.acquire((uid, uid))  # kills what runs as it
         except (slots.NoFreeSlot, OSError):
