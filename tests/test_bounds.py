@@ -185,7 +185,7 @@ def test_a_fork_bomb_in_one_slot_does_not_starve_another(workdir, mode):
     (innocent / "softmax.py").write_text(INNOCENT)
     for path in (innocent, innocent / "softmax.py"):
         os.chmod(path, 0o755 if path.is_dir() else 0o644)
-    limits = Limits(timeout=12.0)  # the normal process limit (256); long enough to grade beside it
+    limits = Limits(timeout=16.0)  # the normal process limit (256); long enough to grade beside it
     bombed = {}
     t = threading.Thread(target=lambda: bombed.update(report=grade(
         bomb, assignment_with("softmax.values", limits=limits), options=GradeOptions(isolation=mode))))
