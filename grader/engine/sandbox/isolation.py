@@ -162,7 +162,7 @@ class Isolation:
         else:
             who = slot_who or "as the current user"
         if self.mode == "rlimits":
-            memory_rlimit = "" if RLIMIT_AS_ENFORCED else " per process (this OS ignores RLIMIT_AS)"
+            memory_rlimit = "" if RLIMIT_AS_ENFORCED else " (ignored by this OS)"
             unbounded = "; processes not limited beyond the user's own" if processes == "not limited" else ""
             return (f"rlimits only (bubblewrap unavailable): own process group, rlimits (CPU, memory{memory_rlimit}, "
                     f"file size, open files), {who}; {whole}{unbounded}; files and network visible")
