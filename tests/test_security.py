@@ -5,8 +5,9 @@ public `grader.engine.runner.grade`, in both isolation modes where the guarantee
 
 * ``bwrap``: read-only system, scratch copy, no network, own pid namespace, rlimits;
 * ``rlimits`` (the fallback, e.g. macOS): rlimits, own session, leftover processes hunted down; the
-  file system and the network stay visible. As root, both run student code as the sandbox user
-  (nobody), so that Unix permissions protect root-owned files in the fallback too.
+  file system and the network stay visible. As root, both run student code unprivileged (a uid of
+  its own per worker, or the sandbox user nobody with uid slots off), so that Unix permissions
+  protect root-owned files in the fallback too.
 
 Guarantees that only bwrap gives are marked ``bwrap`` only and say what the fallback does instead.
 docs/security.md describes the threat model and the corpus.
@@ -34,7 +35,7 @@ from grader.engine import judge, session
 from grader.engine.assignment import Assignment, load
 from grader.engine.model import Check, CheckResult, Limits, Report, Status
 from grader.engine.runner import grade
-from grader.engine.sandbox import IsolationRefused, bwrap, disk, exposure, isolation
+from grader.engine.sandbox import IsolationRefused, bwrap, disk, exposure, isolation, slots
 from grader.engine.sandbox.isolation import bwrap_works, unprivileged_ids
 from grader.engine.session import GradeOptions
 
@@ -53,8 +54,8 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Li
 BACKPROP = load("backprop")
 CHECKS = {c.id: c for c in BACKPROP.checks(hidden=True)}
 # Short limits keep the corpus fast; the defaults (20 s, 3 GB) behave the same, only slower.
-FAST = Limits(timeout=3.0, processes=128)
-SMALL_MEMORY = Limits(timeout=8.0, memory_mb=512, processes=128)  # filling 512 MB takes a while
+FAST = Limits(timeout=3.0)
+SMALL_MEMORY = Limits(timeout=8.0, memory_mb=512)  # filling 512 MB takes a while
 SLACK = 6.0  # seconds on top of a time limit: worker start, kill, a machine busy with other tests
 
 
@@ -239,14 +240,13 @@ def test_lifting_the_rlimits_is_refused(workdir, mode):
     assert_other_check_passed(g)
 
 
-@pytest.mark.skipif(not IS_ROOT, reason="RLIMIT_NPROC is set for the sandbox user only: as a normal "
+@pytest.mark.skipif(not IS_ROOT, reason="RLIMIT_NPROC is set for the sandbox uid only: as a normal "
                     "user the bomb would be bounded by the user's own limit, i.e. load this machine")
 @pytest.mark.parametrize("mode", MODES)
 def test_fork_bomb_is_contained_and_killed(workdir, mode):
-    # RLIMIT_NPROC counts every process of the sandbox user, the workers of tests running beside
-    # this one included: the bomb's limit stays below theirs (128), so they can still start threads
-    bomb = Limits(timeout=3.0, processes=48)
-    g = grade_case(workdir, "fork_bomb", mode, checks("softmax.values", "softmax.cross_entropy", limits=bomb))
+    # the normal process limit: each worker has a uid (and a pids cgroup) of its own, so the bomb
+    # cannot take the processes of the tests running beside this one (tests/test_bounds.py)
+    g = grade_case(workdir, "fork_bomb", mode)
     assert g["softmax.values"].status == Status.TIMEOUT
     assert no_processes_left(g.marker) == []
     assert_other_check_passed(g)
@@ -548,9 +548,12 @@ def test_killing_the_parent_does_not_reach_the_grader(workdir, mode):
 
 @bwrap_only
 @pytest.mark.skipif(not IS_ROOT, reason="needs a process of the sandbox user outside the sandbox")
-def test_kill_minus_one_stays_inside_the_pid_namespace(workdir):
+def test_kill_minus_one_stays_inside_the_pid_namespace(workdir, monkeypatch):
     """kill(-1, SIGKILL) reaches every process of the sandbox user: in bwrap's pid namespace, only the
-    sandbox. (In the fallback it would reach every process of that user on the machine: not run.)"""
+    sandbox. (In the fallback it would reach every process of that uid on the machine: with a uid per
+    slot, only its own.) With one sandbox user shared by all workers (uid slots off), as here, a
+    process of that user outside the sandbox must survive."""
+    monkeypatch.setenv(slots.UIDS_ENV, "off")
     uid, gid = unprivileged_ids()
     # a process of the sandbox user outside the sandbox, started through a root parent
     keeper = subprocess.Popen(

@@ -42,10 +42,11 @@ class Limits:
     """Resource limits for the worker that runs a check's probes.
 
     timeout: wall-clock seconds for the whole check (all its probes); the worker's process group is
-    killed when it is exceeded. memory_mb: RLIMIT_AS of the worker. disk_mb: everything the worker's
-    files may take (its scratch copy of the submission included; 0: not bounded), see
-    sandbox/disk.py. The others bound what student code may spawn and write. Defaults are documented
-    in docs/engine.md and overridable per check.
+    killed when it is exceeded. memory_mb: each process's RLIMIT_AS and the whole submission's memory
+    (its cgroup, or its process tree watched); processes: the whole submission's (pids.max, RLIMIT_NPROC
+    of its own uid). disk_mb: everything the worker's files may take (its scratch copy of the
+    submission included; 0: not bounded), see sandbox/disk.py. The others bound what student code may
+    write. Defaults are documented in docs/engine.md and overridable per check.
     """
 
     timeout: float = 20.0

@@ -317,7 +317,7 @@ def protect_(paths: tuple[Path, ...], names: tuple[str, ...], check_only: bool) 
     """
     from ..engine.sandbox import exposure
     from ..engine.sandbox.host import is_root
-    from ..engine.sandbox.isolation import sandbox_user_name, unprivileged_ids
+    from ..engine.sandbox.isolation import sandbox_reader
 
     if not hasattr(os, "geteuid"):
         raise click.UsageError("grade protect sets Unix permissions: this system has none (grade with "
@@ -326,7 +326,7 @@ def protect_(paths: tuple[Path, ...], names: tuple[str, ...], check_only: bool) 
         [assignments_mod.load(n) for n in assignments_mod.available()]
     material = exposure.all_grader_only_paths(chosen)
     material += [p.resolve() for p in paths if p.resolve() not in material]
-    uid, gid = unprivileged_ids()
+    (uid, gid), who = sandbox_reader()
     if not check_only:
         problems = exposure.protect(material)
         for path in material:
@@ -338,11 +338,11 @@ def protect_(paths: tuple[Path, ...], names: tuple[str, ...], check_only: bool) 
                        "you, who can read all of it; grade with hidden checks as root (docs/security.md)", err=True)
     readable = exposure.readable_by(material, uid, gid, limit=None)
     for path in readable:
-        click.echo(f"readable by the sandbox user {sandbox_user_name()} (uid {uid}): {path}", err=True)
+        click.echo(f"readable by the {who}: {path}", err=True)
     if readable:
         sys.exit(1)
     if check_only:
-        click.echo(f"nothing of it is readable by the sandbox user {sandbox_user_name()} (uid {uid}): "
+        click.echo(f"nothing of it is readable by the {who}: "
                    + ", ".join(map(str, material)))
 
 

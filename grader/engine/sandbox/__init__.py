@@ -13,9 +13,11 @@ Isolation levels (the report states which one graded a submission):
 * ``process`` (no POSIX resource limits: Windows): a plain subprocess, the time limit, its process
   tree killed, its memory watched from outside (psutil).
 
-A grader running as root runs student code as an unprivileged user (nobody by default); where that
-user cannot run this Python, only a student's own public checks run as the invoking user (said in
-the report), and instructor grading is refused (isolation.IsolationRefused) unless allowed.
+A grader running as root runs student code unprivileged: each worker as a uid of its own
+($GRADER_SANDBOX_UIDS; one shared sandbox user, nobody, when that is off); where that uid cannot run
+this Python, only a student's own public checks run as the invoking user (said in the report), and
+instructor grading is refused (isolation.IsolationRefused) unless allowed. Whatever the mode, memory
+and processes are bounded for the whole submission, not per process (bounds.py).
 
     host       what this OS offers (POSIX modules imported only where they exist)
     isolation  which level a worker gets: is bubblewrap usable here, the sandbox user, refusals
@@ -26,6 +28,10 @@ the report), and instructor grading is refused (isolation.IsolationRefused) unle
     spawn      starting the worker process: resource limits, own session, dies with the grader
     channel    the framed pipes to a worker: requests and replies with deadlines, bounded replies
     reaper     killing what a worker left behind: its process group, token, re-parented orphans
+    slots      a uid of its own per concurrent worker (root): flock leases from a configured range
+    cgroup     a cgroup per worker: the kernel bounds the whole submission's memory and processes
+    watch      the whole submission's memory watched from outside (its OOM kills, or summed)
+    bounds     slots, cgroup and watch composed for one worker
     errors     how talking to a worker fails: timeout, death, a reply too large
     worker     Worker: one worker process serving one submission, composed of the above
 

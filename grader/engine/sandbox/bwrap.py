@@ -45,7 +45,7 @@ def command(runtime: Path, scratch: Path, env: dict[str, str], limits: Limits, *
            "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
            "--hostname", "sandbox", "--clearenv"]
     if as_root:
-        # bwrap runs privileged to build the mounts; the worker's first act is to drop to nobody
+        # bwrap runs privileged to build the mounts; the worker's first act is to drop to its sandbox uid
         cmd += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     else:
         cmd += ["--unshare-user"]

@@ -22,6 +22,7 @@ def _optional(name: str) -> Optional[ModuleType]:
 
 resource = _optional("resource")  # POSIX only: RLIMIT_AS, RLIMIT_CPU, ...
 pwd = _optional("pwd")  # POSIX only: the sandbox user's uid
+fcntl = _optional("fcntl")  # POSIX only: the per-slot uid locks (slots.py)
 
 HAVE_RLIMITS = resource is not None
 # subprocess's pass_fds, start_new_session and user= exist where os.name is "posix"

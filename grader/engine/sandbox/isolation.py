@@ -8,8 +8,10 @@ Modes:
 * ``process``: where POSIX resource limits do not exist (Windows): a plain subprocess with the
   wall-clock time limit, its whole process tree killed, its memory watched from outside (psutil).
 
-`auto` takes the first that works here. As root, student code runs as the sandbox user (nobody);
-when that user cannot run this Python (a pyenv under /root, mode 0700) and bubblewrap is missing,
+`auto` takes the first that works here. As root, student code runs unprivileged: each worker as a
+uid of its own from $GRADER_SANDBOX_UIDS (slots.py), or as the one sandbox user (nobody,
+$GRADER_SANDBOX_USER) when that range is turned off; when that uid cannot run this Python (a pyenv
+under /root, mode 0700) and bubblewrap is missing,
 a student's own `grade check` runs it as the invoking user (said in the report), and instructor
 grading is refused (`IsolationRefused`) unless explicitly allowed (`--allow-unisolated`). Instructor
 grading without bubblewrap is refused the same way while the user that would run student code could
@@ -27,8 +29,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
 from ..assignment import ENV_PATH
+from . import bounds, slots
 from .exposure import PROTECT_COMMAND, exposure_problem
-from .host import HAVE_RLIMITS, RLIMIT_AS_ENFORCED, is_root, psutil_module, pwd
+from .host import HAVE_RLIMITS, RLIMIT_AS_ENFORCED, is_root, pwd
 
 if TYPE_CHECKING:
     from ..assignment import Assignment
@@ -51,7 +54,8 @@ def sandbox_user_name() -> str:
 
 
 def unprivileged_ids() -> tuple[int, int]:
-    """(uid, gid) of the sandbox user ($GRADER_SANDBOX_USER, default nobody)."""
+    """(uid, gid) of the sandbox user ($GRADER_SANDBOX_USER, default nobody): what every worker runs
+    as when uid slots are off (slots.py); with slots each worker leases its own uid instead."""
     try:
         pw = pwd.getpwnam(sandbox_user_name())  # type: ignore[union-attr]
         return pw.pw_uid, pw.pw_gid
@@ -99,8 +103,29 @@ def sandbox_user_problem() -> str:
     """
     if not is_root():
         return ""
-    uid, gid = unprivileged_ids()
-    who = f"the sandbox user {sandbox_user_name()} (uid {uid})"
+    try:
+        slot_range = slots.configured_range()
+    except ValueError as exc:
+        return str(exc)
+    lease = None
+    if slot_range is not None:  # tried as a uid of the range: all of them are "others" to the files
+        try:
+            lease = slots.acquire(slot_range)
+        except (slots.NoFreeSlot, OSError) as exc:
+            return f"no sandbox uid can be had ({exc})"
+        uid = gid = lease.uid
+        who = f"the sandbox uid {uid} (one of the {slots.describe_range(slot_range)})"
+    else:
+        uid, gid = unprivileged_ids()
+        who = f"the sandbox user {sandbox_user_name()} (uid {uid})"
+    try:
+        return _run_probe(uid, gid, who)
+    finally:
+        if lease is not None:
+            lease.release()
+
+
+def _run_probe(uid: int, gid: int, who: str) -> str:
     real = os.path.realpath(sys.executable)
     python = sys.executable if real == sys.executable else f"{sys.executable} (→ {real})"
     try:
@@ -128,28 +153,39 @@ class Isolation:
     mode: str
     user: Optional[tuple[int, int]] = None  # (uid, gid) to run the worker as; None: the invoking user
     fallback: str = ""  # why a root grader runs student code as itself (the sandbox user's problem)
+    # with `user`: the range each worker leases a uid of its own from (slots.py); None: `user` for all
+    uid_range: Optional[tuple[int, int]] = None
 
     def describe(self) -> str:
-        """The report's isolation line: what was and was not limited, exactly."""
+        """The report's isolation line: what was and was not limited, exactly (bounds.describe: how
+        the whole submission's memory and processes were)."""
+        slot_who, memory, processes = bounds.describe(self.mode, self.user is not None, self.uid_range)
+        whole = memory + (f", {processes}" if processes and processes != "not limited" else "")
         if self.mode == "bwrap":
-            who = "as an unprivileged user" if is_root() else "as the current user"
-            return f"bwrap: read-only system, scratch copy, no network, own pid namespace, rlimits, {who}"
+            who = (slot_who or "as an unprivileged user") if is_root() else "as the current user"
+            return f"bwrap: read-only system, scratch copy, no network, own pid namespace, rlimits, {who}; {whole}"
         if self.fallback:
             who = (f"as the invoking user (root): {self.fallback}, so your code ran unisolated with "
                    "root's rights")
-        elif self.user is not None:
-            who = "as an unprivileged user"
         else:
-            who = "as the current user"
+            who = slot_who or "as the current user"
         if self.mode == "rlimits":
-            memory = "" if RLIMIT_AS_ENFORCED else " (memory watched from outside: this OS ignores RLIMIT_AS)"
-            return (f"rlimits only (bubblewrap unavailable): own process group, rlimits (CPU, memory{memory}, "
-                    f"file size, open files), {who}; files and network visible")
-        watched = ("memory of its process tree watched (killed above the limit)" if psutil_module()
-                   else "memory NOT limited (psutil is missing)")
+            memory_rlimit = "" if RLIMIT_AS_ENFORCED else " (ignored by this OS)"
+            unbounded = "; processes not limited beyond the user's own" if processes == "not limited" else ""
+            return (f"rlimits only (bubblewrap unavailable): own process group, rlimits (CPU, memory{memory_rlimit}, "
+                    f"file size, open files), {who}; {whole}{unbounded}; files and network visible")
+        unlimited = "CPU time, file size, open files and processes" if processes == "not limited" else \
+            "CPU time, file size and open files"
         return (f"process only (no bubblewrap, no POSIX resource limits on this system): a plain subprocess, "
-                f"{who}; wall-clock time limit per check, its whole process tree killed, {watched}; "
-                "CPU time, file size, open files and processes not limited; files and network visible")
+                f"{who}; wall-clock time limit per check, its whole process tree killed, {whole}; "
+                f"{unlimited} not limited; files and network visible")
+
+
+def sandbox_isolation(mode: str) -> Isolation:
+    """`mode` with its default user: as root, unprivileged (a uid per slot unless slots are off)."""
+    if not is_root():
+        return Isolation(mode)
+    return Isolation(mode, unprivileged_ids(), uid_range=slots.configured_range())
 
 
 def plan_isolation(mode: str = "auto", *, instructor: bool = False, allow_unisolated: bool = False,
@@ -163,22 +199,33 @@ def plan_isolation(mode: str = "auto", *, instructor: bool = False, allow_unisol
     """
     mode = resolve_isolation(mode)
     allowed = allow_unisolated or allowed_by_environment()
-    if mode == "bwrap":  # bwrap mounts Python readable for the sandbox user, drops to it as root
-        return Isolation(mode, unprivileged_ids() if is_root() else None)
-    if not is_root():
-        plan = Isolation(mode)
-    else:
+    try:
+        planned = sandbox_isolation(mode)
+    except ValueError as exc:  # a malformed $GRADER_SANDBOX_UIDS
+        raise IsolationUnavailable(str(exc)) from None
+    if mode == "bwrap":  # bwrap mounts Python readable for the sandbox user and drops to it as root
+        return planned
+    if is_root():
         problem = sandbox_user_problem()
         if problem:
             if instructor and not allowed:
                 raise IsolationRefused(refusal_message(problem))
             return Isolation(mode, None, fallback=problem)
-        plan = Isolation(mode, unprivileged_ids())
     if instructor and not allowed:
-        exposed = exposure_problem(assignment, plan.user, f"sandbox user {sandbox_user_name()}")
+        ids, who = sandbox_reader() if is_root() else (None, "")
+        exposed = exposure_problem(assignment, ids, who)
         if exposed:
             raise IsolationRefused(exposure_refusal(exposed, mode, as_root=is_root()))
-    return plan
+    return planned
+
+
+def sandbox_reader() -> tuple[tuple[int, int], str]:
+    """(uid, gid) and name of who runs student code as root, for the question "could it read this?":
+    a uid of the slot range (gid = uid, no groups: what one may read, all may) or the one sandbox user."""
+    uid_range = slots.configured_range()
+    if uid_range:
+        return (uid_range[0], uid_range[0]), f"sandbox uids {uid_range[0]}-{uid_range[1]}"
+    return unprivileged_ids(), f"sandbox user {sandbox_user_name()}"
 
 
 def refusal_message(problem: str) -> str:
@@ -214,4 +261,4 @@ def exposure_refusal(problem: str, mode: str, as_root: bool) -> str:
 
 def describe_isolation(mode: str) -> str:
     """The report's line for `mode` with its default user (kept for callers that have only a mode)."""
-    return Isolation(mode, unprivileged_ids() if is_root() else None).describe()
+    return sandbox_isolation(mode).describe()

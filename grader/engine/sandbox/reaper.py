@@ -19,10 +19,13 @@ SPAWN_LOCK = threading.Lock()  # held from a worker's fork to its registration i
 _SUBREAPER = False  # whether this process is a child subreaper (see become_subreaper)
 
 
-def kill_worker(proc: subprocess.Popen, token: str, sandbox_uid: Optional[int], tree: bool = False) -> None:
+def kill_worker(proc: subprocess.Popen, token: str, sandbox_uid: Optional[int], tree: bool = False,
+                own_uid: bool = False) -> None:
     """Kill the worker process and everything it started; leave no process behind.
 
     `tree`: also walk its process tree (the `process` mode, and wherever there are no process groups).
+    `own_uid`: `sandbox_uid` is this worker's alone (a slot's, slots.py): the orphans to kill are
+    exactly that uid's, never those of another worker of this grader.
     """
     if tree or not HAVE_KILLPG:
         kill_tree(proc.pid)  # first: the tree is found through the worker, which must still be alive
@@ -41,7 +44,7 @@ def kill_worker(proc: subprocess.Popen, token: str, sandbox_uid: Optional[int], 
         pass
     LIVE_WORKERS.discard(proc.pid)
     _kill_by_token(token)
-    _kill_orphans(sandbox_uid)
+    _kill_orphans(sandbox_uid, own_uid)
 
 
 def kill_tree(pid: int) -> None:
@@ -101,20 +104,20 @@ def _proc_stat(pid: str) -> Optional[tuple[int, int, int]]:
         return None
 
 
-def _kill_orphans(sandbox_uid: Optional[int]) -> None:
+def _kill_orphans(sandbox_uid: Optional[int], own_uid: bool = False) -> None:
     """Kill and reap the orphans re-parented to us (see become_subreaper) that came from a worker.
 
     Ours are: children of this process that are not a running worker and are in another session than
     ours (every worker starts a new session, its descendants can never join ours) or, when the
-    grader runs as root, belong to the sandbox user.
+    grader runs as root, belong to the sandbox user; with `own_uid`, exactly those of that uid.
     """
     if not _SUBREAPER:
         return
     with SPAWN_LOCK:
-        _kill_orphans_locked(sandbox_uid)
+        _kill_orphans_locked(sandbox_uid, own_uid and sandbox_uid is not None)
 
 
-def _kill_orphans_locked(sandbox_uid: Optional[int]) -> None:
+def _kill_orphans_locked(sandbox_uid: Optional[int], own_uid: bool = False) -> None:
     me, my_sid = os.getpid(), os.getsid(0)
     for _ in range(50):  # each round catches the children of the orphans killed in the last one
         found = []
@@ -122,7 +125,9 @@ def _kill_orphans_locked(sandbox_uid: Optional[int]) -> None:
             if not entry.isdigit() or int(entry) in LIVE_WORKERS:
                 continue
             info = _proc_stat(entry)
-            if info and info[0] == me and (info[1] != my_sid or info[2] == sandbox_uid):
+            if not info or info[0] != me:
+                continue
+            if (info[2] == sandbox_uid) if own_uid else (info[1] != my_sid or info[2] == sandbox_uid):
                 found.append(int(entry))
         if not found:
             return

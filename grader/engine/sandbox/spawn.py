@@ -12,12 +12,15 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from ..model import Limits
 from . import reaper
 from .errors import WorkerDied
 from .host import POSIX_SPAWN, resource
+
+if TYPE_CHECKING:
+    from .cgroup import Attach
 
 _PR_SET_PDEATHSIG = 1
 
@@ -39,24 +42,31 @@ def child_ends(fds: tuple[int, ...]) -> tuple[int, ...]:
 
 def spawn(cmd: list[str], *, env: dict[str, str], cwd: Path, output: Path, pass_fds: tuple[int, ...],
           limits: Limits, user: Optional[tuple[int, int]] = None,
-          count_processes: bool = False, rlimits: bool = True) -> subprocess.Popen:
+          count_processes: bool = False, rlimits: bool = True,
+          attach: "Optional[Attach]" = None) -> subprocess.Popen:
     """Start `cmd` with `limits`, its stdout and stderr appended to `output`.
 
     `pass_fds` are child_ends(): descriptors (POSIX) or handles (Windows) the worker inherits.
     `user` is the (uid, gid) to run as; `count_processes` applies the per-uid process limit, only
     meaningful for a dedicated unprivileged user; `rlimits` False: no POSIX resource limits (the
-    `process` mode, or a system without them).
+    `process` mode, or a system without them). `attach` puts the child into its cgroup before exec
+    (POSIX only; see cgroup.Attach): nothing it runs is ever outside the group.
     """
     kwargs: dict = {}
     if POSIX_SPAWN:
         kwargs.update(pass_fds=pass_fds, start_new_session=True,
-                      preexec_fn=_limiter(limits, count_processes, rlimits and resource is not None))
+                      preexec_fn=_limiter(limits, count_processes, rlimits and resource is not None, attach))
         if user is not None:
             kwargs.update(user=user[0], group=user[1], extra_groups=[])
     else:  # Windows: only the listed handles are inherited; a group of its own for CTRL_BREAK
         kwargs.update(close_fds=True, creationflags=subprocess.CREATE_NEW_PROCESS_GROUP,
                       startupinfo=subprocess.STARTUPINFO(lpAttributeList={"handle_list": list(pass_fds)}))
-    out = open(output, "ab")
+    try:
+        out = open(output, "ab")
+    except BaseException:
+        if attach is not None:
+            attach.finish()
+        raise
     try:
         with reaper.SPAWN_LOCK:  # no orphan hunt between the fork and the registration
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=env,
@@ -71,13 +81,19 @@ def spawn(cmd: list[str], *, env: dict[str, str], cwd: Path, output: Path, pass_
             "0700) or use bwrap isolation") from None
     finally:
         out.close()
+        if attach is not None:
+            attach.finish()
     return proc
 
 
-def _limiter(limits: Limits, count_processes: bool, rlimits: bool) -> Callable[[], None]:
-    """What the child runs between fork and exec: die with the grader, then the resource limits."""
+def _limiter(limits: Limits, count_processes: bool, rlimits: bool,
+             attach: "Optional[Attach]" = None) -> Callable[[], None]:
+    """What the child runs between fork and exec: join its cgroup, die with the grader, then the
+    resource limits."""
 
     def preexec() -> None:
+        if attach is not None:
+            attach.in_child()  # first: whatever the child allocates from here on is the group's
         try:
             import ctypes
 
@@ -95,7 +111,7 @@ def _limiter(limits: Limits, count_processes: bool, rlimits: bool) -> Callable[[
                 resource.setrlimit(res, (val, val))
             except (ValueError, OSError):
                 pass
-        if count_processes:  # per-uid count: only meaningful for the dedicated unprivileged user
+        if count_processes:  # per-uid count: only meaningful for a uid of the submission's own
             try:
                 resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
             except (ValueError, OSError):

@@ -2,7 +2,8 @@
 
 Starting one is a composition of this package's steps: a bounded scratch (disk.py) holding a copy of
 the submission (runtime.py), the command (bwrap.py, or the bare Python under rlimits), the process
-(spawn.py), the channel (channel.py); killing one leaves nothing behind (reaper.py, disk.py).
+(spawn.py), the channel (channel.py), the bounds of the whole submission (bounds.py: its uid, cgroup,
+memory watch); killing one leaves nothing behind (reaper.py, bounds.py, disk.py).
 """
 from __future__ import annotations
 
@@ -21,13 +22,12 @@ from ...worker import protocol
 from ..model import Limits
 from . import bwrap, disk, reaper
 from .channel import DEFAULT_REPLY_BYTES, Channel, pipes
+from .bounds import Bounds
 from .errors import WorkerDied, WorkerOutOfDisk, WorkerOutOfMemory, WorkerTimeout
-from .host import RLIMIT_AS_ENFORCED, is_root, psutil_module
-from .isolation import Isolation, unprivileged_ids
+from .host import is_root
+from .isolation import Isolation, sandbox_isolation
 from .runtime import Runtime, copy_submission
 from .spawn import child_ends, spawn
-
-MEMORY_POLL = 0.1  # seconds between two looks at a worker's memory, where the OS does not bound it
 
 
 class Worker:
@@ -41,7 +41,7 @@ class Worker:
                  notebook_mode: str = "definitions", data_dir: Optional[Path] = None,
                  threads: int = 1):
         if isinstance(isolation, str):
-            isolation = Isolation(isolation, unprivileged_ids() if is_root() else None)
+            isolation = sandbox_isolation(isolation)
         self.runtime, self.submission, self.limits = runtime, submission, limits
         self.isolation, self.notebook_mode, self.data_dir = isolation.mode, notebook_mode, data_dir
         self.user = isolation.user  # None: the invoking user runs student code
@@ -51,7 +51,8 @@ class Worker:
         self.token = secrets.token_hex(16)
         self._next_id = 0
         self._root = is_root()
-        self._over_memory = threading.Event()  # set by the memory watch when it killed the worker
+        # its uid (a slot's own, as root), cgroup and memory watch: taken at start, freed by close()
+        self.bounds = Bounds(limits, self.token, isolation.uid_range if self.user is not None else None)
         self._over_disk = threading.Event()  # set when the disk bound stopped the worker
         self._uid_had: frozenset = frozenset()  # what the sandbox uid owned in /tmp & co. before
         # a tmpfs where the grader may mount, else a watched folder
@@ -63,6 +64,7 @@ class Worker:
     # --- life cycle -------------------------------------------------------------------------
     def start(self, timeout: float = 60.0) -> None:
         """Copy the submission, start the worker in its sandbox, wait for it to say it is ready."""
+        self.user = self.bounds.acquire() or self.user  # a uid of its own for this worker's slot
         # bwrap as root starts as root and drops to the sandbox user inside; the others start as it
         owner = self.user if self._root else None
         if self._cleans_host_tmp():
@@ -76,7 +78,8 @@ class Worker:
             cmd, env, user = self._command(passed, owner)
             self.proc = spawn(cmd, env=env, cwd=self.scratch, output=self.output_path,
                               pass_fds=passed, limits=self.limits, user=user,
-                              count_processes=owner is not None, rlimits=self.isolation != "process")
+                              count_processes=owner is not None and self.bounds.per_uid_process_limit(),
+                              rlimits=self.isolation != "process", attach=self.bounds.attacher())
         except BaseException:
             for fd in grader_ends:
                 os.close(fd)
@@ -85,45 +88,13 @@ class Worker:
             for fd in worker_ends:
                 os.close(fd)
         self.channel = Channel(*grader_ends, died=self._died, threaded=self.isolation == "process")
-        if self._watch_memory():
-            threading.Thread(target=self._memory_watch, args=(self.proc,), daemon=True,
-                             name="grader-memory-watch").start()
+        proc = self.proc
+        self.bounds.started(proc, lambda: reaper.kill_tree(proc.pid))
         if self.disk.limit:
-            threading.Thread(target=self._disk_watch, args=(self.proc,), daemon=True,
+            threading.Thread(target=self._disk_watch, args=(proc,), daemon=True,
                              name="grader-disk-watch").start()
         if not self.channel.read(timeout).get("ready"):
             raise WorkerDied("the worker did not start")
-
-    def _watch_memory(self) -> bool:
-        """Whether memory is bounded from outside: the OS does not enforce RLIMIT_AS (macOS), or
-        there are no rlimits at all (the `process` mode); needs psutil."""
-        outside = self.isolation == "process" or (self.isolation == "rlimits" and not RLIMIT_AS_ENFORCED)
-        return outside and psutil_module() is not None
-
-    def _memory_watch(self, proc: subprocess.Popen) -> None:
-        """Kill the worker's whole tree when its resident memory passes the limit (then _died says so)."""
-        psutil = psutil_module()
-        limit = self.limits.memory_mb * 2**20
-        try:
-            root = psutil.Process(proc.pid)
-        except (psutil.Error, OSError):
-            return
-        while proc.poll() is None:
-            try:
-                procs = [root, *root.children(recursive=True)]
-                used = 0
-                for p in procs:
-                    try:
-                        used += p.memory_info().rss
-                    except (psutil.Error, OSError):
-                        pass
-            except (psutil.Error, OSError):
-                return
-            if used > limit:
-                self._over_memory.set()
-                reaper.kill_tree(proc.pid)
-                return
-            time.sleep(MEMORY_POLL)
 
     def _disk_watch(self, proc: subprocess.Popen) -> None:
         """Stop the worker's whole tree once its scratch is past the bound (then _died says so)."""
@@ -155,6 +126,8 @@ class Worker:
             raise WorkerOutOfDisk(self.disk.message(copying=True))
         # the folders beside the copy ($TMPDIR; /tmp, /dev/shm under bwrap) and their permissions
         self.disk.prepare(owner)
+        if owner:  # no other slot's uid may read or list this copy
+            os.chmod(self.scratch, 0o700)
 
     def _command(self, fds: tuple[int, int], owner: Optional[tuple[int, int]]
                  ) -> tuple[list[str], dict[str, str], Optional[tuple[int, int]]]:
@@ -212,13 +185,13 @@ class Worker:
 
     def kill(self) -> None:
         """Kill the worker and everything it started; leave no process behind."""
-        if self.proc is None:
-            return
-        reaper.kill_worker(self.proc, self.token, self.user[0] if (self._root and self.user) else None,
-                           tree=self.isolation == "process")
-        if self.channel is not None:
-            self.channel.close()
-        self.proc = None
+        if self.proc is not None:
+            reaper.kill_worker(self.proc, self.token, self.user[0] if (self._root and self.user) else None,
+                               tree=self.isolation == "process", own_uid=self.bounds.uid is not None)
+            if self.channel is not None:
+                self.channel.close()
+            self.proc = None
+        self.bounds.kill()  # everything of its cgroup and uid (the uid is freed by close(), last)
 
     def close(self, graceful: bool = True) -> None:
         """Shut the worker down (politely when `graceful` and it is idle), kill what is left."""
@@ -233,6 +206,8 @@ class Worker:
         if self._cleans_host_tmp():
             # outside bwrap /tmp, /var/tmp and /dev/shm are the host's: what the sandbox uid left there
             disk.remove_files_of(self.user[0], keep=self._uid_had)
+        # last: once the uid is free another worker may take it and write as it
+        self.bounds.release()  # the group removed, the uid freed
 
     def _cleans_host_tmp(self) -> bool:
         """Whether student code writes the host's /tmp, /var/tmp, /dev/shm as a uid of its own."""
@@ -277,9 +252,8 @@ class Worker:
         return reply
 
     def _died(self) -> WorkerDied:
-        if self._over_memory.is_set():
-            return WorkerOutOfMemory(f"out of memory: the worker's processes used more than "
-                                     f"{self.limits.memory_mb} MB (this check's limit) and were stopped")
+        if self.bounds.over_memory():
+            return WorkerOutOfMemory(self.bounds.message())
         if self._over_disk.is_set():
             return WorkerOutOfDisk(self.disk.message())
         code = None

@@ -122,6 +122,10 @@ def _run(request: GradeRequest, tmp: Path) -> Report:
         raise
     finally:
         proc.close()
+    if not finished or not result.is_file():
+        from grader.engine.sandbox.bounds import sweep
+
+        sweep()  # its workers' escaped descendants: their uids were freed when it died
     if not finished:
         # killed mid-grading: its workers' scratch folders (and tmpfs mounts) are left behind
         from grader.engine.sandbox import disk

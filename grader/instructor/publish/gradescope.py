@@ -277,13 +277,13 @@ def _refusal(asg: assignments_mod.Assignment) -> str:
 def protect(name: str, paths: list[Path]) -> int:
     """setup.sh's step: `grade protect` for one assignment, without the instructor CLI (not in the zip)."""
     from ...engine.sandbox import exposure
-    from ...engine.sandbox.isolation import unprivileged_ids
+    from ...engine.sandbox.isolation import sandbox_reader
 
     material = exposure.all_grader_only_paths([assignments_mod.load(name)])
     material += [p.resolve() for p in paths if p.resolve() not in material]
     for problem in exposure.protect(material):
         print(f"could not protect {problem}", file=sys.stderr)
-    readable = exposure.readable_by(material, *unprivileged_ids(), limit=None)
+    readable = exposure.readable_by(material, *sandbox_reader()[0], limit=None)
     for path in readable:
         print(f"still readable by the sandbox user: {path}", file=sys.stderr)
     for path in material:
