@@ -28,7 +28,7 @@ from click.testing import CliRunner
 
 from grader.cli import main
 from grader.engine import assignment as assignments
-from grader.engine.sandbox import IsolationRefused, exposure, isolation, plan_isolation
+from grader.engine.sandbox import IsolationRefused, exposure, isolation, plan_isolation, slots
 from grader.instructor.publish.gradescope import build_autograder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,13 +146,18 @@ def test_the_material_of_an_assignment(course):
 
 
 def test_instructor_grading_refused_while_the_sandbox_user_can_read_it_then_allowed(course, monkeypatch):
-    monkeypatch.setattr(isolation, "is_root", lambda: True)  # the decision is about uid 65534's rights
+    monkeypatch.setattr(isolation, "is_root", lambda: True)  # the decision is about a sandbox uid's rights
     monkeypatch.setattr(isolation, "sandbox_user_problem", lambda: "")
     with pytest.raises(IsolationRefused) as refused:
         plan_isolation("rlimits", instructor=True, assignment=course)
     message = str(refused.value)
     assert str(course.folder.resolve()) in message and "grade protect" in message
-    assert "--allow-unisolated" in message and "nobody (uid 65534)" in message
+    lo, hi = slots.configured_range()  # a uid of the range, one per worker: what one may read, all may
+    assert "--allow-unisolated" in message and f"sandbox uids {lo}-{hi} (uid {lo})" in message
+    monkeypatch.setenv(slots.UIDS_ENV, "off")  # the one shared sandbox user
+    with pytest.raises(IsolationRefused, match=r"sandbox user nobody \(uid 65534\)"):
+        plan_isolation("rlimits", instructor=True, assignment=course)
+    monkeypatch.delenv(slots.UIDS_ENV)
     # a student's own check, an opt-in, bubblewrap: not refused
     assert plan_isolation("rlimits", instructor=False, assignment=course).user == NOBODY
     assert plan_isolation("rlimits", instructor=True, allow_unisolated=True, assignment=course).user == NOBODY
