@@ -136,10 +136,7 @@ def test_the_host_memory_stays_within_slots_times_the_memory_limit(batch):
     than slots × the per-submission memory limit at once; the grader's own come on top."""
     pk = batch.peaks
     limit = hb.limits()["memory_mb"] * MB
-    if pk.sandbox_memory > SLOTS * limit:
-        pytest.xfail(f"memory is bounded per process (RLIMIT_AS), not per submission's process tree: the "
-                     f"sandbox held {pk.sandbox_memory / MB:.0f} MB at once, more than {SLOTS} × {limit // MB} MB "
-                     "(issue 16 §3, the memory bound of the whole tree: remove this xfail once it is merged)")
+    assert pk.sandbox_memory <= SLOTS * limit, f"the sandbox held {pk.sandbox_memory / MB:.0f} MB at once"
     assert pk.total_memory <= SLOTS * limit + pk.grader_memory
 
 
