@@ -79,8 +79,12 @@ def _probe_command(stage: Path, calls: Path, out: Path, work: Path) -> list[str]
         return cmd
     # every function is called with arbitrary inputs: in bubblewrap, nothing of this machine is
     # writable but `work`, and signals reach only the probe's own processes
+    # a checkout and venv under /tmp (CI's fresh clone) stay visible over the empty /tmp
+    under_tmp = [p for p in dict.fromkeys(os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, PROBE.parent))
+                 if p.startswith("/tmp/")]
+    keep = [arg for p in under_tmp for arg in ("--ro-bind", p, p)]
     return [shutil.which("bwrap"), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-            "--bind", str(work), str(work), "--unshare-pid", "--unshare-net", "--die-with-parent",
+            *keep, "--bind", str(work), str(work), "--unshare-pid", "--unshare-net", "--die-with-parent",
             "--new-session", "--chdir", str(work), *cmd]
 
 
