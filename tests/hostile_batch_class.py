@@ -89,7 +89,9 @@ def _files(kind: str, dest: Path) -> None:
         assert text.count(m.old) == 1, m.name
         (dest / "softmax.py").write_text(text.replace(m.old, m.new))
     else:
-        shutil.copy(HOSTILE_DIR / kind / "softmax.py", dest / "softmax.py")
+        # the memory tree is the hostile corpus's own case (tests/hostile/memory_tree, also in test_bounds)
+        source = TESTS / "hostile" / kind if kind == "memory_tree" else HOSTILE_DIR / kind
+        shutil.copy(source / "softmax.py", dest / "softmax.py")
         # a marker per attack: its processes are named after it, its files hold it (survivor search)
         (dest / "case.json").write_text(json.dumps({"marker": "hb" + secrets.token_hex(6)}))
 
