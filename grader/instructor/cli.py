@@ -19,6 +19,8 @@ from ..cli import load_assignment, resolve_tasks
 from ..engine import assignment as assignments_mod
 from ..engine.runner import select_checks
 from ..engine.sandbox import ISOLATION_MODES, IsolationRefused, IsolationUnavailable
+from .batch.lateness import LateOptions
+from .late_options import late_policy_options
 
 
 @click.command(context_settings={"max_content_width": 100})
@@ -49,11 +51,12 @@ from ..engine.sandbox import ISOLATION_MODES, IsolationRefused, IsolationUnavail
               help="Screen the class for copies (more than one submission): a section of report.html, similarity/.")
 @click.option("--similarity-threshold", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Flag pairs sharing at least this share of their fingerprints (docs/similarity.md).")
+@late_policy_options
 def batch(submissions: Path, assignment: str, out: Path, jobs: Optional[int], force: bool, tasks: tuple[str, ...],
           only: tuple[str, ...],
           timeout_per_submission: Optional[float], scheduler: Optional[str], feedback: str, quiet: bool,
           notebook_mode: str, isolation: str, allow_unisolated: bool, data_dir: Optional[Path], screen: bool,
-          similarity_threshold: float) -> None:
+          similarity_threshold: float, late: LateOptions) -> None:
     """Grade every submission in SUBMISSIONS (public and hidden checks), resumably.
 
     \b
@@ -76,7 +79,7 @@ def batch(submissions: Path, assignment: str, out: Path, jobs: Optional[int], fo
                         timeout_per_submission=timeout_per_submission, scheduler=scheduler, quiet=quiet,
                         feedback=feedback, isolation=isolation, notebook_mode=notebook_mode, data_dir=data_dir,
                         similarity=screen, similarity_threshold=similarity_threshold,
-                        allow_unisolated=allow_unisolated)
+                        allow_unisolated=allow_unisolated, late=late)
     if jobs:
         opts.jobs = jobs
     try:
@@ -97,6 +100,7 @@ def batch(submissions: Path, assignment: str, out: Path, jobs: Optional[int], fo
                    f"gradebook: {counts} ({summary.elapsed:.0f} s)")
         if summary.gone:
             click.echo(f"kept in the gradebook, no longer in {submissions}: {', '.join(summary.gone)}")
+        _echo_late(summary.late_policy, summary.late_notes)
         sim = summary.similarity
         if sim is not None and sim["status"] == "done":
             # the screen's own time (it runs beside the grading: summary.similarity_seconds is what it added)
@@ -108,18 +112,40 @@ def batch(submissions: Path, assignment: str, out: Path, jobs: Optional[int], fo
     click.echo(f"{out}: " + ", ".join(p.name + ("/" if p.is_dir() else "") for p in summary.files))
 
 
-@click.command()
+def _echo_late(policy, notes: list[str]) -> None:
+    """The late policy in force, in one line, and the rows of the instructor's files that matched nobody."""
+    from .batch.late import local
+
+    for note in notes:
+        click.echo(f"late policy: {note}", err=True)
+    if policy is not None:
+        rule = f", {policy.penalty} late" if policy.penalty else ", no penalty"
+        click.echo(f"late policy: due {local(policy.due, policy.tz)} {policy.zone}{rule}; "
+                   "final scores in grades.csv (final) and gradebook.sqlite (final_score)")
+
+
+@click.command(context_settings={"max_content_width": 100})
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="DIR")
 @click.option("--feedback", type=click.Choice(["summary", "full"]),
               help="Hidden checks in feedback (default: as the batch was run).")
-def report(out: Path, feedback: Optional[str]) -> None:
-    """Rebuild grades.csv, report.html, reports/ and similarity/ of DIR from its gradebook, without grading."""
+@late_policy_options
+def report(out: Path, feedback: Optional[str], late: LateOptions) -> None:
+    """Rebuild grades.csv, report.html, reports/ and similarity/ of DIR from its gradebook, without grading.
+
+    Late options change the stored late policy (or the recorded times) and recompute the final scores."""
+    from .batch.gradebook import FILENAME, Gradebook
+    from .batch.lateness import settle
     from .batch.run import write_reports
 
-    try:
-        files = write_reports(out, feedback=feedback)
-    except FileNotFoundError as exc:
-        raise click.UsageError(str(exc)) from None
+    if not (out / FILENAME).is_file():
+        raise click.UsageError(f"{out / FILENAME}: no gradebook here (run `grade batch ... --out {out}` first)")
+    with Gradebook(out / FILENAME) as gb:
+        try:
+            policy, notes = settle(gb, late)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+        files = write_reports(out, gb=gb, feedback=feedback)
+    _echo_late(policy, notes)
     click.echo(f"{out}: " + ", ".join(p.name + ("/" if p.is_dir() else "") for p in files))
 
 

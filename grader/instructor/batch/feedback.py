@@ -10,14 +10,17 @@ Hidden-check policy (docs/batch.md), default `--feedback summary`:
     (a gradient's error map or a curve would show the hidden inputs' shape and answers) stay in the
     gradebook for the instructor (a student who saw a hidden check's inputs or expected values
     could fit them). `--feedback full` shows hidden checks like public ones.
+Late policy (late.py): a line "Late policy: ..." among the report's warnings, in every format,
+says how lateness was counted and the final score; Gradescope's results.json carries the final score.
 Always: the submission is named by its student id (no host paths), warnings holding a traceback
 and the engine's instructor-only `internal` notes are left out, and a submission that could not be
 graded says why in words (a crash's traceback stays in the gradebook).
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from grader.engine.model import Report, Status, Visibility
 from grader.reports import to_gradescope, to_html, to_json, to_junit, to_markdown, to_table
@@ -57,14 +60,36 @@ def student_report(sub: dict[str, Any], checks: list[dict[str, Any]], columns, p
             if c.visibility == Visibility.HIDDEN:
                 c.output, c.tolerance, c.figures = "", "", []
     report.warnings = [w for w in report.warnings if "Traceback" not in w and 'File "' not in w]
+    if sub.get("late_explanation"):
+        report.warnings.insert(0, f"{LATE_PREFIX}{sub['late_explanation']}")
     return report
 
 
-def write_feedback(folder: Path, report: Report) -> list[Path]:
+LATE_PREFIX = "Late policy: "
+
+
+def final_score(sub: dict[str, Any]) -> Optional[float]:
+    """The score after the late policy, when one applies to this submission (None: the raw one stands)."""
+    return float(sub["final_score"]) if sub.get("late_state") else None
+
+
+def write_feedback(folder: Path, report: Report, final: Optional[float] = None) -> list[Path]:
+    """Every format into `folder`; `final`: the score after the late policy (Gradescope's top-level score)."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, fmt in FILES.items():
         path = folder / name
-        path.write_text(fmt(report), encoding="utf-8")
+        text = fmt(report)
+        if name == "results.json" and final is not None:  # Gradescope takes the top-level score as the grade
+            data = json.loads(text)
+            data["score"] = round(final, 6)
+            text = json.dumps(data, indent=2, ensure_ascii=True, allow_nan=False) + "\n"
+        path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
+
+
+def write_student_feedback(folder: Path, sub: dict[str, Any], checks: list[dict[str, Any]], columns,
+                           policy: str = "summary") -> list[Path]:
+    """A student's feedback from their gradebook rows (the late policy's line and final score included)."""
+    return write_feedback(folder, student_report(sub, checks, columns, policy), final_score(sub))

@@ -24,6 +24,9 @@ from typing import Any, Iterable, Optional
 
 from grader.engine.model import REPORT_SCHEMA_VERSION, Report
 
+from .late import LatePolicy, SubmissionTime, assess
+from .times import identifiers, to_utc_text
+
 SCHEMA_VERSION = 1
 FILENAME = "gradebook.sqlite"
 
@@ -61,7 +64,17 @@ CREATE TABLE IF NOT EXISTS submissions (
     started_at      TEXT NOT NULL,      -- ISO 8601 UTC
     finished_at     TEXT NOT NULL,
     duration        REAL NOT NULL DEFAULT 0,     -- seconds, wall clock, for this submission's grading
-    attempts        INTEGER NOT NULL DEFAULT 1   -- how many times it was graded (resume does not add)
+    attempts        INTEGER NOT NULL DEFAULT 1,  -- how many times it was graded (resume does not add)
+    -- the late policy (late.py; meta 'late_policy'); score is the raw score, final_score is derived
+    submitted_at    TEXT NOT NULL DEFAULT '',    -- ISO 8601 UTC; '' unknown
+    time_source     TEXT NOT NULL DEFAULT '',    -- gradescope, moodle, times-csv, commit; '' unknown
+    time_advisory   INTEGER NOT NULL DEFAULT 0,  -- 1: a client-set time (a commit's)
+    due_at          TEXT NOT NULL DEFAULT '',    -- the effective due date (after an extension), ISO 8601 UTC
+    late_seconds    REAL,                        -- submitted_at - due_at; NULL: no policy or time unknown
+    late_state      TEXT NOT NULL DEFAULT '',    -- on_time, grace, late, not_accepted, unknown, marker; '' no policy
+    late_penalty    REAL NOT NULL DEFAULT 0,     -- points deducted: score - final_score
+    final_score     REAL NOT NULL DEFAULT 0,     -- after the late policy (= score without one)
+    late_explanation TEXT NOT NULL DEFAULT ''    -- how lateness was counted, in words, for the student
 );
 CREATE TABLE IF NOT EXISTS check_results (
     student     TEXT NOT NULL REFERENCES submissions(student) ON DELETE CASCADE,
@@ -104,6 +117,12 @@ CREATE TABLE IF NOT EXISTS similarity_code (
 );
 """
 
+# added after the first gradebooks: (column, declaration) for ALTER TABLE
+LATE_COLUMNS = (("submitted_at", "TEXT NOT NULL DEFAULT ''"), ("time_source", "TEXT NOT NULL DEFAULT ''"),
+                ("time_advisory", "INTEGER NOT NULL DEFAULT 0"), ("due_at", "TEXT NOT NULL DEFAULT ''"),
+                ("late_seconds", "REAL"), ("late_state", "TEXT NOT NULL DEFAULT ''"),
+                ("late_penalty", "REAL NOT NULL DEFAULT 0"), ("final_score", "REAL NOT NULL DEFAULT 0"),
+                ("late_explanation", "TEXT NOT NULL DEFAULT ''"))
 CHECK_COLUMNS = ("check_id", "position", "task", "module", "title", "score", "max_score", "status", "visibility",
                  "message", "output", "duration", "tolerance", "internal", "figures", "graded_at")
 
@@ -147,6 +166,40 @@ def report_of(sub: dict[str, Any], checks: Iterable[dict[str, Any]]) -> Report:
                    for c in checks]})
 
 
+def submission_time(row: dict[str, Any]) -> SubmissionTime:
+    """The recorded time of a submission row (and Canvas's LATE_ marker)."""
+    at = datetime.fromisoformat(row["submitted_at"]) if row.get("submitted_at") else None
+    return SubmissionTime(at, row.get("time_source") or "", bool(row.get("time_advisory")), bool(row.get("late")))
+
+
+def late_columns(row: dict[str, Any], policy: Optional[LatePolicy]) -> tuple:
+    """(due_at, late_seconds, late_state, late_penalty, final_score, late_explanation) of a row."""
+    raw = float(row.get("score") or 0.0)
+    if policy is None:
+        return "", None, "", 0.0, raw, ""
+    due, extended = policy.due_for(identifiers(row))
+    res = assess(policy, raw, float(row.get("max_score") or 0.0), submission_time(row), due, extended)
+    return (to_utc_text(res.due), res.late_seconds, res.state, res.penalty, res.final, res.explanation)
+
+
+def apply_late_policy(gb: "Gradebook", policy: Optional[LatePolicy]) -> None:
+    """Store `policy` (None: remove it) and recompute every submission's final score from its raw one.
+
+    What `grade batch`, `grade report` and an export call: `final_score` of `gb.submissions()`
+    is then the score to publish (= `score` without a policy)."""
+    gb.db.execute("BEGIN IMMEDIATE")
+    try:
+        if policy is None:
+            gb.db.execute("DELETE FROM meta WHERE key = 'late_policy'")
+        else:
+            gb.set_meta("late_policy", json.dumps(policy.to_json()))
+        gb._recompute_late(policy, None)
+        gb.db.execute("COMMIT")
+    except BaseException:
+        gb.db.execute("ROLLBACK")
+        raise
+
+
 @dataclass
 class SubmissionRow:
     student: str
@@ -176,6 +229,12 @@ class Gradebook:
             self.db.execute("ALTER TABLE check_results ADD COLUMN module TEXT NOT NULL DEFAULT ''")
         if "figures" not in columns:  # a gradebook written before checks carried figures
             self.db.execute("ALTER TABLE check_results ADD COLUMN figures TEXT NOT NULL DEFAULT '[]'")
+        have = {r["name"] for r in self.db.execute("PRAGMA table_info(submissions)")}
+        missing = [(c, decl) for c, decl in LATE_COLUMNS if c not in have]
+        for c, decl in missing:  # a gradebook written before the late policy
+            self.db.execute(f"ALTER TABLE submissions ADD COLUMN {c} {decl}")
+        if missing:
+            self.recompute_late()  # final_score is derived: fill it
         found = self.get_meta("schema_version")
         if found is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
@@ -282,10 +341,50 @@ class Gradebook:
                 pct = 100.0 * tot["s"] / tot["m"] if tot["m"] else 0.0
                 db.execute("UPDATE submissions SET score = ?, max_score = ?, percent = ? WHERE student = ?",
                            (round(tot["s"], 6), round(tot["m"], 6), pct, sub["student"]))
+            self._recompute_late(self.late_policy(), [sub["student"]])  # final is derived from raw
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    # --- the late policy: final scores derived from raw ones -------------------------------------
+    def late_policy(self) -> Optional[LatePolicy]:
+        raw = self.get_meta("late_policy")
+        return None if raw is None else LatePolicy.from_json(json.loads(raw))
+
+    def set_times(self, times: dict[str, SubmissionTime]) -> None:
+        """Record when these students submitted (the rows that exist); final scores are recomputed."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for student, t in times.items():
+                self.db.execute("UPDATE submissions SET submitted_at = ?, time_source = ?, time_advisory = ? "
+                                "WHERE student = ?", (to_utc_text(t.at), t.source if t.at else "", int(t.advisory),
+                                                      student))
+            self._recompute_late(self.late_policy(), list(times))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def recompute_late(self, students: Optional[list[str]] = None) -> None:
+        """Recompute lateness, penalty and final score (all rows, or these) from the stored policy."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self._recompute_late(self.late_policy(), students)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def _recompute_late(self, policy: Optional[LatePolicy], students: Optional[list[str]]) -> None:
+        if students is None:
+            rows = self.db.execute("SELECT * FROM submissions").fetchall()
+        else:
+            rows = [r for s in students for r in self.db.execute("SELECT * FROM submissions WHERE student = ?", (s,))]
+        for r in rows:
+            self.db.execute("UPDATE submissions SET due_at = ?, late_seconds = ?, late_state = ?, late_penalty = ?, "
+                            "final_score = ?, late_explanation = ? WHERE student = ?",
+                            (*late_columns(dict(r), policy), r["student"]))
 
     def set_similarity(self, summary: Optional[dict[str, Any]], pairs: Iterable[dict[str, Any]] = (),
                        code: Iterable[tuple[str, str, str]] = ()) -> None:

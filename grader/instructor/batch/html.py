@@ -120,6 +120,37 @@ def similarity_section(summary: dict, pairs: list[dict]) -> list[str]:
     return parts
 
 
+LATE_WORDS = {"on_time": "on time", "grace": "inside the grace period", "late": "late", "not_accepted": "not accepted",
+              "unknown": "time unknown", "marker": "Canvas LATE_ marker, time unknown"}
+
+
+def late_section(subs: list[dict]) -> list[str]:
+    """report.html's "Late policy" section: raw score, penalty and final score of every submission
+    (most penalised first); nothing when the gradebook has no late policy."""
+    from .late import span
+
+    if not any(s.get("late_state") for s in subs):
+        return []
+    rows = sorted(subs, key=lambda s: (-(s.get("late_penalty") or 0.0), s.get("late_state") == "on_time", s["student"]))
+    n_late = sum(s.get("late_state") in ("late", "not_accepted", "marker") for s in subs)
+    parts = ["<h2 id='late'>Late policy</h2>",
+             f"<p>{n_late} of {len(subs)} submissions late past the grace period. <em>raw</em>: the checks' "
+             "points; <em>penalty</em>: points deducted; <em>final</em>: the grade to publish (grades.csv "
+             "<code>final</code>). How each was counted is in the student's feedback.</p>",
+             "<table id='late-table'><tr><th>student</th><th>submitted (UTC)</th><th>from</th><th>lateness</th>"
+             "<th>late by</th><th>raw</th><th>penalty</th><th>final</th><th>feedback</th></tr>"]
+    for s in rows:
+        by = span(s["late_seconds"]) if (s.get("late_seconds") or 0) > 0 else ""
+        src = s.get("time_source", "") + (" (advisory)" if s.get("time_advisory") else "")
+        parts.append(f"<tr><td>{e(s['student'])}</td><td>{e(s.get('submitted_at', ''))}</td><td>{e(src)}</td>"
+                     f"<td>{e(LATE_WORDS.get(s.get('late_state', ''), s.get('late_state', '')))}</td><td>{e(by)}</td>"
+                     f"<td class='num'>{s['score']:g}</td><td class='num'>{s.get('late_penalty') or 0:g}</td>"
+                     f"<td class='num'>{s.get('final_score', s['score']):g} / {s['max_score']:g}</td>"
+                     f"<td>{_links(s['student'])}</td></tr>")
+    parts.append("</table>")
+    return parts
+
+
 def write_pair_page(path: Path, pair: dict, code_a: str, code_b: str, threshold: float) -> Path:
     """One flagged pair side by side, the shared regions highlighted (escaped; no script, no network)."""
     from grader.instructor.similarity import highlighted
@@ -186,6 +217,7 @@ def write_html(path: Path, assignment: str, subs: list[dict], checks: list[dict]
                      f"<td class='num'>{s['score']:g} / {s['max_score']:g}</td><td>{e(what[:400])}</td>"
                      f"<td>{_links(s['student'])}</td></tr>")
     parts.append("</table>")
+    parts.extend(late_section(subs))
     if similarity:
         parts.extend(similarity_section(*similarity))
     parts.append("</body></html>\n")

@@ -26,9 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from datetime import datetime
+
 from ...engine.fs import Budget, is_junk, is_junk_path
 from ...engine.submission_root import find_root, module_files
 from .archives import ArchiveRejected, check_path, entry_path, read_zip
+from .late import SubmissionTime
+from .times import parse_gradescope_time
 
 CANVAS_RE = re.compile(r"^(?P<name>[^_]+)(?P<late>_LATE)?_(?P<uid>\d+)_(?P<sid>\d+)_(?P<file>.+)$")
 MOODLE_RE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?P<plugin>[a-z]+)_?$")
@@ -48,6 +52,8 @@ class Entry:
     late: bool = False
     members: list[tuple[Path, str]] = field(default_factory=list)  # Canvas: (file, original name)
     message: str = ""  # why an entry is unrecognised
+    submitted_at: Optional[datetime] = None  # the platform's own time (Gradescope's :created_at, a clone's commit)
+    time: SubmissionTime = field(default_factory=SubmissionTime)  # the time the late policy uses (times.py)
 
 
 def slug(text: str) -> str:
@@ -100,7 +106,8 @@ def _gradescope(root: Path) -> list[Entry]:
         sub_id = p.name.removeprefix("submission_")
         student = slug(sid or (email.split("@")[0] if email else "") or name or p.name)
         entries.append(Entry(student, "gradescope", p, name=name, email=email, lms_id=sub_id,
-                             message=bad if bad else ("" if info else "not listed in " + GRADESCOPE_METADATA)))
+                             message=bad if bad else ("" if info else "not listed in " + GRADESCOPE_METADATA),
+                             submitted_at=parse_gradescope_time(_meta(info, "created_at"))))
     return entries
 
 

@@ -34,9 +34,12 @@ from grader.engine.runner import select_checks
 from grader.instructor.isolated.grade import GradeRequest, default_budget
 from grader.instructor.isolated.process import warm_up
 
-from .gradebook import FILENAME, Gradebook, check_rows, now
+from .gradebook import FILENAME, Gradebook, apply_late_policy, check_rows, now, submission_time
 from .intake import Submission, read_spool, spool, take_in
+from .late import LatePolicy
+from .lateness import LateOptions, instructor_times, resolve_policy, unmatched_extensions
 from .layouts import Entry, discover
+from .times import entry_times, read_commit_times, to_utc_text
 from .pool import Graded
 
 
@@ -60,6 +63,7 @@ class BatchOptions:
     limits: Budget = field(default_factory=Budget)
     similarity: bool = True  # screen the class for copies (more than one submission; grader/instructor/batch/screen.py)
     similarity_threshold: float = 0.5  # grader.instructor.similarity.DEFAULT_THRESHOLD (docs/similarity.md)
+    late: LateOptions = field(default_factory=LateOptions)  # the late policy's options (lateness.py)
 
 
 @dataclass
@@ -73,6 +77,8 @@ class BatchSummary:
     elapsed: float = 0.0
     similarity: Optional[dict] = None  # the screen's summary (grader/instructor/batch/screen.py), None: not run
     similarity_seconds: float = 0.0  # what the similarity screen added after the grading (it runs beside it)
+    late_policy: Optional[LatePolicy] = None  # the policy in force (None: none)
+    late_notes: list[str] = field(default_factory=list)  # rows of the instructor's files that match nobody
 
 
 def grader_version(asg) -> str:
@@ -136,7 +142,8 @@ class Job:
 def _entry_row(e: Entry, asg_name: str, version: str, h: str) -> dict[str, Any]:
     return {"student": e.student, "name": e.name, "email": e.email, "lms_id": e.lms_id, "layout": e.layout,
             "source": str(e.source), "late": int(e.late), "content_hash": h, "assignment": asg_name,
-            "grader_version": version}
+            "grader_version": version, "submitted_at": to_utc_text(e.time.at),
+            "time_source": e.time.source if e.time.at else "", "time_advisory": int(e.time.advisory)}
 
 
 def _record_unread(gb: Gradebook, s: Submission, asg_name: str, version: str) -> None:
@@ -224,7 +231,7 @@ def grade_and_record(gb: Gradebook, jobs: list[Job], asg_name: str, version: str
 
     A graded student's feedback is written at once, while the others are still being graded (it
     depends only on that student's rows); write_reports then leaves it as it is."""
-    from .feedback import student_report, write_feedback
+    from .feedback import write_student_feedback
     from .pool import DaskPool, LocalPool
 
     pool = DaskPool(opts.scheduler) if opts.scheduler is not None else LocalPool(opts.jobs)
@@ -237,8 +244,8 @@ def grade_and_record(gb: Gradebook, jobs: list[Job], asg_name: str, version: str
             prog.advance(sub["student"], sub["status"], *gb.total(sub["student"]), sub["duration"])
             rows = gb.checks(sub["student"])
             if rows:  # nothing ran (a crash): its feedback lists the class's checks, written at the end
-                write_feedback(reports / sub["student"],
-                               student_report(gb.submission(sub["student"]), rows, [], opts.feedback))
+                write_student_feedback(reports / sub["student"], gb.submission(sub["student"]), rows, [],
+                                       opts.feedback)
     finally:
         prog.stop()
         pool.close()
@@ -285,13 +292,23 @@ def run_batch(opts: BatchOptions, progress_factory=None) -> BatchSummary:
         warm_up()  # the forkserver imports torch and the checks while the class is read
     with Gradebook(out / FILENAME) as gb, tempfile.TemporaryDirectory(prefix="grade-batch-") as spool_dir, \
             ThreadPoolExecutor(1, thread_name_prefix="similarity") as background:
+        # the late policy first: bad late options stop the batch before anything is graded
+        policy = resolve_policy(opts.late, gb.late_policy())
+        listed, sheet = instructor_times(opts.late, policy)
         gb.claim(asg.name, opts.feedback, sorted(sel.ids, key=sel.order.get))
         entries = discover(Path(opts.submissions), asg)
+        read_commit_times(entries)
+        recorded = {r["student"]: submission_time(r) for r in gb.submissions()}
+        summary.late_notes = entry_times(entries, listed, sheet, recorded) + unmatched_extensions(
+            policy, [{"student": e.student, "lms_id": e.lms_id, "email": e.email} for e in entries])
+        apply_late_policy(gb, policy)  # stored: each submission's final score is derived as it is recorded
+        summary.late_policy = policy
         pre: list[str] = []
         jobs, subs, summary.skipped = plan(take_in(entries, asg, opts.limits, keep_code=opts.similarity),
                                            gb.existing(), asg.name, version, opts, sel, gb,
                                            (lambda line: None) if opts.quiet else pre.append, Path(spool_dir))
         summary.total, summary.gone = len(entries), gb.forget_missing({e.student for e in entries})
+        gb.set_times({e.student: e.time for e in entries})  # also those up to date (a times file given now)
         prog = (progress_factory or Progress)(len(jobs), summary.skipped, quiet=opts.quiet)
         for line in pre:
             prog.log(line)
@@ -316,7 +333,7 @@ def write_reports(out: Path, gb: Optional[Gradebook] = None, feedback: Optional[
     The similarity section comes from the screen stored by the last `grade batch`, not from
     SUBMISSIONS (which may have changed or gone since): the page and similarity/ always agree.
     """
-    from .feedback import student_report, write_feedback
+    from .feedback import write_student_feedback
     from .grades_csv import write_grades_csv
     from .html import write_html
     from .screen import write_outputs
@@ -330,6 +347,7 @@ def write_reports(out: Path, gb: Optional[Gradebook] = None, feedback: Optional[
     try:
         name = gb.get_meta("assignment")
         asg = assignments.load(name)
+        gb.recompute_late()  # final scores are derived: never stale, whatever wrote the gradebook
         policy = feedback or gb.get_meta("feedback") or "summary"
         subs = gb.submissions()
         rows = gb.checks()
@@ -346,8 +364,7 @@ def write_reports(out: Path, gb: Optional[Gradebook] = None, feedback: Optional[
         done = set(written)
         for s in subs:
             if s["student"] not in done or s["student"] not in by_student:
-                write_feedback(reports / s["student"],
-                               student_report(s, by_student.get(s["student"], []), columns, policy))
+                write_student_feedback(reports / s["student"], s, by_student.get(s["student"], []), columns, policy)
         files.append(reports)
         screen, pairs = write_outputs(out, gb)
         if screen is not None and screen["status"] == "done":
