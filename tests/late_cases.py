@@ -96,6 +96,12 @@ CASES = [
     Case("DST starts: 23 h 30 min elapsed, past the next day's due time", "2026-03-29 12:30", "late", 2, 20, 60,
          "23 h 30 min after the due date 2026-03-28 12:00 Europe/Amsterdam; not inside the 15 min grace period; "
          "2 started days late", due="2026-03-28 12:00", zone="Europe/Amsterdam"),
+    Case("DST starts: one calendar day later (23 h elapsed)", "2026-03-29 12:00", "late", 1, 10, 70,
+         "23 h after the due date 2026-03-28 12:00 Europe/Amsterdam; not inside the 15 min grace period; "
+         "1 started day late", due="2026-03-28 12:00", zone="Europe/Amsterdam"),
+    Case("DST starts: 24 h elapsed (a calendar day and an hour)", "2026-03-29 13:00", "late", 2, 20, 60,
+         "1 d after the due date 2026-03-28 12:00 Europe/Amsterdam; not inside the 15 min grace period; "
+         "2 started days late", due="2026-03-28 12:00", zone="Europe/Amsterdam"),
     Case("DST starts: 22 h 30 min elapsed, before the next day's due time", "2026-03-29 11:30", "late", 1, 10, 70,
          "1 started day late", due="2026-03-28 12:00", zone="Europe/Amsterdam"),
     Case("DST ends: 24 h 30 min elapsed, before the next day's due time", "2026-11-01 11:30", "late", 1, 10, 70,
@@ -126,9 +132,12 @@ def markdown_table() -> str:
         elif r.late_seconds <= 0:
             late = "on time"
         else:
-            late = f"{span(r.late_seconds)}: {r.state.replace('_', ' ')}" + (f", {r.periods} started" if r.periods else "")
+            per = (c.rate or "/").split("/")[1]
+            late = f"{span(r.late_seconds)}: {r.state.replace('_', ' ')}" + (
+                f", {r.periods} started {per}" + ("s" if r.periods > 1 else "") if r.periods else "")
         raw = "" if c.raw == 80 else f" (raw {c.raw:g})"
         submitted = c.submitted or ("Canvas LATE_, no time" if c.marker else "unknown")
+        submitted += {"commit": " (commit, advisory)", "times-csv": " (times CSV)"}.get(c.source, "") if c.submitted else ""
         lines.append(f"| {c.name} | {c.policy_words()} | {submitted} | {late} | {r.penalty:g} | {r.final:g}{raw} |")
     return "\n".join(lines)
 

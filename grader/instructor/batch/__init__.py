@@ -15,4 +15,8 @@ The batch is a pipeline, run.py: plan (one intake) → grade → record → repo
   grades_csv.py grades.csv for an LMS
   html.py       report.html, self-contained, matplotlib plots
   progress.py   the rich progress bar, or plain log lines
+  late.py       the late policy: LatePolicy, the parsers, `assess` (pure: lateness, penalty, final score, words)
+  times.py      when each submission was handed in (Gradescope, Moodle's worksheet, a times CSV, commits)
+  commit_time.py a GitHub Classroom clone's HEAD commit time, read by dulwich in a bounded child
+  lateness.py   the late options of a command applied to a gradebook (`settle`)
 """

@@ -40,9 +40,12 @@ def head_commit_time(clone: Path) -> Optional[datetime]:
         return datetime.fromtimestamp(commit.commit_time, timezone(timedelta(seconds=commit.commit_timezone)))
 
 
-def _limit() -> None:  # in the child, before exec
-    import resource
-
+def _limit() -> None:
+    """In the child, before any .git is read (not a preexec_fn: the batch's process has threads)."""
+    try:
+        import resource
+    except ImportError:  # Windows: the deadline still holds
+        return
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
@@ -52,7 +55,6 @@ def _child(clones: list[Path]) -> dict[str, Optional[datetime]]:
     try:
         done = subprocess.run([sys.executable, "-I", "-m", __name__, *map(str, clones)], capture_output=True,
                               timeout=5 + SECONDS_PER_CLONE * len(clones), cwd="/", stdin=subprocess.DEVNULL,
-                              preexec_fn=_limit if os.name == "posix" else None,
                               env={"PATH": os.environ.get("PATH", "")})
         found = json.loads(done.stdout.decode() or "{}") if done.returncode == 0 else {}
     except (subprocess.TimeoutExpired, OSError, ValueError):
@@ -73,6 +75,7 @@ def commit_times(clones: list[Path]) -> dict[Path, Optional[datetime]]:
 
 
 def main(argv: list[str]) -> None:
+    _limit()
     out: dict[str, Optional[str]] = {}
     for arg in argv:
         try:
