@@ -181,6 +181,28 @@ def make_hostile(folder: Path, witness: Path) -> Path:
     return folder
 
 
+def _bomb_head(repo: Path) -> None:
+    """Make HEAD a commit with a 384 MiB message: a valid object (unbounded, a reader returns its
+    time), under dulwich's own size bound, over the child's memory; 2 MB on disk."""
+    import hashlib
+    import zlib
+
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": "/dev/null"}
+    body = subprocess.run(["git", "-C", str(repo), "cat-file", "commit", "HEAD"], capture_output=True, env=env).stdout
+    chunk, n = b"a" * 2**22, 96
+    z, sha = zlib.compressobj(1), hashlib.sha1()
+    head = b"commit %d\0" % (len(body) + len(chunk) * n) + body
+    parts = [z.compress(head)]
+    sha.update(head)
+    for _ in range(n):
+        parts.append(z.compress(chunk))
+        sha.update(chunk)
+    name = sha.hexdigest()
+    (repo / ".git" / "objects" / name[:2]).mkdir(exist_ok=True)
+    (repo / ".git" / "objects" / name[:2] / name[2:]).write_bytes(b"".join(parts) + z.flush())
+    (repo / ".git" / "refs" / "heads" / "main").write_text(name + "\n")
+
+
 def test_commit_time_of_a_real_clone_and_a_hostile_one(tmp_path):
     good = make_clone(tmp_path / "good", "2026-10-03T10:00:00-04:00")
     witness = tmp_path / "ran"
@@ -191,9 +213,12 @@ def test_commit_time_of_a_real_clone_and_a_hostile_one(tmp_path):
     empty = tmp_path / "empty"
     (empty / ".git").mkdir(parents=True)
     (empty / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
-    found = commit_times([good, bad, gitfile, empty])
+    bomb = make_clone(tmp_path / "bomb", "2026-10-03T10:00:00-04:00")
+    _bomb_head(bomb)
+    found = commit_times([good, bad, gitfile, empty, bomb])
     assert found[good] == datetime(2026, 10, 3, 14, tzinfo=timezone.utc)
     assert found[bad] is None and found[gitfile] is None and found[empty] is None
+    assert found[bomb] is None  # 384 MiB once inflated: the child's memory limit stops it
     assert not witness.exists()  # nothing of the student's config ran
 
 
@@ -355,6 +380,17 @@ def test_a_regrade_recomputes_final_from_raw(graded):
     rows = rows_of(graded.out)
     assert rows["smith"]["score"] == 12 and rows["smith"]["final_score"] == pytest.approx(8.4)
     assert rows["doe"]["final_score"] == pytest.approx(10.8) and rows["smith"]["time_source"] == "times-csv"
+
+
+def test_gradescope_times_through_the_batch(tmp_path):
+    build_gradescope_class(tmp_path / "export", tmp_path / "store", ["softmax_only"])  # created 2026-11-30 10:00 UTC
+    r = cli("batch", tmp_path / "export", "-a", "backprop", "--out", tmp_path / "out", "--jobs", "1", *ONLY,
+            "--due", "2026-11-30 09:00", "--timezone", "UTC", "--late-penalty", "1pt/hour")
+    assert r.exit_code == 0, r.output
+    [row] = rows_of(tmp_path / "out").values()
+    assert (row["submitted_at"], row["time_source"], row["late_state"]) == ("2026-11-30T10:00:00+00:00", "gradescope", "late")
+    assert (row["score"], row["late_penalty"], row["final_score"]) == (12, 1, 11)
+    assert "from Gradescope's submission time" in row["late_explanation"]
 
 
 def test_report_recomputes_after_the_policy_changes(graded):

@@ -277,8 +277,9 @@ def assess(policy: LatePolicy, raw: float, max_score: float, when: SubmissionTim
     zname = zone_name(tz)
     due_words = f"the due date {local(due, tz)} {zname}" + (" (extended)" if extended else "")
     rule = policy.penalty
-    final_words = lambda final, pen: f"final score {pts(final)} / {pts(max_score)}" + (  # noqa: E731
-        f" (raw {pts(raw)} − {pts(pen)} late penalty)" if pen else "")
+
+    def final_words(final: float, pen: float) -> str:
+        return f"final score {pts(final)} / {pts(max_score)}" + (f" (raw {pts(raw)} − {pts(pen)} late penalty)" if pen else "")
 
     if when.at is None and when.late_marker and not extended and rule is not None:
         periods = 1

@@ -36,9 +36,10 @@ class LateOptions:
     moodle_worksheet: Optional[Path] = None  # Moodle's offline grading worksheet
     remove: bool = False  # --no-late-policy
 
-    def policy_given(self) -> bool:
-        return any(getattr(self, f.name) not in (None, False) for f in fields(self)
-                   if f.name not in ("submission_times", "moodle_worksheet"))
+    def rules_given(self) -> bool:
+        """Whether a rule of the policy is given (a time zone alone, or the times' files, change none)."""
+        return any(getattr(self, f.name) is not None for f in fields(self)
+                   if f.name not in ("timezone", "submission_times", "moodle_worksheet", "remove"))
 
 
 def read_extensions(path: Path, tz: Optional[tzinfo]) -> dict[str, datetime]:
@@ -61,8 +62,8 @@ def resolve_policy(opts: LateOptions, stored: Optional[LatePolicy]) -> Optional[
     when removed or never given. ValueError for options that do not make a policy."""
     if opts.remove:
         return None
-    if not opts.policy_given():
-        return stored
+    if not opts.rules_given():  # a zone alone changes how the stored policy shows dates and counts days
+        return stored.with_(zone=zone_name(zone_of(opts.timezone))) if stored and opts.timezone else stored
     if opts.due is None and stored is None:
         raise ValueError("--due is needed to set a late policy (none is stored in this gradebook)")
     tz: Optional[tzinfo] = zone_of(opts.timezone) if opts.timezone else None
