@@ -117,7 +117,7 @@ CASES = [
     Case("Canvas LATE_ marker with an extension", None, "unknown", 0, 0, 80, "time unknown",
          source="", marker=True, extensions={"1001": "2026-10-05 23:59"}),
     Case("commit time (advisory)", "2026-10-02 03:00", "late", 1, 10, 70,
-         "set by the student's computer (advisory)", source="commit", advisory=True),
+         "(from the commit's time: advisory, the student's computer sets it)", source="commit", advisory=True),
     Case("no penalty rule, late", "2026-10-03 03:00", "late", 0, 0, 80, "no late penalty in this course", rate=None),
 ]
 

@@ -222,6 +222,16 @@ def test_commit_time_of_a_real_clone_and_a_hostile_one(tmp_path):
     assert not witness.exists()  # nothing of the student's config ran
 
 
+def test_clones_found_through_a_relative_path(tmp_path, monkeypatch):
+    from grader.instructor.batch.times import read_commit_times
+
+    make_clone(tmp_path / "class" / "backprop-octo", "2026-10-03T10:00:00-04:00")
+    monkeypatch.chdir(tmp_path)  # `grade batch class ...`: the reader's child runs elsewhere
+    [entry] = discover(Path("class"), ASG)
+    read_commit_times([entry])
+    assert entry.layout == "classroom" and entry.submitted_at == datetime(2026, 10, 3, 14, tzinfo=timezone.utc)
+
+
 def test_an_older_gradebook_gains_the_columns(tmp_path):
     db = sqlite3.connect(tmp_path / FILENAME)
     db.executescript("""CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -350,7 +360,7 @@ def test_report_html_shows_raw_penalty_final(graded):
 
 def test_feedback_says_how_lateness_was_counted(graded):
     folder = graded.out / "reports" / "smith"
-    sentence = ("Late policy: Submitted 2026-10-04 01:00 America/New_York (from the submission-times list), "
+    sentence = ("Late policy: submitted 2026-10-04 01:00 America/New_York (from the submission-times list), "
                 "2 d 1 h 1 min after the due date 2026-10-01 23:59 America/New_York; not inside the 15 min grace "
                 "period; 3 started days late × 10% of 12 points = 3.6 points")
     report = json.loads((folder / "report.json").read_text())

@@ -66,12 +66,13 @@ def commit_times(clones: list[Path]) -> dict[Path, Optional[datetime]]:
     """{clone: HEAD's committer time or None}; one child for all, then one per clone if it failed."""
     if not clones:
         return {}
+    clones = [Path(os.path.abspath(c)) for c in clones]  # the child runs in /
     found = _child(clones)
     if len(found) < len(clones):  # a clone killed the shared child: each on its own, so it costs only itself
         found = {}
         for c in clones:
             found.update(_child([c]))
-    return {c: found.get(str(c)) for c in clones}
+    return {c: found.get(str(c)) for c in clones}  # keyed by the absolute path
 
 
 def main(argv: list[str]) -> None:

@@ -61,7 +61,8 @@ def student_report(sub: dict[str, Any], checks: list[dict[str, Any]], columns, p
                 c.output, c.tolerance, c.figures = "", "", []
     report.warnings = [w for w in report.warnings if "Traceback" not in w and 'File "' not in w]
     if sub.get("late_explanation"):
-        report.warnings.insert(0, f"{LATE_PREFIX}{sub['late_explanation']}")
+        words = sub["late_explanation"]
+        report.warnings.insert(0, f"{LATE_PREFIX}{words[:1].lower()}{words[1:]}")
     return report
 
 

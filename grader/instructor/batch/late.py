@@ -34,7 +34,7 @@ SOURCE_WORDS = {
     "gradescope": "Gradescope's submission time",
     "moodle": "Moodle's worksheet (last modified)",
     "times-csv": "the submission-times list",
-    "commit": "the commit's time, set by the student's computer (advisory)",
+    "commit": "the commit's time: advisory, the student's computer sets it",
     "canvas-late": "Canvas's LATE_ marker",
 }
 

@@ -15,6 +15,7 @@ then the platform's own time. Unknown: None (the policy counts it as on time).
 from __future__ import annotations
 
 import csv
+import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
@@ -179,7 +180,7 @@ def read_commit_times(entries: Iterable[Any]) -> None:
     clones = [e for e in entries if e.layout == "classroom" and (e.source / ".git").is_dir()]
     found = commit_times([e.source for e in clones])
     for e in clones:
-        e.submitted_at = found.get(e.source)
+        e.submitted_at = found.get(Path(os.path.abspath(e.source)))
 
 
 INSTRUCTOR_SOURCES = ("times-csv", "moodle")
