@@ -7,7 +7,8 @@ Rules (docs/batch.md, "Late policy", has them with a table of cases that tests/t
 checks):
   * lateness is counted from the (extended) due date; inside the grace period there is no penalty,
     past it the whole lateness counts (the grace forgives, it does not move the due date);
-  * a started period counts as a whole one, as Canvas's late policy counts them;
+  * a started period counts as a whole one, as Canvas's late policy counts them (its
+    `LatePolicy#points_deducted`: `(late_for / interval_seconds).ceil`);
   * an hour is 3,600 s; a day is a calendar day on the course's clock (the k-th day late ends
     when the due time comes round k days later in the policy's time zone), so across a daylight
     saving change a day is 23 or 25 hours: a student who hands in before the due time of the next
