@@ -423,3 +423,25 @@ def test_report_recomputes_after_the_policy_changes(graded):
     assert "Late policy" not in (graded.out / "reports" / "smith" / "report.txt").read_text()
     assert "id='late-table'" not in (graded.out / "report.html").read_text()
     assert json.loads((graded.out / "reports" / "smith" / "results.json").read_text())["score"] == 12
+
+
+def test_times_without_a_policy_and_bad_input(graded):
+    # (after the policy was removed) a worksheet read in a zone records times; nothing is deducted
+    (graded.base / "ws2.csv").write_text(MOODLE_WORKSHEET.replace("12:10 AM", "9:15 AM"), encoding="utf-8")
+    r = cli("report", graded.out, "--moodle-worksheet", graded.base / "ws2.csv")
+    assert r.exit_code == 2 and "--moodle-worksheet needs --timezone" in r.output
+    r = cli("report", graded.out, "--timezone", "America/New_York", "--moodle-worksheet", graded.base / "ws2.csv")
+    assert r.exit_code == 0, r.output
+    alan = rows_of(graded.out)["Alan_Turing"]
+    assert alan["submitted_at"] == "2026-10-02T13:15:00+00:00" and alan["late_state"] == "" and alan["final_score"] == 12
+    # a malformed extensions file or a contradiction: usage errors, the gradebook unchanged
+    (graded.base / "bad_ext.csv").write_text("student,due\nocto,2026-10-05\n")
+    r = cli("report", graded.out, "--due", "2026-10-01 23:59", "--timezone", "UTC", "--extensions",
+            graded.base / "bad_ext.csv")
+    assert r.exit_code == 2 and "bad_ext.csv, line 2" in r.output and "no time of day" in r.output
+    r = cli("report", graded.out, "--no-late-policy", "--late-penalty", "10%/day")
+    assert r.exit_code == 2 and "give no other policy option" in r.output
+    r = cli("report", graded.out, "--due", "2026-03-29 02:30", "--timezone", "Europe/Amsterdam")
+    assert r.exit_code == 2 and "the clocks skip it" in r.output
+    with Gradebook(graded.out / FILENAME) as gb:
+        assert gb.late_policy() is None

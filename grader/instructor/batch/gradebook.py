@@ -286,6 +286,8 @@ class Gradebook:
         return dict(self.db.execute("SELECT * FROM submissions WHERE student = ?", (student,)).fetchone())
 
     def submissions(self) -> list[dict[str, Any]]:
+        """Every submission row, by student: `score` is the raw score, `final_score` the one to publish
+        (after the late policy; = `score` without one), with the columns of the schema above."""
         return [dict(r) for r in self.db.execute("SELECT * FROM submissions ORDER BY student")]
 
     def checks(self, student: Optional[str] = None) -> list[dict[str, Any]]:
