@@ -17,7 +17,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import yaml
 from click.testing import CliRunner
 
 from batch_class import FAST_CHECKS, REF, build_gradescope_class

@@ -21,7 +21,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Optional
 
-MEMORY_BYTES = 256 * 2**20  # the child's address space: enough for dulwich, not for a bomb (below dulwich's own 512 MiB bound, which a clone's config can raise)
+# the child's address space: enough for dulwich, not for a bomb (dulwich's own 512 MiB bound on an
+# object can be raised by the clone's config: core.bigFileThreshold)
+MEMORY_BYTES = 256 * 2**20
 SECONDS_PER_CLONE = 2.0
 
 

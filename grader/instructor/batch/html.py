@@ -142,7 +142,8 @@ def late_section(subs: list[dict]) -> list[str]:
     for s in rows:
         by = span(s["late_seconds"]) if (s.get("late_seconds") or 0) > 0 else ""
         src = s.get("time_source", "") + (" (advisory)" if s.get("time_advisory") else "")
-        parts.append(f"<tr><td>{e(s['student'])}</td><td>{e((s.get('submitted_at') or '')[:16].replace('T', ' '))}</td><td>{e(src)}</td>"
+        when = (s.get("submitted_at") or "")[:16].replace("T", " ")
+        parts.append(f"<tr><td>{e(s['student'])}</td><td>{e(when)}</td><td>{e(src)}</td>"
                      f"<td>{e(LATE_WORDS.get(s.get('late_state', ''), s.get('late_state', '')))}</td><td>{e(by)}</td>"
                      f"<td class='num'>{s['score']:g}</td><td class='num'>{s.get('late_penalty') or 0:g}</td>"
                      f"<td class='num'>{s.get('final_score', s['score']):g} / {s['max_score']:g}</td>"

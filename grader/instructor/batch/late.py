@@ -280,13 +280,15 @@ def assess(policy: LatePolicy, raw: float, max_score: float, when: SubmissionTim
     rule = policy.penalty
 
     def final_words(final: float, pen: float) -> str:
-        return f"final score {pts(final)} / {pts(max_score)}" + (f" (raw {pts(raw)} − {pts(pen)} late penalty)" if pen else "")
+        out = f"final score {pts(final)} / {pts(max_score)}"
+        return out + (f" (raw {pts(raw)} − {pts(pen)} late penalty)" if pen else "")
 
     if when.at is None and when.late_marker and not extended and rule is not None:
         periods = 1
         penalty, how = _penalty(rule, periods, max_score, policy.max_penalty, raw)
         text = (f"submission time unknown, but Canvas marked it late: counted as 1 started {rule.per} late "
-                f"(the course's rule for Canvas's LATE_ marker without a time); {how}; {final_words(raw - penalty, penalty)}")
+                f"(the course's rule for Canvas's LATE_ marker without a time); {how}; "
+                f"{final_words(raw - penalty, penalty)}")
         return Lateness(due, None, periods, penalty, round(raw - penalty, 6), "marker", _cap(text))
     if when.at is None:
         text = f"submission time unknown: counted as on time ({due_words}); {final_words(raw, 0)}"
@@ -294,7 +296,9 @@ def assess(policy: LatePolicy, raw: float, max_score: float, when: SubmissionTim
 
     at = when.at
     late = elapsed(at, due)
-    said = f"submitted {local(at, tz)} {zname}" + (f" (from {SOURCE_WORDS[when.source]})" if when.source in SOURCE_WORDS else "")
+    said = f"submitted {local(at, tz)} {zname}"
+    if when.source in SOURCE_WORDS:
+        said += f" (from {SOURCE_WORDS[when.source]})"
     last = policy.last_accepted
     if last is not None and extended:  # an extension moves the last accepted date with it
         last = last + timedelta(seconds=elapsed(due, policy.due))
