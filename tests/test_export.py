@@ -127,19 +127,21 @@ def test_canvas_roster_fills_students_and_keeps_canvas_values(graded, tmp_path):
                       ";;;;;Manual Posting;\n"
                       "    Points Possible;;;;;20;(read only)\n"
                       "Smith, John;4242;S1;jsmith@uni.example;Sec A;;50\n"
+                      "Ångström, Zoë;4848;S6;zoe@uni.example;Sec Ä;;0\n"
                       "Doe, Jane;4343;S2;jdoe@uni.example;Sec A;;40\n"
                       "crashy;4545;S3;crashy@uni.example;Sec B;12,5;30\n"
                       "Nobody, Ned;4646;S4;ned@uni.example;Sec B;;0\n"
                       "=SUM(A1);4747;S5;-2+3;Sec B;;0\n", encoding="utf-8")
     path, r = export(graded, "canvas", "--assignment-id", "5150", "--points", "20", "--roster", roster)
     got = rules.canvas_parse(path.read_bytes())
-    assert set(got["grades"]) == {"4242", "4343", "4545", "4646", "4747"}  # every enrolled student
+    assert set(got["grades"]) == {"4242", "4343", "4545", "4646", "4747", "4848"}  # every enrolled student
     assert got["grades"]["4545"] == "12,5"  # not graded here: Canvas's own value, so nothing changes
     assert got["grades"]["4646"] == ""  # no submission and no grade in Canvas: blank, no change
     row = {r[1]: r for r in got["students"]}
     assert row["4242"][:5] == ["Smith, John", "4242", "S1", "jsmith@uni.example", "Sec A"]
     assert row["4747"][0] == "'=SUM(A1)" and row["4747"][3] == "'-2+3"  # guarded: ID is the key
     assert row["4747"][1] == "4747"
+    assert row["4848"][0] == "Ångström, Zoë" and row["4848"][4] == "Sec Ä"  # UTF-8 through the BOM
 
 
 def test_canvas_title_that_the_importer_would_drop_is_refused(graded):
@@ -283,3 +285,23 @@ def test_worksheet_reader_is_shared(tmp_path):
     (tmp_path / "bad.csv").write_text("Name,Grade\nx,1\n")
     with pytest.raises(ValueError, match="Identifier"):
         read_worksheet(tmp_path / "bad.csv")
+
+
+def test_usage_errors(graded, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = CliRunner().invoke(main, ["export", str(empty), "--to", "canvas"])
+    assert r.exit_code == 2 and "no gradebook" in r.output
+    bad = tmp_path / "notasheet.csv"
+    bad.write_text("Name,Grade\nx,1\n")
+    r = CliRunner().invoke(main, ["export", str(graded.out), "--to", "moodle", "--worksheet", str(bad)])
+    assert r.exit_code == 2 and "Identifier" in r.output
+    r = CliRunner().invoke(main, ["export", str(graded.out), "--to", "canvas", "--assignment-id", "12a"])
+    assert r.exit_code == 2 and "number" in r.output
+    r = CliRunner().invoke(main, ["export", str(graded.out), "--to", "classroom", "--worksheet", str(bad)])
+    assert r.exit_code == 2
+
+
+def test_points_default_is_said(graded):
+    _, r = export(graded, "moodle-gradebook")
+    assert "scores are out of 12" in r.stderr and "--points" in r.stderr

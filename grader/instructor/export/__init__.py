@@ -32,7 +32,12 @@ def export(out: Path, to: str, path: Path | None = None, opts: Options | None = 
     book = read_book(out)
     if to == "csv":
         return plain.export(out, path, opts)
-    return FORMATS[to](book, path, opts)
+    result = FORMATS[to](book, path, opts)
+    if opts.points is None and not (to == "moodle" and opts.worksheet is not None):
+        # the platform's assignment may have other points than the gradebook (Canvas's Points Possible row)
+        result.notes.insert(0, f"scores are out of {book.max_score:g}, the gradebook's maximum: --points gives "
+                               "the platform assignment's points")
+    return result
 
 
 __all__ = ["DEFAULT_NAMES", "FORMATS", "Options", "Result", "export"]

@@ -1,21 +1,18 @@
 """The plain CSV: grades.csv as `grade batch` and `grade report` write it (one column per check)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from grader.engine import assignment as assignments
-from grader.instructor.batch.grades_csv import write_grades_csv
+from grader.instructor.batch.grades_csv import graded_columns, write_grades_csv
 from grader.instructor.batch.gradebook import FILENAME, Gradebook
 
 from .core import Options, Result
 
 
 def check_order(gb: Gradebook, rows: list[dict]) -> list[tuple[str, float]]:
-    """(check id, points) of the checks graded for anyone, in the assignment's order (else the last selection)."""
-    asg = assignments.load(gb.get_meta("assignment"))
-    present = {r["check_id"] for r in rows} or set(json.loads(gb.get_meta("selection") or "[]"))
-    columns = [c for c in asg.checks(hidden=True) if c.id in present] or asg.checks(hidden=True)
+    """(check id, points) of grades.csv's columns, as `grade report` chooses them."""
+    columns = graded_columns(assignments.load(gb.get_meta("assignment")), rows, gb.get_meta("selection"))
     return [(c.id, float(c.points)) for c in columns]
 
 
