@@ -14,6 +14,7 @@ from typing import Optional
 
 CANVAS_COMMIT = "00b222d77ee43d046e6aee0347c4ed5b27e1741f"  # instructure/canvas-lms, lib/gradebook_importer.rb
 CANVAS_EXPORTER_COMMIT = "0140a2effa6366ea3b73aeefa4bbc384b943934f"  # lib/gradebook_exporter.rb
+CANVAS_SPEC_COMMIT = "023d890df898bd2b7b96134c2ae6ff32fe662bae"  # spec/lib/gradebook_importer_spec.rb (2012)
 MOODLE_OFFLINE_COMMIT = "04975560d10b517e76e53b7936ca13ed7f3218be"  # mod/assign/feedback/offline/locallib.php
 MOODLE_OFFLINE_LIB_COMMIT = "452e36fcf584677c104e53bc9998e8b53f7533e8"  # .../offline/importgradeslib.php
 MOODLE_GRADEIMPORT_COMMIT = "0289d8c7665458f8ffc47e34527598e15523f104"  # grade/import/csv/classes/load_data.php
@@ -42,7 +43,8 @@ CANVAS = Rules(
     # ID, then the name. parse_assignments: Assignment.title_and_id(header) -> the id in parentheses
     key="ID column = Canvas user id; assignment = the id in parentheses of `<title> (<id>)`",
     # check_for_non_student_row: row[0]&.include?("Points Possible") -> process_pp (no student);
-    # the exporter writes ["    Points Possible", nil, nil, nil, ...]
+    # the exporter writes ["    Points Possible", nil, nil, nil, ...]; the spec "should include
+    # assignments that changed only in points possible": the row's value becomes the assignment's points
     points_row="Points Possible",
     # no_change_to_value?: blank or "-" is no score; a blank over an existing score is not "no change",
     # so the export leaves such students out (or repeats Canvas's own value from --roster)
@@ -52,7 +54,8 @@ CANVAS = Rules(
     # header cell, which the include?("Student") test tolerates; the exporter has an include_bom option
     encoding="UTF-8, BOM tolerated; ',' or ';' (identify_delimiter)",
     sources=(f"https://github.com/instructure/canvas-lms/blob/{CANVAS_COMMIT}/lib/gradebook_importer.rb",
-             f"https://github.com/instructure/canvas-lms/blob/{CANVAS_EXPORTER_COMMIT}/lib/gradebook_exporter.rb"),
+             f"https://github.com/instructure/canvas-lms/blob/{CANVAS_EXPORTER_COMMIT}/lib/gradebook_exporter.rb",
+             f"https://github.com/instructure/canvas-lms/blob/{CANVAS_SPEC_COMMIT}/spec/lib/gradebook_importer_spec.rb"),
 )
 # strip_non_assignment_columns: a header matching any of these (unanchored regex) is not an assignment
 CANVAS_NON_ASSIGNMENT = ("Current Score", "Current Points", "Current Grade", "Final Score", "Final Points",

@@ -35,8 +35,9 @@ def export(out: Path, to: str, path: Path | None = None, opts: Options | None = 
     result = FORMATS[to](book, path, opts)
     if opts.points is None and not (to == "moodle" and opts.worksheet is not None):
         # the platform's assignment may have other points than the gradebook (Canvas's Points Possible row)
+        also = " (Canvas imports the Points Possible row as the assignment's points)" if to == "canvas" else ""
         result.notes.insert(0, f"scores are out of {book.max_score:g}, the gradebook's maximum: --points gives "
-                               "the platform assignment's points")
+                               f"the platform assignment's points{also}")
     return result
 
 
