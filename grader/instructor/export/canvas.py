@@ -49,8 +49,9 @@ def column_title(title: str, assignment_id: Optional[str]) -> str:
 
 def _skipped(row: list[str]) -> bool:
     """The importer's non-student rows: Points Possible, the muted/manual-posting row, empty lines."""
-    return bool(row) and "Points Possible" in row[0] or \
-        all(re.fullmatch(r"\s*(Muted|Manual Posting.*)?\s*", c, re.I) for c in row)
+    if row and "Points Possible" in row[0]:
+        return True
+    return all(re.fullmatch(r"\s*(Muted|Manual Posting.*)?\s*", c, re.I) for c in row)
 
 
 def read_roster(path: Path, assignment_id: Optional[str]) -> tuple[list[Enrolled], bool]:
