@@ -8,6 +8,7 @@ dist, gradescope) are in grader/instructor/cli.py, loaded when one of them is as
     grade list [--assignment A]    the assignments, or the checks of one
     grade batch SUBMISSIONS -a A --out DIR   grade a whole class (grader/instructor/batch/, docs/batch.md)
     grade report DIR               rebuild a batch's CSV, HTML and feedback from its gradebook
+    grade export DIR --to canvas   the gradebook in a platform's import format (grader/instructor/export/)
     grade gradescope A -o autograder.zip   a Gradescope autograder (grader/instructor/publish/gradescope.py)
     grade selftest A               prove A's checks on known and mutated submissions (grader/instructor/selftest/)
 
@@ -136,7 +137,7 @@ def resolve_tasks(asg, options: tuple[str, ...], words: list[str], stems: list[s
 
 
 # The instructor's commands live in grader/instructor/cli.py, which the student edition does not have.
-INSTRUCTOR_COMMANDS = ("batch", "dist", "gradescope", "protect", "report", "selftest", "similarity", "template")
+INSTRUCTOR_COMMANDS = ("batch", "dist", "export", "gradescope", "protect", "report", "selftest", "similarity", "template")
 
 
 def _instructor_commands() -> Optional[dict[str, click.Command]]:

@@ -1,4 +1,4 @@
-"""The instructor's `grade` commands: batch, report, similarity, selftest, template, dist, gradescope, protect.
+"""The instructor's `grade` commands: batch, report, export, similarity, selftest, template, dist, gradescope, protect.
 
 A thin click layer over the instructor packages, as grader/cli.py is over the engine. `grade`
 (grader/cli.py) loads this module only when one of these commands is run or listed, so the student
@@ -372,6 +372,59 @@ def protect_(paths: tuple[Path, ...], names: tuple[str, ...], check_only: bool) 
                    + ", ".join(map(str, material)))
 
 
+@click.command("export", context_settings={"max_content_width": 100})
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="DIR")
+@click.option("--to", "to", required=True, type=click.Choice(["canvas", "moodle", "moodle-gradebook", "classroom", "csv"]),
+              help="The platform's import format (docs/export.md).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="The file to write (default: DIR/canvas.csv, moodle_worksheet.csv, moodle_gradebook.csv, "
+                   "classroom.csv or grades.csv).")
+@click.option("--points", type=click.FloatRange(min=0, min_open=True),
+              help="The platform assignment's points: final percentages are scaled to them (default: the "
+                   "gradebook's maximum score; Moodle with --worksheet: its Maximum Grade).")
+@click.option("--ungraded", type=click.Choice(["blank", "zero"]), default="blank", show_default=True,
+              help="Submissions not graded (error, timeout, rejected, unrecognised): no grade, or 0.")
+@click.option("--title", help="The assignment's title on the platform (default: the assignment's name).")
+@click.option("--assignment-id", metavar="ID", help="Canvas: the assignment's id (its URL's number).")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Canvas: the course's gradebook export; GitHub Classroom: classroom_roster.csv.")
+@click.option("--worksheet", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Moodle: the assignment's downloaded grading worksheet, filled in (every row and column kept); "
+                   "for moodle-gradebook, where the participants' email addresses come from.")
+@click.option("--org", help="GitHub Classroom: the organisation of the students' repositories (for their URLs).")
+@click.option("--bom/--no-bom", default=None, help="Start the file with a UTF-8 byte-order mark (default: per platform).")
+def export_(out: Path, to: str, output: Optional[Path], points: Optional[float], ungraded: str, title: Optional[str],
+            assignment_id: Optional[str], roster: Optional[Path], worksheet: Optional[Path], org: Optional[str],
+            bom: Optional[bool]) -> None:
+    """Export DIR's gradebook in a course platform's import format: Canvas's gradebook CSV, Moodle's
+    grading worksheet or gradebook CSV, GitHub Classroom's grades columns, or grades.csv.
+
+    \b
+    The score is each submission's final score, scaled to --points. What was left out, clamped or not
+    graded is listed on stderr. See docs/export.md for importing each file.
+    """
+    from .export import Options, export
+
+    wrong = {"--roster": roster is not None and to not in ("canvas", "classroom"),
+             "--worksheet": worksheet is not None and to not in ("moodle", "moodle-gradebook"),
+             "--assignment-id": assignment_id is not None and to != "canvas",
+             "--org": org is not None and to != "classroom"}
+    for flag, bad in wrong.items():
+        if bad:
+            raise click.BadParameter(f"not for --to {to}", param_hint=f"'{flag}'")
+    opts = Options(points=points, ungraded=ungraded, title=title, assignment_id=assignment_id, roster=roster,
+                   worksheet=worksheet, org=org, bom=bom)
+    try:
+        result = export(out, to, output, opts)
+    except FileNotFoundError as exc:
+        raise click.UsageError(str(exc)) from None
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    for note in result.notes:
+        click.echo(note, err=True)
+    click.echo(f"{result.path}: {result.rows} row(s) for {to}")
+
+
 # name → command, as `grade` lists and runs them
 COMMANDS: dict[str, click.Command] = {c.name: c for c in (batch, report, gradescope, similarity, selftest,
-                                                         template_, dist_, protect_)}
+                                                         template_, dist_, protect_, export_)}

@@ -12,7 +12,9 @@ a spreadsheet would run as a formula (a name starting with =, +, - or @) is pref
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
+from typing import Optional
 
 from grader.instructor.spreadsheet import safe_cell
 
@@ -26,6 +28,14 @@ def _num(x: float) -> str:
 def _is_late(s: dict) -> bool:
     state = s.get("late_state") or ""
     return state in ("late", "not_accepted", "marker") or (not state and bool(s["late"]))
+
+
+def graded_columns(asg, rows: list[dict], selection: Optional[str]) -> list:
+    """The checks graded for anyone in the gradebook (a batch of some tasks, or --only on a new class,
+    has fewer than the assignment), else the batch's selection (meta `selection`, JSON), in the
+    assignment's order."""
+    present = {r["check_id"] for r in rows} or set(json.loads(selection or "[]"))
+    return [c for c in asg.checks(hidden=True) if c.id in present] or asg.checks(hidden=True)
 
 
 def write_grades_csv(path: Path, submissions: list[dict], checks: list[dict], check_order: list[tuple[str, float]]) -> Path:

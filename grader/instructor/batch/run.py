@@ -16,7 +16,6 @@ until a run without `only` completes it (it is then not up to date: it lacks che
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -334,7 +333,7 @@ def write_reports(out: Path, gb: Optional[Gradebook] = None, feedback: Optional[
     SUBMISSIONS (which may have changed or gone since): the page and similarity/ always agree.
     """
     from .feedback import write_student_feedback
-    from .grades_csv import write_grades_csv
+    from .grades_csv import graded_columns, write_grades_csv
     from .html import write_html
     from .screen import write_outputs
 
@@ -351,10 +350,7 @@ def write_reports(out: Path, gb: Optional[Gradebook] = None, feedback: Optional[
         policy = feedback or gb.get_meta("feedback") or "summary"
         subs = gb.submissions()
         rows = gb.checks()
-        # columns: the checks graded for anyone (a batch of some tasks, or --only on a new class, has
-        # fewer than the assignment), else the batch's selection
-        present = {r["check_id"] for r in rows} or set(json.loads(gb.get_meta("selection") or "[]"))
-        columns = [c for c in asg.checks(hidden=True) if c.id in present] or asg.checks(hidden=True)
+        columns = graded_columns(asg, rows, gb.get_meta("selection"))
         order = [(c.id, float(c.points)) for c in columns]
         by_student: dict[str, list[dict]] = {}
         for r in rows:
