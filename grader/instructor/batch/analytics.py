@@ -24,7 +24,8 @@ Normalisation (`normalise`, docs/batch.md "What the class got wrong"), in this o
      is part of the name and stays;
   7. printed arrays and indices — a bracketed run of numbers, however nested (`[2, 5]`,
      `[[0.1 0.2]\\n [0.3 0.4]]`, `tensor([…])`'s inside) → `[…]`;
-  8. whitespace runs → one space.
+  8. whitespace runs → one space; "raised ValueError ValueError: …" (the frames between them gone)
+     → "raised ValueError: …".
 So "max abs error 0.0312 at [2, 5]" and "max abs error 1.7e-3 at [0, 1]" are both
 "max abs error <n> at […]". Messages are grouped by (status, normalised message), per check.
 """
@@ -40,7 +41,7 @@ from urllib.parse import quote
 from grader.reports._text import clean_text
 
 MAX_GROUPS = 5  # message groups shown per check; the rest are counted in one line
-MAX_PATTERN_CHARS = 160  # a normalised message as shown (the example's full text is one click away)
+MAX_PATTERN_CHARS = 130  # a normalised message as shown (the example's full text is one click away)
 MAX_EXAMPLE_CHARS = 2000
 GLANCE = 3  # the largest groups of the class, listed first
 
@@ -73,6 +74,7 @@ _NUMBER = re.compile(r"(?<![\w.])[-+−]?(?:(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\
                      re.IGNORECASE)
 _ARRAY = re.compile(r"\[[\s,]*(?:(?:<n>\.?|\[…\]|\.\.\.|…)[\s,]*)+\]")
 _SPACE = re.compile(r"\s+")
+_RAISED_TWICE = re.compile(r"\braised ([\w.]+) \1:")  # "raised ValueError" + the exception's line, frames gone
 _SLOT = re.compile("\x00([a-z]+)\x00")  # a kept shape's place: letters, which no rule below touches
 
 
@@ -136,7 +138,8 @@ def normalise(message: str) -> str:
             break
         text = collapsed
     text = _SLOT.sub(lambda m: kept[_index(m.group(1))], text)
-    return _SPACE.sub(" ", text).strip() or "(no message)"
+    text = _SPACE.sub(" ", text).strip()
+    return _RAISED_TWICE.sub(r"raised \1:", text) or "(no message)"
 
 
 # --- grouping ------------------------------------------------------------------------------------
@@ -229,7 +232,7 @@ STYLE = """
 .an-legend span.an-key { width: 10px; height: 10px; margin: 0 3px 0 10px; }
 table.an-checks { width: 100%; table-layout: fixed; }
 table.an-checks td { overflow-wrap: anywhere; }
-.an-counts { font-size: 0.85em; color: #333; }
+.an-counts { font-size: 0.8em; color: #333; }
 .an-msgs { margin: 0; padding-left: 1.1em; } .an-msgs li { margin: 0 0 0.3em 0; }
 .an-pattern { font-family: ui-monospace, monospace; font-size: 0.85em; background: #f6f6f6; }
 .an-msgs details { display: inline; font-size: 0.85em; } .an-msgs summary { display: inline; cursor: pointer; color: #555; }
