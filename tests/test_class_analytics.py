@@ -284,3 +284,12 @@ def test_a_class_where_everyone_errored():
 def test_no_graded_submission():
     html = section([sub("a", "rejected")], [], [])
     assert "id='analytics-none'" in html
+
+
+def test_long_and_deeply_nested_messages_stay_bounded():
+    # only the first 2,000 characters are compared: what follows is one student's text
+    assert normalise("x" * 2000 + " first") == normalise("x" * 2000 + " second")
+    assert normalise("x" * 1990 + " first") != normalise("x" * 1990 + " second")
+    assert normalise("[[[1, 2], [3, 4]]]") == "[…]"
+    deep = normalise("[" * 900 + "1" + "]" * 900)  # collapsed 8 levels deep, not in 900 passes
+    assert deep == "[" * 892 + "[…]" + "]" * 892

@@ -26,6 +26,8 @@ Normalisation (`normalise`, docs/batch.md "What the class got wrong"), in this o
      `[[0.1 0.2]\\n [0.3 0.4]]`, `tensor([…])`'s inside) → `[…]`;
   8. whitespace runs → one space; "raised ValueError ValueError: …" (the frames between them gone)
      → "raised ValueError: …".
+Only a message's first 2,000 characters are compared, and arrays nested deeper than 8 levels are
+collapsed 8 levels deep: the cost stays bounded whatever a student's exception says.
 So "max abs error 0.0312 at [2, 5]" and "max abs error 1.7e-3 at [0, 1]" are both
 "max abs error <n> at […]". Messages are grouped by (status, normalised message), per check.
 """
@@ -44,6 +46,8 @@ MAX_GROUPS = 5  # message groups shown per check; the rest are counted in one li
 MAX_PATTERN_CHARS = 130  # a normalised message as shown (the example's full text is one click away)
 MAX_EXAMPLE_CHARS = 2000
 GLANCE = 3  # the largest groups of the class, listed first
+MAX_COMPARED_CHARS = 2000  # of a message (messages are capped at 6000; text this long is one student's)
+MAX_NESTING = 8  # levels of a printed array collapsed (a message of 3000 nested brackets stays cheap)
 
 # (category, statuses, label): the outcome bar's segments, in this order
 CATEGORIES: tuple[tuple[str, tuple[str, ...], str], ...] = (
@@ -120,7 +124,7 @@ def _drop_frames(text: str) -> str:
 @functools.lru_cache(maxsize=8192)
 def normalise(message: str) -> str:
     """The message with its student-specific parts replaced by placeholders (module docstring)."""
-    text = _drop_frames(clean_text(message or ""))
+    text = _drop_frames(clean_text((message or "")[:MAX_COMPARED_CHARS]))
     text = _ADDRESS.sub("0x…", text)
     text = _PATH.sub(lambda m: "…/" + re.split(r"[\\/]", m.group(0))[-1], text)
     text = _QUOTED.sub("'…'", text)
@@ -132,7 +136,7 @@ def normalise(message: str) -> str:
 
     text = _SHAPE.sub(keep, text)
     text = _NUMBER.sub(NUM, text)
-    while True:
+    for _ in range(MAX_NESTING):  # one level of nesting per pass
         collapsed = _ARRAY.sub("[…]", text)
         if collapsed == text:
             break
