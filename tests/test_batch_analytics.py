@@ -121,7 +121,9 @@ def test_the_section_counts_what_the_gradebook_holds(graded):
         assert groups and sum(n for n, *_ in groups) <= total - want[cid].get("passed", 0)
         for n, share, _, student in groups:
             assert share == f"{100 * n / total:.0f}%"
-            assert (graded.out / "reports" / student / "report.html").is_file()  # the example's feedback
+            # the example's feedback, at the check's own section
+            assert f"<section class='check' id='check-{cid}'>" in (graded.out / "reports" / student / "report.html").read_text()
+            assert f'href="reports/{student}/report.html#check-{cid}"' in row
             assert db(graded.gb, "SELECT status FROM check_results WHERE student = ? AND check_id = ?",
                       student, cid)[0][0] != "passed"
 
