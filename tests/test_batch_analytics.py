@@ -160,6 +160,7 @@ def test_one_mistake_with_different_numbers_is_one_group(graded):
     rows_scale = groups_of(row_of(sec, "softmax.rows_scale"))
     assert rows_scale[0][0] == len(nan) and rows_scale[0][3] == nan[0] and "contains &lt;n&gt; at index […]" in rows_scale[0][2]
     assert "<span class='an-tag'>hidden</span>" in row_of(sec, "softmax.rows_scale")  # shown to the instructor
+    assert "#7 · 13 graded" in row_of(sec, "softmax.rows_scale")  # its place in the assignment, not among the 4
 
 
 def test_student_markup_is_text(graded):

@@ -171,7 +171,7 @@ class CheckStats:
     check_id: str
     title: str
     hidden: bool
-    position: int  # in the assignment
+    position: int  # in the assignment (0-based; check_results.position)
     total: int  # graded submissions with a result for this check
     counts: dict[str, int]  # category -> submissions
     groups: list[Group] = field(default_factory=list)  # every group, largest first
@@ -215,8 +215,11 @@ def class_analytics(subs: Iterable[dict], checks: Iterable[dict],
             groups.append(Group(status, pattern, [r["student"] for r in members],
                                 clean_text(members[0].get("message") or ""), len(members) / len(rs)))
         groups.sort(key=lambda g: (-g.count, g.status != "failed", g.status, g.pattern))
+        # its place in the whole assignment (the gradebook's), not among the checks graded here
+        place = first.get("position")
         out.append(CheckStats(cid, first.get("title") or cid, first.get("visibility") == "hidden",
-                              rank.get(cid, first.get("position") or 0), len(rs), dict(counts), groups))
+                              place if isinstance(place, int) else rank.get(cid, len(rank)), len(rs), dict(counts),
+                              groups))
     return out
 
 
