@@ -216,3 +216,37 @@ def test_the_section_in_headless_chromium(graded, tmp_path):
     assert share_of("#55a868") > 1e-4 and share_of("#c44e52") > 1e-4  # passed and failed segments
     assert rgb.std() > 10
     shutil.copy(shot, Path(tempfile.gettempdir()) / "analytics.png")  # for a person to look at
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+def test_a_class_of_200_and_40_checks_stays_within_the_page(tmp_path):
+    """200 students × 40 checks, messages with long unbroken tokens: no row wider than the page."""
+    from grader.instructor.batch import analytics
+    from grader.instructor.batch.html import _head
+    from grader.reports.html import STYLE
+
+    subs = [{"student": f"student{i:03d}", "status": "graded"} for i in range(200)]
+    rows = []
+    for c in range(40):
+        for i, s in enumerate(subs):
+            kind = (i * 7 + c) % 9
+            message = ("" if kind < 3 else
+                       f"softmax(o): {i} of 24 entries wrong; worst at index [{i % 4}, {c % 6}]: expected {i / 7:.6g}"
+                       if kind < 6 else f"{'x' * (300 + i)} is not a name" if kind == 6 else
+                       f"module 'numpy' has no attribute '{'y' * (50 + i)}'\n  File \"/tmp/{'z' * 400}/a.py\", line 3")
+            rows.append({"student": s["student"], "check_id": f"task{c // 10}.check_with_a_long_name_{c:02d}",
+                         "title": f"check {c}: " + "a long title " * 4, "position": c,
+                         "visibility": "hidden" if c % 5 == 0 else "public",
+                         "status": "passed" if kind < 3 else "error" if kind == 8 else "failed", "message": message})
+    sec = "\n".join(analytics.analytics_section(subs, rows, []))
+    assert sec.count("<tr id='analytics-") == 40
+    assert all(r.count("<li><b>") <= analytics.MAX_GROUPS for r in re.findall(r"<tr id='analytics-.*?</tr>", sec, re.S))
+    probe = tmp_path / "probe.html"
+    probe.write_text(_head("probe", STYLE + analytics.STYLE).replace("default-src 'none';", "default-src 'none'; script-src 'unsafe-inline';")
+                     + sec + "<script>window.addEventListener('load', () => { document.title = 'width:' + "
+                     "document.documentElement.scrollWidth + ':' + Math.max(...[...document.querySelectorAll('td')]"
+                     ".map(td => td.scrollWidth - td.clientWidth)); });</script></body></html>")
+    dom, console = chromium(probe, "--dump-dom", "--window-size=1200,2400")
+    assert console == [], console
+    width, overflow = map(int, re.search(r"<title>width:(\d+):(-?\d+)</title>", dom).groups())
+    assert width <= 1200 and overflow <= 0  # nothing sticks out of the page or out of a cell

@@ -293,3 +293,15 @@ def test_long_and_deeply_nested_messages_stay_bounded():
     assert normalise("[[[1, 2], [3, 4]]]") == "[…]"
     deep = normalise("[" * 900 + "1" + "]" * 900)  # collapsed 8 levels deep, not in 900 passes
     assert deep == "[" * 892 + "[…]" + "]" * 892
+
+
+def test_long_messages_are_cut_on_the_page_not_in_the_example_link():
+    subs = [sub("a"), sub("b")]
+    message = "wrong value " + " and ".join(f"word{i}" for i in range(600))  # ~6,000 characters
+    rows = [row("a", "c", "failed", message), row("b", "c", "passed")]
+    html = section(subs, rows, [])
+    shown = re.search(r"<table.*<span class='an-pattern'>([^<]*)</span>", html, re.S).group(1)
+    assert len(shown) == 130 and shown.endswith("…") and shown.startswith("wrong value word0 and word1")
+    example = re.search(r"<pre>([^<]*)</pre>", html).group(1)
+    assert len(example) == 2000 and example.endswith("…")
+    assert '<a href="reports/a/report.html#check-c">a</a>' in html  # the whole message is in their feedback
