@@ -19,6 +19,8 @@ from urllib.parse import quote
 
 from grader.reports.html import CSP, STYLE, e, png_data_uri, pyplot
 
+from . import analytics
+
 PLOT_IDS = ("plot-scores", "plot-pass-rate", "plot-check-time", "plot-status")
 # the side-by-side pages of flagged pairs: two columns of code, copydetect's highlight classes
 SIDES_STYLE = """
@@ -183,7 +185,7 @@ def write_html(path: Path, assignment: str, subs: list[dict], checks: list[dict]
     for c in checks:
         if c["status"] != "passed":
             failing_checks.setdefault(c["student"], []).append(c["check_id"])
-    parts = [_head(f"Batch report: {assignment}"),
+    parts = [_head(f"Batch report: {assignment}", STYLE + analytics.STYLE),
              f"<h1>Batch report: {e(assignment)}</h1>",
              "<table class='summary'>",
              f"<tr><td>submissions</td><td>{len(subs)}</td></tr>",
@@ -199,6 +201,7 @@ def write_html(path: Path, assignment: str, subs: list[dict], checks: list[dict]
         parts.append(f"<figure><img id='{pid}' alt='{captions[pid]}' src='{plots[pid]}'>"
                      f"<figcaption>{captions[pid]}</figcaption></figure>")
     parts.append("</div>")
+    parts.extend(analytics.analytics_section(subs, checks, order))  # "What the class got wrong"
 
     slow = sorted(subs, key=lambda s: -s["duration"])[:n_slowest]
     parts.append(f"<h2 id='slowest'>Slowest {len(slow)} submissions</h2><table><tr><th>student</th>"
