@@ -233,20 +233,29 @@ def test_moodle_gradebook_keyed_by_email_never_above_maximum(graded, tmp_path):
     assert "would run as a spreadsheet formula" in r.stderr and "-zoe@uni.example" in r.stderr
 
 
-def test_moodle_gradebook_clamps_a_final_score_above_the_maximum(graded, tmp_path):
-    out = tmp_path / "bonus"
+def test_export_publishes_the_final_score_of_the_late_policy(graded, tmp_path):
+    """The late options of `grade export` (as `grade report`'s) set the policy; the file holds final scores:
+    raw − penalty, on the platform's points. smithjohn: 2 days 1 hour late by the times CSV (Canvas API
+    submitted_at) → 3 started days × 10 % of the points; doejane: Canvas's LATE_ marker, no time → one day."""
+    out = tmp_path / "late"
     shutil.copytree(graded.out, out)
-    con = sqlite3.connect(out / FILENAME)
-    con.execute("ALTER TABLE submissions ADD COLUMN final_score REAL")  # the late policy's column (a bonus here)
-    con.execute("UPDATE submissions SET email = 'smith@uni.example', final_score = score * 1.2 WHERE student = 'smithjohn'")
-    con.commit()
-    con.close()
-    path = tmp_path / "mg.csv"
-    r = CliRunner().invoke(main, ["export", str(out), "--to", "moodle-gradebook", "--points", "50", "-o", str(path)],
-                           catch_exceptions=False)
-    rows = rules.moodle_read(path.read_bytes())
-    assert {row[1]: row[2] for row in rows[1:]} == {"smith@uni.example": "50"}
-    assert "smithjohn: 60 clamped to 50" in r.stderr
+    times = tmp_path / "times.csv"
+    times.write_text("user_id,submitted_at\n4242,2026-11-04T01:00:00Z\n", encoding="utf-8")
+    path = tmp_path / "c.csv"
+    r = CliRunner().invoke(main, ["export", str(out), "--to", "canvas", "--assignment-id", "5150", "--points", "20",
+                                  "--due", "2026-11-01 23:59", "--timezone", "UTC", "--late-penalty", "10%/day",
+                                  "--submission-times", str(times), "-o", str(path)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    got = rules.canvas_parse(path.read_bytes())["grades"]
+    assert float(got["4242"]) == pytest.approx(20 * 0.7)
+    s = graded.subs["doejane"]
+    assert float(got["4343"]) == pytest.approx((s["score"] - 0.1 * s["max_score"]) / s["max_score"] * 20, abs=0.005)
+    with Gradebook(out / FILENAME) as gb:  # stored: a later export or report keeps the same policy
+        assert gb.late_policy() is not None
+    again = tmp_path / "again.csv"
+    r = CliRunner().invoke(main, ["export", str(out), "--to", "canvas", "--assignment-id", "5150", "--points", "20",
+                                  "-o", str(again)], catch_exceptions=False)
+    assert rules.canvas_parse(again.read_bytes())["grades"] == got
 
 
 # --- GitHub Classroom -------------------------------------------------------------------------------------

@@ -128,7 +128,7 @@ def test_moodle_worksheet(tmp_path):
                             {"student": "x", "lms_id": "4001", "layout": "canvas"}], {}, rows)
     assert set(found) == {"Ada_Lovelace"} and found["Ada_Lovelace"].source == "moodle"
     (tmp_path / "bad.csv").write_text("student,submitted_at\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="not Moodle's grading worksheet"):
+    with pytest.raises(ValueError, match="not a Moodle grading worksheet"):
         read_moodle_worksheet(tmp_path / "bad.csv")
 
 

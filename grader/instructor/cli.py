@@ -393,16 +393,22 @@ def protect_(paths: tuple[Path, ...], names: tuple[str, ...], check_only: bool) 
                    "for moodle-gradebook, where the participants' email addresses come from.")
 @click.option("--org", help="GitHub Classroom: the organisation of the students' repositories (for their URLs).")
 @click.option("--bom/--no-bom", default=None, help="Start the file with a UTF-8 byte-order mark (default: per platform).")
+@late_policy_options
 def export_(out: Path, to: str, output: Optional[Path], points: Optional[float], ungraded: str, title: Optional[str],
             assignment_id: Optional[str], roster: Optional[Path], worksheet: Optional[Path], org: Optional[str],
-            bom: Optional[bool]) -> None:
+            bom: Optional[bool], late: LateOptions) -> None:
     """Export DIR's gradebook in a course platform's import format: Canvas's gradebook CSV, Moodle's
     grading worksheet or gradebook CSV, GitHub Classroom's grades columns, or grades.csv.
 
     \b
-    The score is each submission's final score, scaled to --points. What was left out, clamped or not
-    graded is listed on stderr. See docs/export.md for importing each file.
+    The score is each submission's final score (after the late policy, which the late options set or
+    change as for `grade report`), scaled to --points. What was left out, clamped or not graded is
+    listed on stderr. See docs/export.md for importing each file.
     """
+    import dataclasses
+
+    from .batch.gradebook import FILENAME, Gradebook
+    from .batch.lateness import settle
     from .export import Options, export
 
     wrong = {"--roster": roster is not None and to not in ("canvas", "classroom"),
@@ -414,6 +420,18 @@ def export_(out: Path, to: str, output: Optional[Path], points: Optional[float],
             raise click.BadParameter(f"not for --to {to}", param_hint=f"'{flag}'")
     opts = Options(points=points, ungraded=ungraded, title=title, assignment_id=assignment_id, roster=roster,
                    worksheet=worksheet, org=org, bom=bom)
+    if not (out / FILENAME).is_file():
+        raise click.UsageError(f"{out / FILENAME}: no gradebook here (run `grade batch ... --out {out}` first)")
+    with Gradebook(out / FILENAME) as gb:  # final scores as the policy (stored, or changed here) makes them
+        if (to == "moodle" and worksheet is not None and late.moodle_worksheet is None
+                and (late.timezone is not None or gb.late_policy() is not None)):
+            # the worksheet filled in is also where Moodle wrote each submission's time (in the course's zone)
+            late = dataclasses.replace(late, moodle_worksheet=worksheet)
+        try:
+            policy, late_notes = settle(gb, late)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+    _echo_late(policy, late_notes)
     try:
         result = export(out, to, output, opts)
     except FileNotFoundError as exc:

@@ -37,7 +37,7 @@ import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
+from typing import Iterable
 from urllib.parse import quote
 
 from grader.reports._text import clean_text

@@ -14,7 +14,6 @@ then the platform's own time. Unknown: None (the policy counts it as on time).
 """
 from __future__ import annotations
 
-import csv
 import os
 import re
 from dataclasses import dataclass
@@ -22,13 +21,14 @@ from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
+from grader.instructor.spreadsheet import read_records
+
 from .late import SubmissionTime, parse_when
 
 # the times CSV: the first of these columns present names the student
 KEY_COLUMNS = ("student", "user_id", "id", "lms_id", "sis_user_id", "login_id", "email", "github_username",
                "roster_identifier")
 MOODLE_TIME_FORMATS = ("%A, %d %B %Y, %I:%M %p", "%A, %d %B %Y, %H:%M", "%d %B %Y, %I:%M %p", "%d %B %Y, %H:%M")
-MAX_CSV_BYTES = 32 * 2**20
 
 
 def identifiers(row: dict[str, Any]) -> list[str]:
@@ -73,18 +73,8 @@ def parse_moodle_time(text: str, tz: Optional[tzinfo]) -> Optional[datetime]:
 
 
 def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    """(header, rows) of a CSV an instructor gives (UTF-8, with or without a spreadsheet's BOM); ValueError."""
-    data = Path(path).read_bytes()[:MAX_CSV_BYTES + 1]
-    if len(data) > MAX_CSV_BYTES:
-        raise ValueError(f"{path}: larger than {MAX_CSV_BYTES} bytes")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValueError(f"{path}: not UTF-8 text") from None
-    reader = csv.DictReader(text.splitlines())
-    rows = [{(k or "").strip(): (v or "").strip() for k, v in r.items() if isinstance(v, str) or v is None}
-            for r in reader]
-    return [h.strip() for h in reader.fieldnames or []], rows
+    """(header, rows) of a CSV an instructor gives (grader/instructor/spreadsheet.read_records); ValueError."""
+    return read_records(path)
 
 
 @dataclass(frozen=True)
@@ -103,11 +93,10 @@ class WorksheetRow:
 
 def read_moodle_worksheet(path: Path, tz: Optional[tzinfo] = None) -> list[WorksheetRow]:
     """Moodle's offline grading worksheet (CSV, UTF-8 with or without a BOM); ValueError when it is not one."""
-    header, rows = read_csv(path)
-    if "Identifier" not in header:
-        raise ValueError(f"{path}: no Identifier column: not Moodle's grading worksheet")
+    from grader.instructor.export.worksheet import read_worksheet  # the one reading of the worksheet
+
     out = []
-    for r in rows:
+    for r in read_worksheet(path).records():
         m = re.search(r"(\d+)\s*$", r.get("Identifier", ""))
         if not m:
             continue

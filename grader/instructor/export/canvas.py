@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from grader.instructor.spreadsheet import safe_cell
+from grader.instructor.spreadsheet import read_rows as read_csv, safe_cell
 
-from .core import Book, Options, Result, exported, not_graded_note, number, read_csv, write_csv
+from .core import Book, Options, Result, exported, not_graded_note, number, write_csv
 
 STUDENT_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 POINTS_ROW = "    Points Possible"  # as gradebook_exporter.rb writes it; the importer tests include?("Points Possible")

@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from grader.instructor.spreadsheet import safe_cell
+from grader.instructor.spreadsheet import read_rows as read_csv, safe_cell
 
-from .core import Book, Options, Result, exported, not_graded_note, number, read_csv, write_csv
+from .core import Book, Options, Result, exported, not_graded_note, number, write_csv
 
 COLUMNS = ["assignment_name", "assignment_url", "starter_code_url", "github_username", "roster_identifier",
            "student_repository_name", "student_repository_url", "submission_timestamp", "points_awarded",
@@ -47,7 +47,9 @@ def export(book: Book, path: Path, opts: Options) -> Result:
         repo = Path(s["source"]).name
         url = f"https://github.com/{opts.org}/{repo}" if opts.org else ""
         # roster identifiers are the instructor's free text: guarded (the join key is github_username)
-        rows.append([safe_cell(name), "", "", user, safe_cell(roster.get(user.casefold(), "")), repo, url, "",
+        # the graded commit's time where the batch read it (advisory: clients set commit times)
+        stamp = s.get("submitted_at") or ""
+        rows.append([safe_cell(name), "", "", user, safe_cell(roster.get(user.casefold(), "")), repo, url, stamp,
                      number(exported(s, points, opts.ungraded)), number(points)])
     for user, ident in sorted(roster.items()):
         if user not in placed:  # on the roster, no submission: listed, nothing awarded

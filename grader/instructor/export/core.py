@@ -13,8 +13,6 @@ from typing import Any, Iterable, Optional, Sequence
 
 from grader.instructor.batch.gradebook import FILENAME, Gradebook
 
-# a spreadsheet runs a cell starting with one of these as a formula (grader/instructor/spreadsheet.py)
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
 
 
@@ -95,11 +93,6 @@ def number(x: Optional[float], places: int = 2) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def is_formula(text: str) -> bool:
-    """Whether a spreadsheet would run this text as a formula."""
-    return text[:1] in FORMULA_STARTS
-
-
 def not_graded_note(rows: Iterable[dict[str, Any]], ungraded: str) -> list[str]:
     """One stderr line per submission that is not `graded`: what the export did with it."""
     what = "exported as 0 (--ungraded zero)" if ungraded == "zero" else "not exported"
@@ -116,17 +109,3 @@ def write_csv(path: Path, rows: Sequence[Sequence[Any]], *, bom: bool, delimiter
     return Path(path)
 
 
-def sniff_delimiter(lines: list[str]) -> str:
-    """`;` or `,`: the one giving the same field count on every line (Canvas's own rule, identify_delimiter)."""
-    counts = {}
-    for sep in (";", ","):
-        sizes = {len(next(csv.reader([line], delimiter=sep), [])) for line in lines}
-        counts[sep] = sizes.pop() if len(sizes) == 1 else 0
-    return ";" if counts[";"] > counts[","] else ","
-
-
-def read_csv(path: Path) -> list[list[str]]:
-    """A CSV an instructor downloaded: UTF-8 with or without a BOM, `,` or `;` separated."""
-    text = Path(path).read_text(encoding="utf-8-sig")
-    lines = [line for line in text.splitlines() if line.strip()][:3]
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(lines)))

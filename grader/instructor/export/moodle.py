@@ -14,9 +14,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
 
-from grader.instructor.spreadsheet import safe_cell
+from grader.instructor.spreadsheet import is_formula, safe_cell
 
-from .core import Book, Options, Result, clamp, exported, is_formula, not_graded_note, number, write_csv
+from .core import Book, Options, Result, clamp, exported, not_graded_note, number, write_csv
 from .worksheet import FEEDBACK, GRADE, IDENTIFIER, MAXIMUM, MODIFIED_GRADE, PARTICIPANT, participant, read_worksheet
 
 WORKSHEET_COLUMNS = [IDENTIFIER, "Full name", "Email address", "Status", GRADE, MAXIMUM, "Grade can be changed",
@@ -55,7 +55,9 @@ def export_worksheet(book: Book, path: Path, opts: Options) -> Result:
         header, rows = list(WORKSHEET_COLUMNS), []
         stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")  # strtotime() reads ISO 8601
         for n, s in sorted(subs.items(), key=lambda kv: int(kv[0])):
-            rows.append([f"{PARTICIPANT}{n}", s["name"], s["email"], "", "", "", "Yes", "", stamp, ""])
+            # the submission's time where known (ISO 8601 UTC; the importer does not read this column)
+            rows.append([f"{PARTICIPANT}{n}", s["name"], s["email"], "", "", "", "Yes", s.get("submitted_at") or "",
+                         stamp, ""])
         result.notes.append("no --worksheet: written from the gradebook; Moodle's own worksheet (Download grading "
                             "worksheet) keeps its Last modified (grade) check")
     if FEEDBACK not in header:

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from .core import read_csv
+from grader.instructor.spreadsheet import read_rows as read_csv
+
 
 IDENTIFIER = "Identifier"  # get_string('recordid', 'assign')
 PARTICIPANT = "Participant "  # get_string('hiddenuser', 'assign'): the importer strips it, then the number
