@@ -185,6 +185,7 @@ def write_html(path: Path, assignment: str, subs: list[dict], checks: list[dict]
     for c in checks:
         if c["status"] != "passed":
             failing_checks.setdefault(c["student"], []).append(c["check_id"])
+    late = late_section(subs)
     parts = [_head(f"Batch report: {assignment}", STYLE + analytics.STYLE),
              f"<h1>Batch report: {e(assignment)}</h1>",
              "<table class='summary'>",
@@ -193,6 +194,8 @@ def write_html(path: Path, assignment: str, subs: list[dict], checks: list[dict]
              f"<tr><td>mean score (graded)</td><td>{mean:.1f}%</td></tr>",
              f"<tr><td>generated</td><td>{e(generated)}</td></tr></table>",
              "<p>Files: <a href='grades.csv'>grades.csv</a> · gradebook.sqlite · reports/&lt;student&gt;/"
+             " · <a href='#analytics'>what the class got wrong</a>"
+             + (" · <a href='#late'>late policy</a>" if late else "")
              + (" · <a href='#similarity'>similarity</a>" if similarity else "") + "</p>",
              "<h2>Plots</h2><div class='plots'>"]
     captions = {"plot-scores": "Score histogram", "plot-pass-rate": "Pass rate per check",
@@ -221,7 +224,7 @@ def write_html(path: Path, assignment: str, subs: list[dict], checks: list[dict]
                      f"<td class='num'>{s['score']:g} / {s['max_score']:g}</td><td>{e(what[:400])}</td>"
                      f"<td>{_links(s['student'])}</td></tr>")
     parts.append("</table>")
-    parts.extend(late_section(subs))
+    parts.extend(late)
     if similarity:
         parts.extend(similarity_section(*similarity))
     parts.append("</body></html>\n")
