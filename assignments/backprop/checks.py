@@ -172,13 +172,17 @@ def scalar_loss(ctx):
                     oracle.scalar_loss(y, target), **GRAD)
 
 
-@check("sgd_step", "sgd_step(params, grads, lr) returns params − lr·grads", 2, tolerance=GRAD_TOL)
+@check("sgd_step", "sgd_step(params, grads, lr) returns a new params − lr·grads, leaving its inputs unchanged", 2,
+       tolerance=GRAD_TOL)
 def scalar_sgd_step(ctx):
     params = oracle.random_scalar_net(ctx.rng)
     grads = {"d" + k: ctx.rng.normal(size=np.shape(params[k])).tolist() for k in ("W", "b", "V", "c")}
     p = {k: params[k] for k in ("W", "b", "V", "c")}
-    got = judge.require_keys("sgd_step(...)", ctx.probe("call", "scalar_backprop", "sgd_step", p, grads, 0.1),
-                             ["W", "b", "V", "c"])
+    reply = ctx.probe("call_keeping_args", "scalar_backprop", "sgd_step", p, grads, 0.1)
+    if reply["args_changed"]:
+        raise CheckFailed("sgd_step(params, grads, lr) changed the params or grads it was given: return a "
+                          "new dict of new lists and leave the caller's dicts and lists unchanged")
+    got = judge.require_keys("sgd_step(...)", reply["result"], ["W", "b", "V", "c"])
     keys = ("W", "b", "V", "c")
     expected = oracle.sgd_step([p[k] for k in keys], [grads["d" + k] for k in keys], 0.1)  # torch.optim.SGD
     judge.close_each([(f"sgd_step(...)['{k}']", got[k], e) for k, e in zip(keys, expected)], **GRAD)
@@ -187,7 +191,7 @@ def scalar_sgd_step(ctx):
 @check("train_synthetic", "train_synthetic learns the synthetic 2-D data (validation accuracy measured by the grader)",
        5, limits=Limits(timeout=90), tolerance="full marks at ≥ 0.90 validation accuracy, partial from 0.70")
 def scalar_train(ctx):
-    return oracle.judge_scalar_training(ctx, seed=0, n=60_000, lr=0.05)
+    return oracle.judge_scalar_training(ctx, seed=0, n=oracle.SYNTHETIC_N, lr=0.05)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -233,7 +237,7 @@ def layers_by_hand(ctx):
         oracle.judge_layer(ctx, "Linear", n=3, n_in=4, n_out=2)
         for cls in ("Sigmoid", "ReLU", "Softmax"):
             oracle.judge_layer(ctx, cls, n=3, n_in=4)
-        oracle.judge_loss(ctx, "MSELoss", n=3, c=2)
+        oracle.judge_loss(ctx, "MSELoss", n=3, c=5)  # C ≠ 2: ½·SSE/N = SSE/(N·C) only at C = 2
         oracle.judge_loss(ctx, "CrossEntropyLoss", n=3, c=4)
 
     judge.require_by_hand(ctx, ["layers"], "layers.py", run)

@@ -100,6 +100,10 @@ def scalar_accuracy(params: dict, X: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean((h @ V + c).argmax(1).numpy() == np.asarray(y)))
 
 
+# the synthetic training set of the train_synthetic checks: the statement names this size
+SYNTHETIC_N = 60_000
+
+
 def judge_scalar_training(ctx, seed: int, n: int, lr: float, epochs: int = 1) -> Outcome:
     from grader.data import make_synthetic
 
@@ -153,20 +157,24 @@ def judge_layer(ctx, cls: str, n: int, n_in: int, n_out: int | None = None, X=No
     judge.close_each(items, **GRAD, figure=[False] + [True] * (len(items) - 1))  # heatmaps for gradients
 
 
-def judge_loss(ctx, cls: str, n: int, c: int) -> None:
+def judge_loss(ctx, cls: str, n: int, c: int, pred=None, target=None, what: str = "") -> None:
+    """The loss `cls` and its gradient on random data of N × C (or on `pred`, `target` given; a
+    CrossEntropyLoss target may be labels (N,) or one-hot rows (N, C))."""
     rng = ctx.rng
     th = torch()
     if cls == "MSELoss":
         pred, target = rng.normal(size=(n, c)), rng.normal(size=(n, c))
         value, (dpred,) = autograd(lambda p: 0.5 * ((p - t(target)) ** 2).sum() / n, pred)
     else:
-        pred = softmax(rng.normal(0, 1.5, size=(n, c)))
-        target = rng.integers(0, c, size=n)
-        idx = th.as_tensor(target)
+        if pred is None:
+            pred = softmax(rng.normal(0, 1.5, size=(n, c)))
+            target = rng.integers(0, c, size=n)
+        labels = np.argmax(target, axis=1) if np.ndim(target) == 2 else target
+        idx = th.as_tensor(labels)
         value, (dpred,) = autograd(lambda p: -th.log(p[th.arange(n), idx]).mean(), pred)
     got = judge.require_keys(cls, ctx.probe("loss_pass", cls, pred, target), ["loss", "dpred"])
-    judge.close_each([(f"{cls}.forward(pred, target), N = {n}, C = {c}", got["loss"], value),
-                      (f"{cls}.backward() → dpred", got["dpred"], dpred)], **GRAD, figure=[False, True])
+    judge.close_each([(f"{cls}.forward(pred, target{what}), N = {n}, C = {c}", got["loss"], value),
+                      (f"{cls}.backward() → dpred{what}", got["dpred"], dpred)], **GRAD, figure=[False, True])
 
 
 # --- 1.3 the MLP ------------------------------------------------------------------------------------

@@ -10,6 +10,17 @@ def call(sub, module, name, *args):
     return sub.fn(module, name)(*args)
 
 
+def call_keeping_args(sub, module, name, *args):
+    """module.name(*args), and whether it changed the arguments it was given (compared with a deep
+    copy taken before the call): a function that must not modify its inputs can only be caught here,
+    on the worker's side, where the caller's objects live."""
+    import copy
+
+    before = copy.deepcopy(args)
+    result = sub.fn(module, name)(*args)
+    return {"result": result, "args_changed": before != args}
+
+
 # --- 1.3 layers -------------------------------------------------------------------------------
 def _layer(sub, cls, init):
     return sub.fn("layers", cls)(*[np.array(a, dtype=np.float64) for a in init])
