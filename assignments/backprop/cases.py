@@ -74,6 +74,10 @@ WRONG = [
     Wrong("mse_no_half", "layers.py", "return float(0.5 * np.sum(self.diff ** 2) / self.n)",
           "return float(np.sum(self.diff ** 2) / self.n)", {"layers.mse", "mlp.example"},
           tasks=("layers", "mlp")),
+    Wrong("softmax_layer_loops_over_rows", "layers.py",
+          '        dX = np.einsum("nij,ni->nj", J, dY2)  # chain rule: dL/dX_j = sum_i dL/dY_i * dY_i/dX_j',
+          "        dX = np.stack([J[n].T @ dY2[n] for n in range(len(Y))])  # one row at a time",
+          {"layers.vectorised"}),
     Wrong("mse_mean_over_all_entries", "layers.py", "return float(0.5 * np.sum(self.diff ** 2) / self.n)",
           "return float(np.mean(self.diff ** 2))", {"layers.mse", "layers.by_hand"}),
     Wrong("cross_entropy_loss_no_clip", "layers.py", "self.p = np.maximum(pred, np.finfo(pred.dtype).tiny)",
@@ -119,4 +123,9 @@ VARIANTS = [
     Variant("float32", edits=FLOAT32, tasks=["softmax", "layers", "mlp"], skip={"mlp.train_fashion"},
             note="softmax and layers compute in float32"),
     Variant("loops", overlay="loops", tasks=["softmax"], note="softmax, its Jacobian and cross-entropy with loops"),
+    Variant("class_loop", edits=[("layers.py",
+            '        dX = np.einsum("nij,ni->nj", J, dY2)  # chain rule: dL/dX_j = sum_i dL/dY_i * dY_i/dX_j',
+            "        dX = np.zeros_like(dY2)\n        for j in range(Y.shape[1]):  # a loop over the classes, not the rows\n"
+            "            dX[:, j] = np.einsum(\"ni,ni->n\", J[:, :, j], dY2)")],
+            tasks=["layers"], note="Softmax.backward loops over the classes (vectorised over the batch)"),
 ]

@@ -230,6 +230,20 @@ def layers_cross_entropy(ctx):
     oracle.judge_loss(ctx, "CrossEntropyLoss", n=5, c=4)
 
 
+@check("vectorised", "every layer's forward and backward is vectorised over the batch (no Python loop over rows)",
+       1, tolerance="the lines of layers.py run for a batch of 256 exceed those for a batch of 8 by fewer than 124")
+def layers_vectorised(ctx):
+    # counted, not timed: Python's line events in layers.py (a trace hook in the worker) do not
+    # depend on the machine's speed; a loop over the classes or features is allowed (same C in both)
+    small, big = 8, 256
+    counts = ctx.probe("layer_line_counts", [small, big], 5, 3, int(ctx.rng.integers(1 << 30)))
+    loops = [f"{cls}: {c[1] - c[0]} more lines for {big} rows than for {small}"
+             for cls, c in counts.items() if c[1] - c[0] >= (big - small) // 2]
+    if loops:
+        raise CheckFailed("a Python loop over the rows of the batch (vectorise it over the batch, section 1.3): "
+                          + "; ".join(loops), fraction=0.0)
+
+
 @check("by_hand", "layers.py computes forward and backward by hand: no torch autograd, jax or tensorflow",
        1, tolerance=judge.BY_HAND_TOL)
 def layers_by_hand(ctx):

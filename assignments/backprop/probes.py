@@ -41,6 +41,49 @@ def loss_pass(sub, cls, pred, target):
     return {"loss": value, "dpred": loss.backward()}
 
 
+def layer_line_counts(sub, sizes, n_in, n_out, seed):
+    """Per layer class, the lines of layers.py Python executes for forward + backward on a batch of
+    each size in `sizes` (same features): a layer vectorised over the batch runs the same lines for
+    any batch size; a loop over the rows runs more lines the more rows there are."""
+    import sys
+
+    module = sub.module("layers")
+    rng = np.random.default_rng(seed)
+    counts: dict[str, list[int]] = {}
+
+    def runs(cls, n):
+        X = rng.normal(size=(n, n_in))
+        if cls == "Linear":
+            layer = _layer(sub, cls, [rng.normal(size=(n_out, n_in)), rng.normal(size=n_out)])
+            return lambda: layer.backward(layer.forward(X) * 0 + rng.normal(size=(n, n_out)))
+        if cls in ("MSELoss", "CrossEntropyLoss"):
+            loss = sub.fn("layers", cls)()
+            pred = np.exp(X) / np.exp(X).sum(axis=1, keepdims=True)
+            target = rng.normal(size=(n, n_in)) if cls == "MSELoss" else rng.integers(0, n_in, size=n)
+            return lambda: (loss.forward(pred, target), loss.backward())
+        layer = _layer(sub, cls, [])
+        return lambda: layer.backward(layer.forward(X) * 0 + rng.normal(size=(n, n_in)))
+
+    for cls in ("Linear", "Sigmoid", "ReLU", "Softmax", "MSELoss", "CrossEntropyLoss"):
+        counts[cls] = []
+        for n in sizes:
+            run, lines = runs(cls, n), [0]
+
+            def tracer(frame, event, arg):
+                if frame.f_globals is not module.__dict__:
+                    return None  # numpy, the student's other modules: not counted, not traced
+                lines[0] += event == "line"
+                return tracer
+
+            sys.settrace(tracer)
+            try:
+                run()
+            finally:
+                sys.settrace(None)
+            counts[cls].append(lines[0])
+    return counts
+
+
 # --- 1.3 mlp ----------------------------------------------------------------------------------
 def _mlp(sub, sizes, hidden, output, params=None, seed=0):
     net = sub.fn("mlp", "MLP")(list(sizes), hidden=hidden, output=output, seed=seed)
