@@ -100,3 +100,17 @@ def test_statement_names_the_synthetic_size_the_check_uses():
     statement = (ROOT / "assignments" / "backprop" / "statement.md").read_text(encoding="utf-8")
     assert f"{oracle.SYNTHETIC_N:,} points" in statement
     assert "20,000" not in statement
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAVE_FASHION, reason="FashionMNIST not installed")
+def test_fashion_training_out_of_time_is_scored_on_what_it_learned(monkeypatch, submission):
+    """A train() still running when its seconds run out is scored on the weights reached so far
+    (not a timeout): the reference given 5 s instead of 270 s."""
+    from assignments.backprop import oracle
+
+    monkeypatch.setattr(oracle, "FASHION_TRAIN_SECONDS", 5)
+    report = run_grade(submission(REFERENCE / "backprop", []), "backprop", check_ids=["mlp.train_fashion"])
+    r = by_id(report)["mlp.train_fashion"]
+    assert r.status in (Status.PASSED, Status.FAILED), (r.status, r.message)
+    assert "had not finished after 5 s" in r.message and "test accuracy" in r.message, r.message

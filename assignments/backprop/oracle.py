@@ -270,14 +270,25 @@ def mlp_accuracy(params: list, X: np.ndarray, y: np.ndarray, sizes: list[int], h
     return float((out.argmax(1).numpy() == y).mean())
 
 
+# The FashionMNIST training check: its time limit, and the seconds train() gets inside it (the rest
+# loads the data and the modules). The reference trains in ~12 s on the grader's 2-core machine; a
+# correct batched student implementation was measured at 190–204 s (issue 18), so the check leaves
+# train() 270 s, and a train() still running then is scored on the weights it has reached.
+FASHION_TIMEOUT = 300
+FASHION_TRAIN_SECONDS = 270
+
+
 def judge_fashion_training(ctx) -> Outcome:
     data = ctx.data()
     s = FASHION_SETTINGS
     x_path = ctx.share("fashion_x_train", data.x_train)
     y_path = ctx.share("fashion_y_train", data.y_train)
     got = ctx.probe("mlp_train", [784, 300, 10], "sigmoid", "softmax", x_path, y_path,
-                    s["epochs"], s["lr"], s["batch_size"], s["seed"])
+                    s["epochs"], s["lr"], s["batch_size"], s["seed"], None, FASHION_TRAIN_SECONDS)
     acc = mlp_accuracy(got.get("params"), data.x_test, data.y_test, [784, 300, 10], "sigmoid", "softmax")
+    unfinished = ("" if got.get("finished", True) else
+                  f"; train() had not finished after {FASHION_TRAIN_SECONDS} s (the reference needs ~12 s): "
+                  f"the weights it had reached then were scored")
     # the picture: the student's own history against the reference's (reference_curves.json)
     curves = training_curves("backprop", ctx.check.id, got.get("history"), s["epochs"],
                              measured=("test accuracy measured by the grader", acc),
@@ -286,4 +297,4 @@ def judge_fashion_training(ctx) -> Outcome:
     return judge.with_figures(curves, lambda: require_accuracy(
         acc, FASHION_ZERO, FASHION_FULL, f"test accuracy {acc:.4f} (measured by the grader on the 10,000 test images) after "
         f"train(X, y, epochs={s['epochs']}, lr={s['lr']}, batch_size={s['batch_size']}); "
-        f"full marks at ≥ {FASHION_FULL:.2f}, none below {FASHION_ZERO:.2f}"))
+        f"full marks at ≥ {FASHION_FULL:.2f}, none below {FASHION_ZERO:.2f}{unfinished}"))
