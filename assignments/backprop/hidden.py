@@ -116,6 +116,10 @@ def layers_relu_at_zero(ctx):
 def layers_softmax_large(ctx):
     X = oracle.f32_exact(ctx.rng.normal(0, 1, size=(3, 4)) + np.array([[1e4], [-1e4], [0.0]]))
     oracle.judge_layer(ctx, "Softmax", n=3, n_in=4, X=X)
+    # rows whose logits lie 1e3 apart: a shift by anything but the row's maximum overflows
+    spread = np.zeros((3, 4))
+    spread[np.arange(3), [1, 3, 0]] = 1e3
+    oracle.judge_layer(ctx, "Softmax", n=3, n_in=4, X=oracle.f32_exact(spread + ctx.rng.normal(0, 1, size=(3, 4))))
     # CrossEntropyLoss on that Softmax's output: logits 30 apart make the other classes' probabilities
     # underflow to exactly 0 (e^-1000) while the target's stays 1; with one-hot targets 0 · log 0 must
     # not turn the loss or its gradient into nan (the statement: "stay finite for large inputs")
