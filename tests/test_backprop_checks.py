@@ -8,7 +8,7 @@ from grader.engine import assignment
 from grader.engine.model import Status
 
 from assignments.backprop.cases import VARIANTS, WRONG
-from conftest import HAVE_FASHION, REFERENCE, TEMPLATE, by_id, run_grade, variant_failures
+from conftest import HAVE_FASHION, REFERENCE, ROOT, TEMPLATE, by_id, run_grade, variant_failures
 
 MUTANTS = [m for m in WRONG if m.name != "mlp_step_no_update"]
 FASHION_MUTANT = next(m for m in WRONG if m.name == "mlp_step_no_update")  # trains: slow
@@ -82,3 +82,35 @@ def test_messages_say_expected_and_got(submission):
     r = by_id(run_grade(path, "backprop", tasks=["softmax"], hidden=False))["softmax.values"]
     assert "expected" in r.message and "got" in r.message and "index" in r.message
     assert "softmax(o)" in r.message
+
+
+def test_not_implemented_keeps_the_students_own_words(submission):
+    """A NotImplementedError's own text says what is missing: the feedback keeps it (the template's
+    "name: not implemented yet" adds nothing and is not repeated)."""
+    m = next(m for m in MUTANTS if m.name == "cross_entropy_loss_not_implemented")
+    report = run_grade(submission(REFERENCE / "backprop", [(m.file, m.old, m.new)]), "backprop",
+                       check_ids=["layers.cross_entropy"])
+    message = by_id(report)["layers.cross_entropy"].message
+    assert "not implemented yet" in message and "one-hot targets are not handled yet" in message, message
+
+
+def test_statement_names_the_synthetic_size_the_check_uses():
+    from assignments.backprop import oracle
+
+    statement = (ROOT / "assignments" / "backprop" / "statement.md").read_text(encoding="utf-8")
+    assert f"{oracle.SYNTHETIC_N:,} points" in statement
+    assert "20,000" not in statement
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAVE_FASHION, reason="FashionMNIST not installed")
+def test_fashion_training_out_of_time_is_scored_on_what_it_learned(monkeypatch, submission):
+    """A train() still running when its seconds run out is scored on the weights reached so far
+    (not a timeout): the reference given 5 s instead of 270 s."""
+    from assignments.backprop import oracle
+
+    monkeypatch.setattr(oracle, "FASHION_TRAIN_SECONDS", 5)
+    report = run_grade(submission(REFERENCE / "backprop", []), "backprop", check_ids=["mlp.train_fashion"])
+    r = by_id(report)["mlp.train_fashion"]
+    assert r.status in (Status.PASSED, Status.FAILED), (r.status, r.message)
+    assert "had not finished after 5 s" in r.message and "test accuracy" in r.message, r.message

@@ -51,6 +51,11 @@ WRONG = [
           {"scalar.loss"}),
     Wrong("scalar_sgd_ascent", "scalar_backprop.py", "return [pi - lr * gi for", "return [pi + lr * gi for",
           {"scalar.sgd_step"}),
+    Wrong("scalar_sgd_in_place", "scalar_backprop.py", "        return [pi - lr * gi for pi, gi in zip(p, g)]",
+          "        p[:] = [pi - lr * gi for pi, gi in zip(p, g)]  # the caller's lists, changed\n        return p",
+          {"scalar.sgd_step"}),
+    Wrong("scalar_train_reports_sum", "scalar_backprop.py", "losses.append(total / max(len(X), 1))",
+          "losses.append(total)", {"scalar.train_synthetic", "scalar.train_hidden"}),
     Wrong("scalar_train_no_update", "scalar_backprop.py", "params = sgd_step(params, grads, lr)", "pass",
           {"scalar.train_synthetic", "scalar.train_hidden"}),
     # 1.3 layers.py
@@ -71,6 +76,19 @@ WRONG = [
     Wrong("mse_no_half", "layers.py", "return float(0.5 * np.sum(self.diff ** 2) / self.n)",
           "return float(np.sum(self.diff ** 2) / self.n)", {"layers.mse", "mlp.example"},
           tasks=("layers", "mlp")),
+    Wrong("softmax_layer_loops_over_rows", "layers.py",
+          '        dX = np.einsum("nij,ni->nj", J, dY2)  # chain rule: dL/dX_j = sum_i dL/dY_i * dY_i/dX_j',
+          "        dX = np.stack([J[n].T @ dY2[n] for n in range(len(Y))])  # one row at a time",
+          {"layers.vectorised"}),
+    Wrong("softmax_layer_min_shift", "layers.py", "e = np.exp(X - X.max(axis=-1, keepdims=True))",
+          "e = np.exp(X - X.min(axis=-1, keepdims=True))", {"layers.softmax_large"}),
+    Wrong("mse_mean_over_all_entries", "layers.py", "return float(0.5 * np.sum(self.diff ** 2) / self.n)",
+          "return float(np.mean(self.diff ** 2))", {"layers.mse", "layers.by_hand"}),
+    Wrong("cross_entropy_loss_no_clip", "layers.py", "self.p = np.maximum(pred, np.finfo(pred.dtype).tiny)",
+          "self.p = pred", {"layers.softmax_large"}),
+    Wrong("cross_entropy_loss_not_implemented", "layers.py", "        pred = _as_float(pred)\n        target = np.asarray(target)",
+          "        raise NotImplementedError('CrossEntropyLoss: one-hot targets are not handled yet')",
+          {"layers.cross_entropy", "layers.softmax_large"}),
     Wrong("cross_entropy_loss_grad_sign", "layers.py", "return -self.t / (self.n * self.p)",
           "return self.t / (self.n * self.p)", {"layers.cross_entropy", "mlp.train_history"},
           tasks=("layers", "mlp")),
@@ -109,4 +127,35 @@ VARIANTS = [
     Variant("float32", edits=FLOAT32, tasks=["softmax", "layers", "mlp"], skip={"mlp.train_fashion"},
             note="softmax and layers compute in float32"),
     Variant("loops", overlay="loops", tasks=["softmax"], note="softmax, its Jacobian and cross-entropy with loops"),
+    Variant("class_loop", edits=[("layers.py",
+            '        dX = np.einsum("nij,ni->nj", J, dY2)  # chain rule: dL/dX_j = sum_i dL/dY_i * dY_i/dX_j',
+            "        dX = np.zeros_like(dY2)\n        for j in range(Y.shape[1]):  # a loop over the classes, not the rows\n"
+            "            dX[:, j] = np.einsum(\"ni,ni->n\", J[:, :, j], dY2)")],
+            tasks=["layers"], note="Softmax.backward loops over the classes (vectorised over the batch)"),
 ]
+
+# Automatic mutants (docs/selftest.md) that behave like the reference on every input the statement
+# defines, each with the reason (read in issue 18; `grade selftest backprop` lists the rest).
+_ONE_D = "a 1-D pred (one sample) is outside the statement, which gives pred of shape (N, C)"
+_BOUNDED = ("the 2-3-2 net's logits are bounded (|k2| ≤ Σ|V| + |c|, a few units for any parameters the statement "
+            "trains), so which stable shift is used, or none, gives the same probabilities")
+EQUIVALENT = {
+    "layers.py:Sigmoid.forward:compare:0": "at X = 0 both branches give 0.5 exactly",
+    "layers.py:MSELoss.forward:compare:0": _ONE_D,
+    "layers.py:MSELoss.forward:constant:2": _ONE_D,
+    "layers.py:CrossEntropyLoss.forward:compare:2": _ONE_D,
+    "layers.py:CrossEntropyLoss.forward:constant:2": _ONE_D,
+    "scalar_backprop.py:_sigmoid:compare:0": "at z = 0 both branches give 0.5 exactly",
+    "scalar_backprop.py:_sigmoid:constant:0": "for 0 ≤ z < 1 the other branch, e^z / (1 + e^z), is the same value "
+                                              "and cannot overflow",
+    "scalar_backprop.py:_softmax:reduction:0": _BOUNDED,
+    "scalar_backprop.py:_softmax:arith:0": _BOUNDED,
+    "scalar_backprop.py:_softmax:drop-term:0": _BOUNDED,
+    "scalar_backprop.py:loss:compare:0": "y comes from a softmax of bounded logits, so y[target] > 0: the p = 0 "
+                                         "branch is never taken",
+    "scalar_backprop.py:backward:compare:0": "the statement always passes forward's cache; recomputing the forward "
+                                             "pass instead gives the same values",
+    "scalar_backprop.py:train_synthetic:constant:0": "adds 1/60,000 to the reported mean loss: below what any check "
+                                                     "can tell from a student's own order of random draws",
+    "scalar_backprop.py:train_synthetic:constant:1": "max(len(X), 2) = len(X) for any data set of 2 points or more",
+}

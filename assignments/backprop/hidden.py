@@ -76,7 +76,7 @@ def scalar_random_nets(ctx):
 @check("train_hidden", "train_synthetic on a hidden synthetic sample", 4, limits=Limits(timeout=120),
        tolerance="full marks at ≥ 0.90 validation accuracy, partial from 0.70")
 def scalar_train_hidden(ctx):
-    return oracle.judge_scalar_training(ctx, seed=3, n=60_000, lr=0.05)
+    return oracle.judge_scalar_training(ctx, seed=3, n=oracle.SYNTHETIC_N, lr=0.05)
 
 
 # --- 1.3 layers ----------------------------------------------------------------------------------------
@@ -116,6 +116,20 @@ def layers_relu_at_zero(ctx):
 def layers_softmax_large(ctx):
     X = oracle.f32_exact(ctx.rng.normal(0, 1, size=(3, 4)) + np.array([[1e4], [-1e4], [0.0]]))
     oracle.judge_layer(ctx, "Softmax", n=3, n_in=4, X=X)
+    # rows whose logits lie 1e3 apart: a shift by anything but the row's maximum overflows
+    spread = np.zeros((3, 4))
+    spread[np.arange(3), [1, 3, 0]] = 1e3
+    oracle.judge_layer(ctx, "Softmax", n=3, n_in=4, X=oracle.f32_exact(spread + ctx.rng.normal(0, 1, size=(3, 4))))
+    # CrossEntropyLoss on that Softmax's output: logits 30 apart make the other classes' probabilities
+    # underflow to exactly 0 (e^-1000) while the target's stays 1; with one-hot targets 0 · log 0 must
+    # not turn the loss or its gradient into nan (the statement: "stay finite for large inputs")
+    Z = np.zeros((3, 4))
+    Z[np.arange(3), [2, 0, 3]] = 1e3
+    P = oracle.softmax(Z + ctx.rng.normal(0, 1, size=(3, 4)))
+    labels = np.argmax(P, axis=1)
+    oracle.judge_loss(ctx, "CrossEntropyLoss", n=3, c=4, pred=P, target=labels, what=", labels, large logits")
+    onehot = (labels[:, None] == np.arange(4)).astype(float)
+    oracle.judge_loss(ctx, "CrossEntropyLoss", n=3, c=4, pred=P, target=onehot, what=", one-hot, large logits")
 
 
 # --- 1.3 MLP ---------------------------------------------------------------------------------------------
@@ -125,9 +139,10 @@ check = CHECKS.task("mlp", module="mlp")
 @check("gradient_fd", "MLP gradients agree with central finite differences (float64, h = 1e-5)", 4,
        tolerance="relative error ≤ 1e-4 (central differences are accurate to ~1e-8 here)")
 def mlp_gradient_fd(ctx):
-    sizes, hidden, output = [3, 4, 2], "sigmoid", "identity"
+    # 3 outputs, not 2: with C = 2 a MSE of SSE/(N·C) equals the asked ½·SSE/N and would pass
+    sizes, hidden, output = [3, 4, 3], "sigmoid", "identity"
     params = oracle.random_mlp(ctx.rng, sizes)
-    X, target = ctx.rng.normal(size=(6, 3)), ctx.rng.normal(size=(6, 2))
+    X, target = ctx.rng.normal(size=(6, 3)), ctx.rng.normal(size=(6, 3))
 
     def loss(ps):  # the grader's own float64 forward in numpy: independent of torch
         h = X

@@ -100,6 +100,10 @@ def scalar_accuracy(params: dict, X: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean((h @ V + c).argmax(1).numpy() == np.asarray(y)))
 
 
+# the synthetic training set of the train_synthetic checks: the statement names this size
+SYNTHETIC_N = 60_000
+
+
 def judge_scalar_training(ctx, seed: int, n: int, lr: float, epochs: int = 1) -> Outcome:
     from grader.data import make_synthetic
 
@@ -114,6 +118,12 @@ def judge_scalar_training(ctx, seed: int, n: int, lr: float, epochs: int = 1) ->
     if losses.shape != (epochs,):
         raise CheckFailed(f"train_synthetic must return one mean loss per epoch: expected {epochs}, got {losses.size}")
     acc = scalar_accuracy(params, data.x_val, data.y_val)
+    # the reported loss is the mean of the per-point losses over the epoch: the reference reports
+    # 0.17–0.22 on these sets for any initial seed; a sum, a negated or inverted mean lies far outside
+    if not 0.0 < float(losses[0]) <= 1.0:
+        raise CheckFailed(f"train_synthetic's losses[0] = {float(losses[0]):.4g} is not the mean cross-entropy loss of "
+                          f"the epoch's {n} points (a mean of −log y[target] over the epoch lies between 0 and 1 "
+                          f"here; the reference reports about 0.2)", fraction=0.5)
     return require_accuracy(acc, 0.70, 0.90,
                      f"validation accuracy {acc:.3f} after {epochs} epoch(s) on {n} points, lr {lr} "
                      f"(full marks at ≥ 0.90, measured by the grader on 10,000 validation points)")
@@ -153,20 +163,24 @@ def judge_layer(ctx, cls: str, n: int, n_in: int, n_out: int | None = None, X=No
     judge.close_each(items, **GRAD, figure=[False] + [True] * (len(items) - 1))  # heatmaps for gradients
 
 
-def judge_loss(ctx, cls: str, n: int, c: int) -> None:
+def judge_loss(ctx, cls: str, n: int, c: int, pred=None, target=None, what: str = "") -> None:
+    """The loss `cls` and its gradient on random data of N × C (or on `pred`, `target` given; a
+    CrossEntropyLoss target may be labels (N,) or one-hot rows (N, C))."""
     rng = ctx.rng
     th = torch()
     if cls == "MSELoss":
         pred, target = rng.normal(size=(n, c)), rng.normal(size=(n, c))
         value, (dpred,) = autograd(lambda p: 0.5 * ((p - t(target)) ** 2).sum() / n, pred)
     else:
-        pred = softmax(rng.normal(0, 1.5, size=(n, c)))
-        target = rng.integers(0, c, size=n)
-        idx = th.as_tensor(target)
+        if pred is None:
+            pred = softmax(rng.normal(0, 1.5, size=(n, c)))
+            target = rng.integers(0, c, size=n)
+        labels = np.argmax(target, axis=1) if np.ndim(target) == 2 else target
+        idx = th.as_tensor(labels)
         value, (dpred,) = autograd(lambda p: -th.log(p[th.arange(n), idx]).mean(), pred)
     got = judge.require_keys(cls, ctx.probe("loss_pass", cls, pred, target), ["loss", "dpred"])
-    judge.close_each([(f"{cls}.forward(pred, target), N = {n}, C = {c}", got["loss"], value),
-                      (f"{cls}.backward() → dpred", got["dpred"], dpred)], **GRAD, figure=[False, True])
+    judge.close_each([(f"{cls}.forward(pred, target{what}), N = {n}, C = {c}", got["loss"], value),
+                      (f"{cls}.backward() → dpred{what}", got["dpred"], dpred)], **GRAD, figure=[False, True])
 
 
 # --- 1.3 the MLP ------------------------------------------------------------------------------------
@@ -262,14 +276,25 @@ def mlp_accuracy(params: list, X: np.ndarray, y: np.ndarray, sizes: list[int], h
     return float((out.argmax(1).numpy() == y).mean())
 
 
+# The FashionMNIST training check: its time limit, and the seconds train() gets inside it (the rest
+# loads the data and the modules). The reference trains in ~12 s on the grader's 2-core machine; a
+# correct batched student implementation was measured at 190–204 s (issue 18), so the check leaves
+# train() 270 s, and a train() still running then is scored on the weights it has reached.
+FASHION_TIMEOUT = 300
+FASHION_TRAIN_SECONDS = 270
+
+
 def judge_fashion_training(ctx) -> Outcome:
     data = ctx.data()
     s = FASHION_SETTINGS
     x_path = ctx.share("fashion_x_train", data.x_train)
     y_path = ctx.share("fashion_y_train", data.y_train)
     got = ctx.probe("mlp_train", [784, 300, 10], "sigmoid", "softmax", x_path, y_path,
-                    s["epochs"], s["lr"], s["batch_size"], s["seed"])
+                    s["epochs"], s["lr"], s["batch_size"], s["seed"], None, FASHION_TRAIN_SECONDS)
     acc = mlp_accuracy(got.get("params"), data.x_test, data.y_test, [784, 300, 10], "sigmoid", "softmax")
+    unfinished = ("" if got.get("finished", True) else
+                  f"; train() had not finished after {FASHION_TRAIN_SECONDS} s (the reference needs ~12 s): "
+                  f"the weights it had reached then were scored")
     # the picture: the student's own history against the reference's (reference_curves.json)
     curves = training_curves("backprop", ctx.check.id, got.get("history"), s["epochs"],
                              measured=("test accuracy measured by the grader", acc),
@@ -278,4 +303,4 @@ def judge_fashion_training(ctx) -> Outcome:
     return judge.with_figures(curves, lambda: require_accuracy(
         acc, FASHION_ZERO, FASHION_FULL, f"test accuracy {acc:.4f} (measured by the grader on the 10,000 test images) after "
         f"train(X, y, epochs={s['epochs']}, lr={s['lr']}, batch_size={s['batch_size']}); "
-        f"full marks at ≥ {FASHION_FULL:.2f}, none below {FASHION_ZERO:.2f}"))
+        f"full marks at ≥ {FASHION_FULL:.2f}, none below {FASHION_ZERO:.2f}{unfinished}"))

@@ -10,6 +10,17 @@ def call(sub, module, name, *args):
     return sub.fn(module, name)(*args)
 
 
+def call_keeping_args(sub, module, name, *args):
+    """module.name(*args), and whether it changed the arguments it was given (compared with a deep
+    copy taken before the call): a function that must not modify its inputs can only be caught here,
+    on the worker's side, where the caller's objects live."""
+    import copy
+
+    before = copy.deepcopy(args)
+    result = sub.fn(module, name)(*args)
+    return {"result": result, "args_changed": before != args}
+
+
 # --- 1.3 layers -------------------------------------------------------------------------------
 def _layer(sub, cls, init):
     return sub.fn("layers", cls)(*[np.array(a, dtype=np.float64) for a in init])
@@ -28,6 +39,49 @@ def loss_pass(sub, cls, pred, target):
     loss = sub.fn("layers", cls)()
     value = loss.forward(np.array(pred), np.array(target))
     return {"loss": value, "dpred": loss.backward()}
+
+
+def layer_line_counts(sub, sizes, n_in, n_out, seed):
+    """Per layer class, the lines of layers.py Python executes for forward + backward on a batch of
+    each size in `sizes` (same features): a layer vectorised over the batch runs the same lines for
+    any batch size; a loop over the rows runs more lines the more rows there are."""
+    import sys
+
+    module = sub.module("layers")
+    rng = np.random.default_rng(seed)
+    counts: dict[str, list[int]] = {}
+
+    def runs(cls, n):
+        X = rng.normal(size=(n, n_in))
+        if cls == "Linear":
+            layer = _layer(sub, cls, [rng.normal(size=(n_out, n_in)), rng.normal(size=n_out)])
+            return lambda: layer.backward(layer.forward(X) * 0 + rng.normal(size=(n, n_out)))
+        if cls in ("MSELoss", "CrossEntropyLoss"):
+            loss = sub.fn("layers", cls)()
+            pred = np.exp(X) / np.exp(X).sum(axis=1, keepdims=True)
+            target = rng.normal(size=(n, n_in)) if cls == "MSELoss" else rng.integers(0, n_in, size=n)
+            return lambda: (loss.forward(pred, target), loss.backward())
+        layer = _layer(sub, cls, [])
+        return lambda: layer.backward(layer.forward(X) * 0 + rng.normal(size=(n, n_in)))
+
+    for cls in ("Linear", "Sigmoid", "ReLU", "Softmax", "MSELoss", "CrossEntropyLoss"):
+        counts[cls] = []
+        for n in sizes:
+            run, lines = runs(cls, n), [0]
+
+            def tracer(frame, event, arg):
+                if frame.f_globals is not module.__dict__:
+                    return None  # numpy, the student's other modules: not counted, not traced
+                lines[0] += event == "line"
+                return tracer
+
+            sys.settrace(tracer)
+            try:
+                run()
+            finally:
+                sys.settrace(None)
+            counts[cls].append(lines[0])
+    return counts
 
 
 # --- 1.3 mlp ----------------------------------------------------------------------------------
@@ -73,16 +127,42 @@ def mlp_step(sub, sizes, hidden, output, params, X, G, lr):
     return {"params": [np.array(p) for p in net.params()]}
 
 
-def mlp_train(sub, sizes, hidden, output, x_path, y_path, epochs, lr, batch_size, seed, n=None):
-    """Train on arrays the grader shared; return the trained parameters and the history."""
+def mlp_train(sub, sizes, hidden, output, x_path, y_path, epochs, lr, batch_size, seed, n=None, deadline=None):
+    """Train on arrays the grader shared; return the trained parameters and the history.
+
+    With `deadline` (seconds), training runs in a thread; when it has not finished by then, the
+    parameters reached so far are returned (params() holds the model's own arrays, updated in place
+    as it trains) with "finished": False, so a correct but slow implementation is scored on what it
+    learned instead of getting a timeout."""
+    import threading
+    import time
+
     X = np.load(x_path, mmap_mode="r")
     y = np.load(y_path, mmap_mode="r")
     if n is not None:
         X, y = X[:n], y[:n]
     X, y = np.array(X), np.array(y)
     net = _mlp(sub, sizes, hidden, output, seed=seed)
-    history = net.train(X, y, epochs=epochs, lr=lr, batch_size=batch_size)
-    return {"params": [np.array(p) for p in net.params()], "history": history}
+    if deadline is None:
+        history = net.train(X, y, epochs=epochs, lr=lr, batch_size=batch_size)
+        return {"params": [np.array(p) for p in net.params()], "history": history, "finished": True}
+    done: dict = {}
+
+    def train():
+        try:
+            done["history"] = net.train(X, y, epochs=epochs, lr=lr, batch_size=batch_size)
+        except BaseException as exc:  # re-raised below, as if train() had been called here
+            done["error"] = exc
+
+    t0 = time.monotonic()
+    worker = threading.Thread(target=train, name="student-train", daemon=True)
+    worker.start()
+    worker.join(deadline)
+    if "error" in done:
+        raise done["error"]
+    finished = not worker.is_alive()
+    return {"params": [np.array(p) for p in net.params()], "history": done.get("history"),
+            "finished": finished, "seconds": time.monotonic() - t0}
 
 
 # --- 1.2 scalar backprop ------------------------------------------------------------------------

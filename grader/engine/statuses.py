@@ -48,7 +48,10 @@ def probe_error(reply: dict, what: str) -> ProbeError:
     # name the student's function (from the worker's traceback), not our internal probe
     what = text.cap(reply.get("where") or what, text.LINE_CHARS)
     if kind == "not_implemented":
-        message_text = f"{what}: not implemented yet"
+        # keep a student's own explanation; the template's "name: not implemented yet" says nothing more
+        detail = message.strip() if isinstance(message, str) else ""
+        own = detail and detail != "failed" and "not implemented yet" not in detail
+        message_text = f"{what}: not implemented yet" + (f" (NotImplementedError: {detail})" if own else "")
     elif kind == "missing":
         message_text = message  # the status already says "missing"
     else:

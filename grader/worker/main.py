@@ -117,7 +117,8 @@ def _failure_kind(exc: BaseException, folder: Path) -> dict:
         return {"ok": False, "kind": "memory", "message": "ran out of memory (MemoryError)",
                 "traceback": _student_traceback(exc, folder)}
     if isinstance(exc, NotImplementedError):
-        return {"ok": False, "kind": "not_implemented", "message": "not implemented yet",
+        # the student's own words say what is missing (the template's text is "name: not implemented yet")
+        return {"ok": False, "kind": "not_implemented", "message": str(exc),
                 "traceback": _student_traceback(exc, folder)}
     if isinstance(exc, protocol.NotPlainData):
         return {"ok": False, "kind": "bad_return", "message": str(exc)}
