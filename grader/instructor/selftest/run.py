@@ -112,6 +112,7 @@ class SelftestResult:
     data: bool = False
     sources: dict[str, str] = field(default_factory=dict, repr=False)  # the reference's modules (for diffs)
     savings: Savings = field(default_factory=Savings)  # check-gradings of the mutants (selection.py)
+    mutant_seconds: float = 0.0  # wall time of the mutants' phase (the rest: reference, template, cases)
 
     def of(self, kind: str) -> list[CaseResult]:
         return [c for c in self.cases if c.kind == kind]
@@ -456,9 +457,11 @@ def selftest(name: str, opts: Optional[SelftestOptions] = None,
                 record(job, None)
         else:
             result.savings.all_checks = result.savings.selected = sum(len(j.check_ids) for j in mutant_jobs)
+        t_mutants = time.monotonic()
         for job, graded in pool.run(mutant_jobs, request):
             result.savings.run += len(graded.report.checks)
             record(job, graded.report)
+        result.mutant_seconds = time.monotonic() - t_mutants
     finally:
         pool.close()
     order = {k: i for i, k in enumerate(KINDS)}
