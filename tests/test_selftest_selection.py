@@ -142,3 +142,43 @@ def test_dask_local_cluster_gives_the_same_verdicts(tmp_path):
     assert {m.name: m.verdict for m in dask.of("mutant")} == {m.name: m.verdict for m in local.of("mutant")}
     assert dask.savings.to_dict() == local.savings.to_dict()
     assert json.dumps(to_json(dask))  # plain data
+
+
+def test_floors_fail_the_self_test_under_them(monkeypatch):
+    import dataclasses
+
+    from grader.instructor.selftest import run as selftest_run
+
+    real = selftest_run.load_cases
+    monkeypatch.setattr(selftest_run, "load_cases",  # the equivalent mark gone: 4 of 5 killed, floor 100 %
+                        lambda asg: dataclasses.replace(real(asg), equivalent={}, floors={"warmup": 100}))
+    args = ["selftest", "relu_fit", "--task", "warmup", "--no-data", "-j", "2", "--kind", "mutant",
+            "--operator", "swap-operands"]
+    res = CliRunner().invoke(main, args + ["--floors"])
+    assert res.exit_code == 1, res.output
+    assert "mutation score under its floor (cases.py FLOORS) for: warmup 80% < 100%" in res.output
+    assert CliRunner().invoke(main, args).exit_code == 0  # without --floors: survivors are listed, not fatal
+
+
+def test_every_assignment_has_a_floor_per_task_in_its_cases():
+    from grader.engine import assignment as assignments
+    from grader.instructor.selftest import load_cases
+
+    for name in assignments.available():
+        asg = assignments.load(name)
+        floors = load_cases(asg).floors
+        assert set(floors) == {t.name for t in asg.tasks}, name
+        assert all(0 <= f <= 100 for f in floors.values()), name
+
+
+def test_ci_rotates_over_the_assignments_by_day(monkeypatch):
+    import datetime
+
+    from grader.instructor.selftest.rotation import ENV, todays_assignment
+
+    monkeypatch.delenv(ENV, raising=False)
+    names = ["relu_fit", "backprop", "fashion_mlp", "regularised_cnn"]
+    days = [datetime.date(2026, 1, 1) + datetime.timedelta(d) for d in range(4)]
+    assert sorted(todays_assignment(names, d) for d in days) == sorted(names)  # each in turn
+    monkeypatch.setenv(ENV, "backprop")
+    assert todays_assignment(names, days[0]) == "backprop"

@@ -113,6 +113,7 @@ class SelftestResult:
     sources: dict[str, str] = field(default_factory=dict, repr=False)  # the reference's modules (for diffs)
     savings: Savings = field(default_factory=Savings)  # check-gradings of the mutants (selection.py)
     mutant_seconds: float = 0.0  # wall time of the mutants' phase (the rest: reference, template, cases)
+    floors: dict[str, float] = field(default_factory=dict)  # cases.py's FLOORS: task -> lowest score (percent)
 
     def of(self, kind: str) -> list[CaseResult]:
         return [c for c in self.cases if c.kind == kind]
@@ -127,6 +128,16 @@ class SelftestResult:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def under(self, percent: Optional[float] = None, floors: bool = False) -> dict[str, tuple[float, float]]:
+        """task -> (its mutation score, the bound it is under), in percent: under `percent` (all
+        tasks) or, with `floors`, under its own floor in cases.py's FLOORS (the higher bound counts)."""
+        out: dict[str, tuple[float, float]] = {}
+        for task, row in self.mutation_scores().items():
+            bound = max(percent or 0.0, float(self.floors.get(task, 0.0)) if floors else 0.0)
+            if 100 * row["score"] < bound:
+                out[task] = (round(100 * row["score"], 1), bound)
+        return out
 
     def catchers(self) -> dict[str, list[str]]:
         """check id -> the registered wrong submissions it takes points from."""
@@ -397,7 +408,7 @@ def selftest(name: str, opts: Optional[SelftestOptions] = None,
     data = _data_available(opts)
     jobs, decided, found, reference = plan(asg, cases, opts, data)
     result = SelftestResult(asg.name, [c for c in asg.checks(hidden=True) if not opts.tasks or c.task in opts.tasks],
-                            list(decided), mutants_found=found, data=data,
+                            list(decided), mutants_found=found, data=data, floors=dict(cases.floors),
                             sources={k: v.decode("utf-8", "replace") for k, v in reference.items() if k.endswith(".py")})
     ids = {c.id for c in result.checks}
     stale = sorted(set(cases.equivalent) - {j.case.name for j in jobs if j.case.kind == "mutant"})
