@@ -36,7 +36,8 @@ def run(name: str, a: argparse.Namespace, all_checks: bool) -> dict:
            "wall_s": round(wall, 1), "mutant_phase_s": round(r.mutant_seconds, 1),
            "whole_s_extrapolated": round(whole, 1), "problems": len(r.problems),
            "scores": {t: round(100 * row["score"], 1) for t, row in sorted(r.mutation_scores().items())},
-           "verdicts": {m.name: m.verdict for m in mutants}}
+           "verdicts": {m.name: m.verdict for m in mutants},
+           "mutant_cases": {m.name: {"s": round(m.duration, 2), "checks": len(m.checks)} for m in mutants}}
     print(f"{name:16s} {row['mode']:6s} data={'on' if r.data else 'off'} mutants {len(mutants)}/{r.mutants_found}  "
           f"check-gradings all={sv.all_checks} selected={sv.selected} run={sv.run} "
           f"(not executed: {sv.not_executed})  wall {wall:.0f} s (mutants {r.mutant_seconds:.0f} s)"

@@ -132,4 +132,4 @@ VARIANTS = [
 
 # The lowest mutation score (percent) each task may have: `grade selftest backprop --floors` (CI's
 # rotating self-test) fails under it. Today's measured scores, with FashionMNIST (docs/selftest.md).
-FLOORS = {"softmax": 100, "scalar": 85, "layers": 94, "mlp": 70}
+FLOORS = {"softmax": 100, "scalar": 84, "layers": 94, "mlp": 71}
