@@ -114,7 +114,8 @@ def test_early_stop_leaves_later_checks_not_run():
     assert {c.id: c.score for c in stopped.checks} == {c.id: c.score for c in whole.checks if c.id in order[:2]}
 
 
-@pytest.mark.parametrize("name, tasks, sample", [("relu_fit", ("warmup", "relu_net"), None),
+@pytest.mark.slow
+@pytest.mark.parametrize("name, tasks, sample", [("relu_fit", ("warmup", "relu_net"), 30),
                                                  ("backprop", ("softmax", "layers"), 24)])
 def test_selection_gives_the_same_verdicts_as_every_check(name, tasks, sample):
     """The proof the selection is sound, measured: every mutant of the sample gets the same verdict

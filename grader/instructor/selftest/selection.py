@@ -57,6 +57,10 @@ class Coverage:
         names = self.ran[check_id]
         return name in names or f"{mutant.file}:*" in names
 
+    def cost(self, check_ids: list[str]) -> float:
+        """Seconds the reference took on these checks: a mutant's grading costs at most about that."""
+        return sum(self.durations.get(cid, 0.0) for cid in check_ids)
+
     def checks_for(self, mutant: Mutant, check_ids: list[str]) -> list[str]:
         """The checks of `check_ids` that ran the mutant's function, cheapest first."""
         chosen = [cid for cid in check_ids if self.runs(cid, mutant)]
