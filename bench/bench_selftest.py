@@ -1,7 +1,7 @@
 """Benchmark: the whole self-test of each assignment, the old way and with coverage selection.
 
     python bench/bench_selftest.py [ASSIGNMENT ...] [--mode before|after|both] [--jobs 2]
-                                   [--mutants N] [--task T] [--no-data] [--json out.json]
+                                   [--mutants N] [--task T] [--no-data] [--mutants-only] [--json out.json]
 
 before  every mutant graded on every check of its tasks, no early stop (`grade selftest --all-checks`)
 after   each mutant on the checks that ran its function, cheapest first, stopping at the first
@@ -25,8 +25,9 @@ from grader.instructor.selftest import SelftestOptions, selftest
 
 def run(name: str, a: argparse.Namespace, all_checks: bool) -> dict:
     t0 = time.monotonic()
+    kinds = ("mutant",) if a.mutants_only else ("reference", "template", "wrong", "variant", "mutant")
     r = selftest(name, SelftestOptions(jobs=a.jobs, tasks=tuple(a.task), mutants=a.mutants, seed=a.seed,
-                                       data=False if a.no_data else None, all_checks=all_checks))
+                                       data=False if a.no_data else None, all_checks=all_checks, kinds=kinds))
     wall = time.monotonic() - t0
     mutants = r.of("mutant")
     sv = r.savings
@@ -56,6 +57,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--no-data", action="store_true")
+    ap.add_argument("--mutants-only", action="store_true",
+                    help="grade the mutants only (and the reference, for its coverage): the mutants' phase, "
+                         "to add to the other phase measured once")
     ap.add_argument("--json", help="write every row (with each mutant's verdict) here")
     a = ap.parse_args()
     rows = []
