@@ -27,9 +27,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Optional
-
-from typing import Any
+from typing import Any, Callable, Iterable, Optional
 
 from grader.engine import assignment as assignments
 from grader.engine.assignment import Assignment
