@@ -141,7 +141,9 @@ def test_dask_local_cluster_gives_the_same_verdicts(tmp_path):
         dask = selftest("relu_fit", SelftestOptions(scheduler=cluster.scheduler_address, **common))
     assert dask.problems == [] and len(dask.of("mutant")) == 5
     assert {m.name: m.verdict for m in dask.of("mutant")} == {m.name: m.verdict for m in local.of("mutant")}
-    assert dask.savings.to_dict() == local.savings.to_dict()
+    # the same checks selected (coverage is deterministic); how many run before the first failing
+    # one may differ: the cheapest-first order follows the reference's measured durations
+    assert (dask.savings.all_checks, dask.savings.selected) == (local.savings.all_checks, local.savings.selected)
     assert json.dumps(to_json(dask))  # plain data
 
 
