@@ -185,3 +185,18 @@ def test_ci_rotates_over_the_assignments_by_day(monkeypatch):
     assert sorted(todays_assignment(names, d) for d in days) == sorted(names)  # each in turn
     monkeypatch.setenv(ENV, "backprop")
     assert todays_assignment(names, days[0]) == "backprop"
+
+
+def test_coverage_and_the_audit_record_together():
+    """The coverage hook chains to the audit's (a by-hand check): both still see the calls."""
+    from grader.engine import assignment as assignments
+    from grader.instructor.selftest import load_cases
+    from grader.instructor.selftest.cases import wrong_files
+
+    wrong = next(w for w in load_cases(assignments.load("backprop")).wrong if w.name == "cross_entropy_grad_by_autograd")
+    files = wrong_files(read_folder(ROOT / "reference" / "backprop"), wrong)
+    report = grade_isolated(GradeRequest("backprop", files=files, name="wrong", check_ids=["softmax.by_hand"],
+                                         coverage=True, allow_unisolated=True))
+    by_hand = report.checks[0]
+    assert by_hand.score < by_hand.max_score and "torch" in by_hand.message
+    assert "softmax.py:cross_entropy_grad" in report.coverage["checks"]["softmax.by_hand"]
