@@ -84,12 +84,15 @@ class CheckContext:
         request = {"op": "probe", "probe": name, "args": list(args), "kwargs": kwargs, "seed": self.seed}
         if self._audit is not None:
             request["audit"] = True
+        if self._session.options.coverage:
+            request["coverage"] = True
         t0 = time.monotonic()
         try:
             reply = self._session.worker.request(request, self._left,
                                                  max_bytes=(reply_mb or self.check.limits.reply_mb) * 2**20)
         finally:
             self._left -= time.monotonic() - t0
+        self._session.add_coverage(self.check.id, reply.get("coverage"))
         if self._audit is not None:
             self._audit.add(reply.get("audit"))
         if not reply.get("ok"):
@@ -108,7 +111,10 @@ class CheckContext:
     def source(self, module: str) -> str:
         """The source of the file the worker imported for `module` (code cells of a notebook), as
         handed in: read here from the grader's checked copy, never executed."""
-        return self._session.source(module)
+        text_ = self._session.source(module)
+        # a judge that reads the source may see a change in any function of it: all of it counts
+        self._session.add_coverage(self.check.id, [f"{self._session.origins.get(module)}:*"])
+        return text_
 
     def shared_notebook(self, module: str) -> bool:
         """Whether `module` came from a notebook under another name, which may hold other tasks

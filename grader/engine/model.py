@@ -162,6 +162,9 @@ class Report:
     status: str = "graded"
     message: str = ""
     internal: list[str] = field(default_factory=list)  # instructor-only details (see CheckResult)
+    # `grade selftest` only (GradeOptions.stop_early, .coverage); absent from the JSON otherwise:
+    not_run: list[str] = field(default_factory=list)  # checks left out after one lost points
+    coverage: Optional[dict] = None  # {"checks": {id: [`file:function`, ...]}, "import": [...]}
 
     @property
     def score(self) -> float:
@@ -192,6 +195,10 @@ class Report:
         }
         if internal:
             d["internal"] = list(self.internal)
+        if self.not_run:
+            d["not_run"] = list(self.not_run)
+        if self.coverage is not None:
+            d["coverage"] = self.coverage
         return d
 
     @classmethod
@@ -207,4 +214,5 @@ class Report:
                    isolation=data.get("isolation", "") or "", execution_time=_num(data.get("execution_time", 0.0)),
                    hidden_included=bool(data.get("hidden_included", False)),
                    warnings=list(data.get("warnings", [])), status=data.get("status", "graded") or "graded",
-                   message=data.get("message", "") or "", internal=list(data.get("internal", [])))
+                   message=data.get("message", "") or "", internal=list(data.get("internal", [])),
+                   not_run=list(data.get("not_run", [])), coverage=data.get("coverage"))

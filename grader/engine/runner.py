@@ -42,24 +42,40 @@ def grade(submission: Path, assignment: Assignment, *, tasks: Optional[list[str]
     `tasks` and `check_ids` narrow the selection (both apply when both are given); an unknown id
     is a ValueError. Grading with `hidden` checks is instructor grading: where it would run student
     code as root without isolation, IsolationRefused is raised before anything runs.
+
+    `options.stop_early` (the self-test's mutants): the checks run in the order of `check_ids`
+    (the caller puts the cheapest first), and the first that loses points ends the grading; the
+    others are in the report's `not_run`, not among its results. `options.coverage`: the report's
+    `coverage` says which functions of the submission each check ran.
     """
     options = options or GradeOptions()
     submission = Path(submission).resolve()
     checks = select_checks(assignment, hidden=hidden, tasks=tasks, check_ids=check_ids)
+    if options.stop_early and check_ids is not None:
+        order = {cid: i for i, cid in enumerate(check_ids)}
+        checks.sort(key=lambda c: order[c.id])
     t0 = time.monotonic()
     session = Session(submission, assignment, options, instructor=hidden)
     results: list[CheckResult] = []
+    not_run: list[str] = []
     try:
-        for check in checks:
+        for i, check in enumerate(checks):
             r = session.run_check(check)
             results.append(r)
             if on_result:
                 on_result(r)
+            if options.stop_early and r.score < r.max_score:
+                not_run = [c.id for c in checks[i + 1:]]
+                break
     finally:
         session.close()  # never raises: the report is written whatever cleanup does
+    coverage = None
+    if options.coverage:
+        coverage = {"checks": {cid: sorted(names) for cid, names in session.coverage.items()},
+                    "import": sorted(session.import_coverage)}
     return Report(assignment=assignment.name, submission=str(submission), checks=results,
                   isolation="; ".join([session.plan.describe(), *session.disk_bounds]),
                   execution_time=time.monotonic() - t0, hidden_included=hidden,
                   warnings=text.cap_list(sorted(set(session.warnings))),
                   status="rejected" if session.rejected else "graded",
-                  message=session.rejected, internal=session.internal)
+                  message=session.rejected, internal=session.internal, not_run=not_run, coverage=coverage)

@@ -42,6 +42,9 @@ class GradeOptions:
     # instructor grading (hidden checks, batch, Gradescope) may run student code as root without
     # isolation when the sandbox user cannot run this Python: only when this says so
     allow_unisolated: bool = False
+    # `grade selftest` only (nothing changes for students, batch or Gradescope):
+    coverage: bool = False  # record which functions of the submission each check runs (Report.coverage)
+    stop_early: bool = False  # stop at the first check that loses points; the rest are not run
 
 
 class Session:
@@ -68,6 +71,10 @@ class Session:
         self.import_events: dict[str, list] = {}  # module → audit events while it was imported
         self.warnings: list[str] = []
         self.internal: list[str] = []
+        # with options.coverage: check id -> `file:function` its probes ran (or `file:*`: it read
+        # the file's source), and what ran while modules were imported (any check may depend on it)
+        self.coverage: dict[str, set[str]] = {}
+        self.import_coverage: set[str] = set()
         self.rejected = ""
         self.snapshot: Optional[fs.Snapshot] = None
         self._snap_parent = Path(tempfile.mkdtemp(prefix="grader-snap-"))
@@ -163,9 +170,11 @@ class Session:
         if module in self.import_failures:
             status, message = self.import_failures[module]
             raise ProbeError(status, message)
+        request = {"op": "import", "module": module, "seed": 0, "modules": self._module_names()}
+        if self.options.coverage:
+            request["coverage"] = True
         try:
-            reply = self.worker.request({"op": "import", "module": module, "seed": 0,
-                                         "modules": self._module_names()}, IMPORT_TIMEOUT)
+            reply = self.worker.request(request, IMPORT_TIMEOUT)
         except WorkerTimeout:
             self.import_failures[module] = (
                 Status.TIMEOUT, f"importing {module} took longer than {IMPORT_TIMEOUT:.0f} s "
@@ -181,6 +190,7 @@ class Session:
                                             "(does the module call exit() at the top level?)")
             self.close_worker(graceful=False)
             raise ProbeError(*self.import_failures[module]) from None
+        self.add_coverage(None, reply.get("coverage"))
         if not reply.get("ok"):
             err = probe_error(reply, f"importing {module}")
             if err.status == Status.FAILED:  # e.g. NotImplementedError raised at import
@@ -194,6 +204,13 @@ class Session:
         events = reply.get("imports")
         self.import_events[module] = events[:200] if isinstance(events, list) else []
         self.imported.add(module)
+
+    def add_coverage(self, check_id: Optional[str], names: object) -> None:
+        """What the worker says ran (`file:function` names) for a check, or at import (None)."""
+        if not self.options.coverage or not isinstance(names, list):
+            return
+        into = self.import_coverage if check_id is None else self.coverage.setdefault(check_id, set())
+        into.update(n for n in names[:100_000] if isinstance(n, str))
 
     def _module_names(self) -> list[str]:
         """Every module the assignment asks for: the ones one notebook may stand in for."""
@@ -209,6 +226,8 @@ class Session:
     def run_check(self, check: Check) -> CheckResult:
         """Run one check; what it ended with (an outcome or an exception) becomes its result."""
         t0 = time.monotonic()
+        if self.options.coverage:
+            self.coverage.setdefault(check.id, set())  # a check that runs nothing of the submission
         since = self.worker.output_size() if self.worker is not None else 0  # output of this check only
         ctx: Optional[CheckContext] = None
         try:

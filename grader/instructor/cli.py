@@ -228,14 +228,21 @@ def _mutant_count(value: str) -> Optional[int]:
               help="Surviving mutants shown with their diff in the terminal.")
 @click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PERCENT",
               help="Also exit 1 when a task's mutation score is lower than this.")
+@click.option("--floors", is_flag=True,
+              help="Also exit 1 when a task's mutation score is under its floor (FLOORS in the assignment's cases.py).")
 @click.option("--reference", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="The reference solution (default: reference/ASSIGNMENT of this checkout).")
 @click.option("--isolation", type=click.Choice(ISOLATION_MODES), default="auto", show_default=True)
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Folder with FashionMNIST.")
+@click.option("--all-checks", is_flag=True,
+              help="Grade each mutant on every check of its tasks, without stopping at the first that fails "
+                   "(the old way: slower, the same verdicts; to compare).")
+@click.option("--scheduler", metavar="ADDRESS", help="Grade on a Dask scheduler, e.g. tcp://host:8786 ('.[dask]').")
 def selftest(assignment_name: str, jobs: Optional[int], mutants: str, seed: int, operators: tuple[str, ...],
              tasks: tuple[str, ...], only: tuple[str, ...], kinds: tuple[str, ...], no_data: bool,
              json_out: Optional[Path], diffs: int, fail_under: Optional[float], reference: Optional[Path],
-             isolation: str, data_dir: Optional[Path]) -> None:
+             isolation: str, data_dir: Optional[Path], all_checks: bool, scheduler: Optional[str],
+             floors: bool) -> None:
     """Prove an assignment's checks: grade the reference (full marks), the template (0, no crash),
     the registered wrong submissions (each caught by its checks) and correct variants (full marks),
     and automatic mutants of the reference's marked code (mutation score, survivors with diffs).
@@ -257,7 +264,7 @@ def selftest(assignment_name: str, jobs: Optional[int], mutants: str, seed: int,
     opts = SelftestOptions(mutants=_mutant_count(mutants), seed=seed, operators=tuple(operators) or OPERATORS,
                            tasks=tasks, data=False if no_data else None, only=only,
                            kinds=kinds or SelftestOptions().kinds, reference=reference, isolation=isolation,
-                           data_dir=data_dir)
+                           data_dir=data_dir, all_checks=all_checks, scheduler=scheduler)
     if jobs:
         opts.jobs = jobs
     console = Console(stderr=False)
@@ -276,9 +283,11 @@ def selftest(assignment_name: str, jobs: Optional[int], mutants: str, seed: int,
     if json_out is not None:
         json_out.write_text(json.dumps(to_json(result), indent=2), encoding="utf-8")
         console.print(f"wrote {json_out}")
-    low = [t for t, row in result.mutation_scores().items() if fail_under is not None and 100 * row["score"] < fail_under]
+    low = result.under(fail_under, floors)
     if low:
-        console.print(f"mutation score under {fail_under:g}% for: {', '.join(low)}")
+        what = "its floor (cases.py FLOORS)" if floors else f"{fail_under:g}%"
+        console.print(f"mutation score under {what} for: " +
+                      ", ".join(f"{t} {score:g}% < {bound:g}%" for t, (score, bound) in sorted(low.items())))
     if not result.ok or low:
         sys.exit(1)
 

@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from . import audit, loader, protocol
+from . import audit, coverage, loader, protocol
 
 
 class MissingName(Exception):
@@ -160,6 +160,7 @@ def serve(config: dict[str, Any]) -> None:
     finder = loader.install(folder, config.get("notebook_mode", "definitions"))
     recorder = audit.Recorder(str(folder))
     recorder.install()
+    ran = coverage.Coverage(str(folder))  # only when a request asks for it (`grade selftest`)
     sub = Submission(folder, finder)
     spec = importlib.util.spec_from_file_location("_grader_probes", config["probes"])
     probes = importlib.util.module_from_spec(spec)
@@ -172,6 +173,7 @@ def serve(config: dict[str, Any]) -> None:
             return
         op, rid = req.get("op"), req.get("id")
         audited = op == "probe" and bool(req.get("audit"))
+        covered = op in ("import", "probe") and bool(req.get("coverage"))
         reply: dict[str, Any]
         recorder.take()  # what earlier requests recorded is not this one's
         try:
@@ -182,6 +184,8 @@ def serve(config: dict[str, Any]) -> None:
                 # every module of the assignment: a notebook's `from layers import Linear` finds the
                 # one notebook too when it holds all the tasks
                 finder.stand_ins.update(m for m in req.get("modules", []) if isinstance(m, str))
+                if covered:
+                    ran.start()
                 mod = sub.module(req["module"])
                 reply = {"ok": True, "warnings": finder.warnings.get(req["module"], []),
                          "origin": _origin(mod, folder), "imports": recorder.take()}
@@ -190,9 +194,12 @@ def serve(config: dict[str, Any]) -> None:
                 fn = getattr(probes, req["probe"])
                 if audited:
                     recorder.watch(True)
+                if covered:  # after the audit's hook: coverage's chains to it
+                    ran.start()
                 try:
                     value = fn(sub, *req.get("args", []), **req.get("kwargs", {}))
                 finally:
+                    ran.stop()  # first: it puts back the audit's hook, which the audit then removes
                     if audited:
                         recorder.watch(False)
                 reply = {"ok": True, "value": protocol.to_plain(value)}
@@ -200,6 +207,9 @@ def serve(config: dict[str, Any]) -> None:
                 reply = {"ok": False, "kind": "protocol", "message": f"unknown op {op!r}"}
         except BaseException as exc:  # SystemExit and KeyboardInterrupt from student code included
             reply = _failure(exc, folder)
+        if covered:
+            ran.stop()
+            reply["coverage"] = ran.take()
         _flush()
         if audited:
             reply["audit"] = recorder.take()

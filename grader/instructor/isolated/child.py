@@ -54,7 +54,9 @@ def run(request: dict) -> dict:
     options = GradeOptions(isolation=request.get("isolation", "auto"),
                            notebook_mode=request.get("notebook_mode", "definitions"),
                            data_dir=Path(data_dir) if data_dir else None, threads=threads,
-                           allow_unisolated=bool(request.get("allow_unisolated", False)))
+                           allow_unisolated=bool(request.get("allow_unisolated", False)),
+                           coverage=bool(request.get("coverage", False)),
+                           stop_early=bool(request.get("stop_early", False)))
     asg = assignments.load(request["assignment"])
     report = grade(Path(request["submission"]), asg, hidden=bool(request.get("hidden", True)), options=options,
                    check_ids=request.get("check_ids") or None)

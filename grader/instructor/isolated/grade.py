@@ -47,6 +47,9 @@ class GradeRequest:
     data_dir: Optional[Path] = None
     threads: int = 1
     allow_unisolated: bool = False  # GradeOptions.allow_unisolated: as root, run unisolated if need be
+    # `grade selftest` only: GradeOptions.coverage and .stop_early (checks in check_ids' order)
+    coverage: bool = False
+    stop_early: bool = False
 
 
 def default_budget(checks: Iterable[Check]) -> float:
@@ -108,6 +111,7 @@ def _run(request: GradeRequest, tmp: Path) -> Report:
              "hidden": request.hidden, "isolation": request.isolation, "notebook_mode": request.notebook_mode,
              "data_dir": str(request.data_dir) if request.data_dir else None, "threads": request.threads,
              "allow_unisolated": request.allow_unisolated,
+             "coverage": request.coverage, "stop_early": request.stop_early,
              # the caller's course folders now: a forkserver started earlier has an older environment
              "courses": os.environ.get(assignments.ENV_PATH, ""), "result": str(result)}
     (tmp / "request.json").write_text(json.dumps(child))

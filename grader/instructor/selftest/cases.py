@@ -6,6 +6,7 @@ students: they hold pieces of the solution), and both `grade selftest` and the t
     WRONG = [Wrong("softmax_wrong_axis", "softmax.py", "axis=-1", "axis=0", {"softmax.values"}), ...]
     VARIANTS = [Variant("loops", overlay="loops"), Variant("float32", edits=[(file, old, new), ...])]
     EQUIVALENT = {"softmax.py:softmax:axis:0": "why this automatic mutant behaves like the reference"}
+    FLOORS = {"softmax": 100, "mlp": 70}  # per task: the lowest mutation score CI accepts (percent)
 
 A case is the reference solution changed by exact text edits (each must match exactly once),
 overlaid files from `assignments/<name>/variants/<overlay>/`, and an optional `build(files)` that
@@ -88,6 +89,7 @@ class Cases:
     wrong: list[Wrong] = field(default_factory=list)
     variants: list[Variant] = field(default_factory=list)
     equivalent: dict[str, str] = field(default_factory=dict)  # automatic mutant id -> why it is equivalent
+    floors: dict[str, float] = field(default_factory=dict)  # task -> lowest mutation score accepted (percent)
     folder: Optional[Path] = None  # the assignment's folder (variants/ lives there)
 
     def overlay_dir(self, variant: Variant) -> Path:
@@ -105,7 +107,8 @@ def load_cases(asg) -> Cases:
             return Cases(folder=asg.folder)
         raise
     cases = Cases(wrong=list(getattr(mod, "WRONG", [])), variants=list(getattr(mod, "VARIANTS", [])),
-                  equivalent=dict(getattr(mod, "EQUIVALENT", {})), folder=asg.folder)
+                  equivalent=dict(getattr(mod, "EQUIVALENT", {})), floors=dict(getattr(mod, "FLOORS", {})),
+                  folder=asg.folder)
     names = [c.name for c in cases.wrong] + [v.name for v in cases.variants]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:

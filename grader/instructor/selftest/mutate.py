@@ -73,6 +73,7 @@ class Mutant:
     source: str  # the whole mutated file
     line_before: str = ""  # the changed line, before and after (stripped)
     line_after: str = ""
+    scope: str = ""  # the function whose frame runs the change (coverage's name; see _walk)
 
     @property
     def description(self) -> str:
@@ -214,16 +215,22 @@ _PROPOSERS: dict[str, Callable] = {
 assert tuple(_PROPOSERS) == OPERATORS
 
 
-def _walk(tree: ast.AST) -> Iterator[tuple[ast.AST, Optional[ast.AST], str]]:
-    """(node, parent, enclosing function's qualified name) for every node, in source order."""
-    stack: list[tuple[ast.AST, Optional[ast.AST], str]] = [(tree, None, "<module>")]
+def _walk(tree: ast.AST) -> Iterator[tuple[ast.AST, Optional[ast.AST], str, str]]:
+    """(node, parent, enclosing function's qualified name, the function whose frame runs it) for
+    every node, in source order. The two differ for a def's or class's signature, decorators and
+    bases: they are named after it but run in the enclosing frame (defaults: when it is defined)."""
+    stack: list[tuple[ast.AST, Optional[ast.AST], str, str]] = [(tree, None, "<module>", "<module>")]
     while stack:
-        node, parent, where = stack.pop()
-        yield node, parent, where
+        node, parent, where, runs_in = stack.pop()
+        yield node, parent, where, runs_in
+        children = list(ast.iter_child_nodes(node))
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             where = node.name if where == "<module>" else f"{where}.{node.name}"
-        children = list(ast.iter_child_nodes(node))
-        stack.extend((c, node, where) for c in reversed(children))
+            inner = node.name if runs_in == "<module>" else f"{runs_in}.{node.name}"
+            body = {id(c) for c in node.body}
+            stack.extend((c, node, where, inner if id(c) in body else runs_in) for c in reversed(children))
+        else:
+            stack.extend((c, node, where, runs_in) for c in reversed(children))
 
 
 class _Offsets:
@@ -290,7 +297,7 @@ def mutants(source: str, file: str, operators: Iterable[str] = OPERATORS) -> lis
     seen: set[str] = {source}
     counters: dict[tuple[str, str], int] = {}
     out: list[Mutant] = []
-    for node, parent, where in _walk(tree):
+    for node, parent, where, runs_in in _walk(tree):
         first, last = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
         if first is None or last is None or any(n not in marked for n in range(first, last + 1)):
             continue
@@ -316,7 +323,7 @@ def mutants(source: str, file: str, operators: Iterable[str] = OPERATORS) -> lis
                 out.append(Mutant(id=f"{file}:{where}:{op}:{n}", file=file, line=first, function=where,
                                   operator=op, before=" ".join(before.split()), after=" ".join(after.split()),
                                   source=mutated, line_before=offset.lines[first - 1].strip() if line_after else "",
-                                  line_after=line_after.strip()))
+                                  line_after=line_after.strip(), scope=runs_in))
     out.sort(key=lambda m: (m.line, m.id))
     return out
 

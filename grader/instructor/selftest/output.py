@@ -108,6 +108,12 @@ def _mutation(result: SelftestResult, console: Console, diffs: int) -> None:
         table.add_row(task, str(row["total"]), str(row["killed"]), str(row["survived"]), str(row["equivalent"]),
                       f"{100 * row['score']:.0f}%")
     console.print(table)
+    sv = result.savings
+    if sv.all_checks:
+        console.print(f"Check-gradings of the mutants: {sv.run} run of {sv.all_checks} (every check of their tasks); "
+                      f"coverage saved {sv.saved_by_coverage}, stopping at the first failing check "
+                      f"{sv.saved_by_early_stop}; {sv.not_executed} mutant(s) not executed by any check",
+                      highlight=False)
     survivors = [m for m in mutants if m.verdict == "survived"]
     if survivors:
         console.print(f"[bold yellow]{len(survivors)} surviving mutant(s)[/bold yellow]: no check loses points. "
@@ -115,6 +121,9 @@ def _mutation(result: SelftestResult, console: Console, diffs: int) -> None:
                       "with the reason it behaves like the reference:")
         for m in survivors[:diffs]:
             console.print(Text(m.name, style="bold"), Text(m.mutant.description), highlight=False)
+            if m.status == "not_executed":
+                console.print(Text(f"  {m.message}: no check calls {m.mutant.scope or m.mutant.function}",
+                                   style="yellow"))
             console.print(Text(m.mutant.diff(result.sources.get(m.mutant.file, "")).rstrip(), style="dim"))
         if len(survivors) > diffs:
             console.print(f"  (+{len(survivors) - diffs} more: --json has them all, with diffs)")
@@ -135,6 +144,7 @@ def _case_json(case: CaseResult, original: dict[str, str]) -> dict[str, Any]:
         d["catches"] = list(case.expect)
     if case.mutant is not None:
         m = case.mutant
+        d["not_run"] = list(case.not_run)
         d.update(verdict=case.verdict, file=m.file, line=m.line, function=m.function, operator=m.operator,
                  description=m.description, diff=m.diff(original.get(m.file, "")),
                  equivalent_reason=case.equivalent_reason)
@@ -158,6 +168,8 @@ def to_json(result: SelftestResult) -> dict[str, Any]:
         "uncaught_checks": list(result.uncaught),
         "mutation": {"found": result.mutants_found, "graded": len(result.of("mutant")),
                      "per_task": result.mutation_scores(),
+                     "check_gradings": result.savings.to_dict(),
+                     "not_executed": [m.name for m in result.of("mutant") if m.status == "not_executed"],
                      "survivors": [m.name for m in result.of("mutant") if m.verdict == "survived"]},
         "cases": [_case_json(c, result.sources) for c in result.cases],
     }

@@ -10,7 +10,13 @@ forkserver, a budget per submission), `jobs` at a time:
   variant     each registered correct variant must keep full marks on every check it is graded on
   mutant      each automatic mutant of the marked reference code (mutate.py) is killed when any
               check of its task loses points; a survivor is listed with its diff unless the
-              assignment marks it as equivalent (`EQUIVALENT` in cases.py)
+              assignment marks it as equivalent (`EQUIVALENT` in cases.py). It is graded only on
+              the checks that ran its function on the reference (selection.py), cheapest first,
+              and stops at the first that loses points (`all_checks`: every check of its tasks)
+
+The reference, template, wrong submissions and variants are graded first (the reference with
+coverage on), then the mutants; on this machine (`jobs` at a time) or on a Dask cluster
+(`scheduler`), by the batch's pools (grader/instructor/batch/pool.py).
 
 Then: the checks that no registered wrong submission fails (a check that cannot fail is a defect,
 SPEC), the matrix of which check catches which wrong submission, and the mutation score per task.
@@ -21,18 +27,16 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Optional
-
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import Any, Callable, Iterable, Optional
 
 from grader.engine import assignment as assignments
 from grader.engine.assignment import Assignment
 from grader.engine.model import Check, Report, Status
-from grader.instructor.isolated.grade import GradeRequest, default_budget, grade_isolated
-from grader.instructor.isolated.process import kill_all
+from grader.instructor.isolated.grade import GradeRequest, default_budget
 
 from . import mutate
 from .cases import CaseError, Cases, Files, load_cases, read_folder, variant_files, wrong_files
+from .selection import NOT_EXECUTED, Coverage, Savings
 
 KINDS = ("reference", "template", "wrong", "variant", "mutant")
 
@@ -52,6 +56,8 @@ class SelftestOptions:
     isolation: str = "auto"
     data_dir: Optional[Path] = None
     timeout: Optional[float] = None  # seconds per case (default: its checks' limits, as in a batch)
+    all_checks: bool = False  # mutants on every check of their tasks, no early stop (the old way, to compare)
+    scheduler: Any = None  # a Dask scheduler's address (or a distributed.Client): grade there
 
 
 @dataclass
@@ -77,7 +83,7 @@ class CaseResult:
     name: str
     checks: dict[str, CheckOutcome] = field(default_factory=dict)
     expect: list[str] = field(default_factory=list)  # wrong: the checks that must catch it
-    status: str = "graded"  # graded, or the batch's error / timeout / skipped
+    status: str = "graded"  # graded, or the batch's error / timeout / skipped; a mutant's not_executed
     message: str = ""  # why it was not graded, or what was wrong
     problems: list[str] = field(default_factory=list)  # what this case says is wrong with the checks
     duration: float = 0.0
@@ -85,6 +91,7 @@ class CaseResult:
     mutant: Optional[mutate.Mutant] = None
     verdict: str = ""  # killed / survived / equivalent
     equivalent_reason: str = ""
+    not_run: list[str] = field(default_factory=list)  # checks left out after one lost points
 
     @property
     def lost(self) -> list[str]:
@@ -102,6 +109,9 @@ class SelftestResult:
     duration: float = 0.0
     data: bool = False
     sources: dict[str, str] = field(default_factory=dict, repr=False)  # the reference's modules (for diffs)
+    savings: Savings = field(default_factory=Savings)  # check-gradings of the mutants (selection.py)
+    mutant_seconds: float = 0.0  # wall time of the mutants' phase (the rest: reference, template, cases)
+    floors: dict[str, float] = field(default_factory=dict)  # cases.py's FLOORS: task -> lowest score (percent)
 
     def of(self, kind: str) -> list[CaseResult]:
         return [c for c in self.cases if c.kind == kind]
@@ -116,6 +126,16 @@ class SelftestResult:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def under(self, percent: Optional[float] = None, floors: bool = False) -> dict[str, tuple[float, float]]:
+        """task -> (its mutation score, the bound it is under), in percent: under `percent` (all
+        tasks) or, with `floors`, under its own floor in cases.py's FLOORS (the higher bound counts)."""
+        out: dict[str, tuple[float, float]] = {}
+        for task, row in self.mutation_scores().items():
+            bound = max(percent or 0.0, float(self.floors.get(task, 0.0)) if floors else 0.0)
+            if 100 * row["score"] < bound:
+                out[task] = (round(100 * row["score"], 1), bound)
+        return out
 
     def catchers(self) -> dict[str, list[str]]:
         """check id -> the registered wrong submissions it takes points from."""
@@ -149,6 +169,8 @@ class _Job:
     case: CaseResult
     files: Files
     check_ids: list[str]
+    coverage: bool = False  # the reference: record what each check runs
+    shown: bool = True  # False: graded for its coverage only (the reference when --kind leaves it out)
 
 
 def _default_path(kind: str, asg: Assignment) -> Path:
@@ -268,8 +290,11 @@ def plan(asg: Assignment, cases: Cases, opts: SelftestOptions, data: bool
     reference = read_folder(ref_dir)
     p, want = _Plan(), set(opts.kinds)
     selected = (lambda name: not opts.only or name in opts.only)
-    if "reference" in want:
+    mutants = "mutant" in want and opts.mutants != 0
+    if "reference" in want or (mutants and not opts.all_checks):
         p.grade(CaseResult("reference", "reference"), reference, sel.all_ids)
+        p.jobs[-1].coverage = mutants and not opts.all_checks
+        p.jobs[-1].shown = "reference" in want
     if "template" in want:
         tpl_dir = opts.template or _default_path("student_template", asg)
         if tpl_dir.is_dir():
@@ -280,7 +305,7 @@ def plan(asg: Assignment, cases: Cases, opts: SelftestOptions, data: bool
         _plan_wrong(p, sel, cases, reference, selected)
     if "variant" in want:
         _plan_variants(p, sel, cases, reference, selected)
-    found = _plan_mutants(p, sel, asg, reference, opts) if "mutant" in want and opts.mutants != 0 else 0
+    found = _plan_mutants(p, sel, asg, reference, opts) if mutants else 0
     return p.jobs, p.decided, found, reference
 
 
@@ -326,7 +351,7 @@ def _judge(case: CaseResult, cases: Cases, wrong_by_name: dict) -> None:
                 case.problems.append(f"wrong submission {case.name}: {cid}'s message does not say "
                                      f"{w.says!r}: {_first_line(c.message)}")
     elif case.kind == "mutant":
-        killed = not graded or bool(case.lost)
+        killed = (not graded and case.status != "not_executed") or bool(case.lost)
         reason = cases.equivalent.get(case.name)
         if reason is not None:
             case.equivalent_reason = reason
@@ -348,6 +373,29 @@ def _outcomes(report: Report) -> dict[str, CheckOutcome]:
             for c in report.checks}
 
 
+def _pool(opts: SelftestOptions):
+    """The batch's pool: `jobs` gradings at a time here, or one Dask task per case."""
+    from grader.instructor.batch.pool import DaskPool, LocalPool
+
+    return DaskPool(opts.scheduler) if opts.scheduler else LocalPool(opts.jobs)
+
+
+def _narrow(mutant_jobs: list[_Job], coverage: Optional[Coverage], savings: Savings) -> list[_Job]:
+    """Each mutant's checks: those that ran its function, cheapest first; the mutants no check ran
+    are decided here (returned, not graded)."""
+    unrun: list[_Job] = []
+    for job in mutant_jobs:
+        savings.all_checks += len(job.check_ids)
+        if coverage is not None:
+            job.check_ids = coverage.checks_for(job.case.mutant, job.check_ids)
+        savings.selected += len(job.check_ids)
+        if not job.check_ids:
+            job.case.status, job.case.message = "not_executed", NOT_EXECUTED
+            unrun.append(job)
+    savings.not_executed = len(unrun)
+    return unrun
+
+
 def selftest(name: str, opts: Optional[SelftestOptions] = None,
              progress: Optional[Callable[[CaseResult, int, int], None]] = None) -> SelftestResult:
     """Run the self-test of assignment `name` (see the module docstring)."""
@@ -358,7 +406,7 @@ def selftest(name: str, opts: Optional[SelftestOptions] = None,
     data = _data_available(opts)
     jobs, decided, found, reference = plan(asg, cases, opts, data)
     result = SelftestResult(asg.name, [c for c in asg.checks(hidden=True) if not opts.tasks or c.task in opts.tasks],
-                            list(decided), mutants_found=found, data=data,
+                            list(decided), mutants_found=found, data=data, floors=dict(cases.floors),
                             sources={k: v.decode("utf-8", "replace") for k, v in reference.items() if k.endswith(".py")})
     ids = {c.id for c in result.checks}
     stale = sorted(set(cases.equivalent) - {j.case.name for j in jobs if j.case.kind == "mutant"})
@@ -366,36 +414,67 @@ def selftest(name: str, opts: Optional[SelftestOptions] = None,
             and tuple(opts.operators) == mutate.OPERATORS:
         result.warnings.append("marked equivalent but no longer generated (the reference changed?): " + ", ".join(stale))
     checks_by_id = {c.id: c for c in asg.checks(hidden=True)}
+    selecting = not opts.all_checks
 
     def request(job: _Job) -> GradeRequest:
+        mutant = job.case.kind == "mutant"
         return GradeRequest(assignment=asg.name, files=job.files, name=f"{job.case.kind}:{job.case.name}",
                             check_ids=job.check_ids, isolation=opts.isolation, data_dir=opts.data_dir,
                             # the instructor's own reference and mutants of it, not untrusted code
-                            allow_unisolated=True,
+                            allow_unisolated=True, coverage=job.coverage, stop_early=mutant and selecting,
                             budget=opts.timeout or default_budget([checks_by_id[i] for i in job.check_ids]))
 
     wrong_by_name = {w.name: w for w in cases.wrong}
+    first = [j for j in jobs if j.case.kind != "mutant"]
+    mutant_jobs = [j for j in jobs if j.case.kind == "mutant"]
+    total = sum(j.shown for j in jobs)
     done = 0
-    futures: dict = {}
-    with ThreadPoolExecutor(max(1, int(opts.jobs)), thread_name_prefix="selftest") as ex:
-        try:
-            futures = {ex.submit(lambda j=j: grade_isolated(request(j))): j for j in jobs}
-            for future in as_completed(futures):  # in the order they finish: the progress is live
-                report, case = future.result(), futures[future].case
-                case.duration = report.execution_time
-                case.checks = _outcomes(report)
-                if report.status != "graded":  # the engine's (rejected) or the grading's (error, timeout)
-                    case.status, case.message = report.status, report.message
-                _judge(case, cases, wrong_by_name)
-                result.cases.append(case)
-                done += 1
-                if progress is not None:
-                    progress(case, done, len(jobs))
-        except BaseException:  # Ctrl-C, a bug here: leave no grading process running
-            for f in futures:
-                f.cancel()
-            kill_all()
-            raise
+    coverage: Optional[Coverage] = None
+
+    def record(job: _Job, report: Optional[Report]) -> None:
+        """A case graded (its report) or decided without grading (None): judged, counted, shown."""
+        nonlocal done
+        case = job.case
+        if report is not None:
+            case.duration = report.execution_time
+            case.checks = _outcomes(report)
+            case.not_run = list(report.not_run)
+            if report.status != "graded":  # the engine's (rejected) or the grading's (error, timeout)
+                case.status, case.message = report.status, report.message
+        _judge(case, cases, wrong_by_name)
+        result.cases.append(case)
+        done += 1
+        if progress is not None:
+            progress(case, done, total)
+
+    pool = _pool(opts)
+    try:
+        # the reference, template, wrong submissions and variants; then the mutants, which need
+        # the reference's coverage to know their checks
+        for job, graded in pool.run(first, request):
+            if job.coverage:
+                coverage = Coverage.from_report(graded.report)
+            if job.shown:
+                record(job, graded.report)
+        if mutant_jobs and selecting:
+            if coverage is None:
+                result.warnings.append("the reference's grading recorded no coverage: every mutant was graded "
+                                       "on every check of its tasks")
+            unrun = _narrow(mutant_jobs, coverage, result.savings)
+            mutant_jobs = [j for j in mutant_jobs if j.case.status != "not_executed"]
+            if coverage is not None:  # the longest first: no long grading left alone at the end
+                mutant_jobs.sort(key=lambda j: -coverage.cost(j.check_ids))
+            for job in unrun:
+                record(job, None)
+        else:
+            result.savings.all_checks = result.savings.selected = sum(len(j.check_ids) for j in mutant_jobs)
+        t_mutants = time.monotonic()
+        for job, graded in pool.run(mutant_jobs, request):
+            result.savings.run += len(graded.report.checks)
+            record(job, graded.report)
+        result.mutant_seconds = time.monotonic() - t_mutants
+    finally:
+        pool.close()
     order = {k: i for i, k in enumerate(KINDS)}
     result.cases.sort(key=lambda c: (order[c.kind], c.mutant.file if c.mutant else "",
                                      c.mutant.line if c.mutant else 0, c.name))
