@@ -189,7 +189,7 @@ def scalar_sgd_step(ctx):
 
 
 @check("train_synthetic", "train_synthetic learns the synthetic 2-D data (validation accuracy measured by the grader)",
-       5, limits=Limits(timeout=90), tolerance="full marks at ≥ 0.90 validation accuracy, partial from 0.70")
+       5, limits=Limits(timeout=90), tolerance=oracle.SCALAR_TOL)
 def scalar_train(ctx):
     return oracle.judge_scalar_training(ctx, seed=0, n=oracle.SYNTHETIC_N, lr=0.05)
 
