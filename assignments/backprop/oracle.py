@@ -102,11 +102,17 @@ def scalar_accuracy(params: dict, X: np.ndarray, y: np.ndarray) -> float:
 
 # the synthetic training set of the train_synthetic checks: the statement names this size
 SYNTHETIC_N = 60_000
-# train_synthetic's validation accuracy: full marks at SCALAR_FULL, linear partial credit from SCALAR_ZERO
+# train_synthetic's validation accuracy: full marks at SCALAR_FULL, linear partial credit from SCALAR_ZERO.
+# Seed spread (bench/seed_spread.json, seeds 0–9 of train_synthetic's seed): the reference reaches
+# 0.9523 ± 0.0056 (n 10, min 0.9423) on the public sample and 0.9536 ± 0.0056 (min 0.9448) on the hidden
+# one; the 0.1 % bound mean − 3.09·sd is 0.9351 / 0.9364: full marks at 0.90 sit below it. A sign
+# error in backward or no update leave it near chance (docs/assignments.md, the seed-spread tables).
 SCALAR_FULL = 0.90
 SCALAR_ZERO = 0.70
 SCALAR_TOL = f"full marks at ≥ {SCALAR_FULL:.2f} validation accuracy, partial from {SCALAR_ZERO:.2f}"
-# mlp.train_history (hidden): MLP([2, 16, 2]) trained on 4,000 synthetic points, validation accuracy
+# mlp.train_history (hidden): MLP([2, 16, 2]) trained on 4,000 synthetic points, validation accuracy.
+# Seed spread (the MLP's seed 0–9: init and shuffling): 0.9717 ± 0.0198 (n 10, min 0.9180), 0.1 % bound
+# 0.9104 ≥ HISTORY_FULL.
 HISTORY_FULL = 0.85
 HISTORY_ZERO = 0.6
 
