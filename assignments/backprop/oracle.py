@@ -17,7 +17,9 @@ t = t64
 
 # FashionMNIST 784-300-10 training check (task mlp): hyper-parameters given to the student's train()
 # and the accuracy thresholds. The reference reaches FASHION_REFERENCE_ACC with these settings (bench/);
-# full marks sit below it with margin for other seeds and initialisations.
+# full marks sit below it with margin for other seeds and initialisations. Seed spread (the MLP's seed
+# 0–19, init and shuffling; bench/seed_spread.json): 0.8560 ± 0.0065 (n 20, min 0.8394); the 0.1 % bound
+# mean − 3.09·sd is 0.8358 ≥ FASHION_FULL. A step that never moves the weights stays at 0.04.
 FASHION_SETTINGS = dict(epochs=3, lr=0.5, batch_size=32, seed=0)
 FASHION_FULL = 0.83
 FASHION_ZERO = 0.70
@@ -105,11 +107,12 @@ SYNTHETIC_N = 60_000
 # train_synthetic's validation accuracy: full marks at SCALAR_FULL, linear partial credit from SCALAR_ZERO.
 # Seed spread (bench/seed_spread.json, seeds 0–9 of train_synthetic's seed): the reference reaches
 # 0.9523 ± 0.0056 (n 10, min 0.9423) on the public sample and 0.9536 ± 0.0056 (min 0.9448) on the hidden
-# one; the 0.1 % bound mean − 3.09·sd is 0.9351 / 0.9364: full marks at 0.90 sit below it. A sign
-# error in backward or no update leave it near chance (docs/assignments.md, the seed-spread tables).
+# one; the 0.1 % bound mean − 3.09·sd is 0.9351 / 0.9364: full marks at 0.90 sit below it. No update
+# stays at 0.61; a sign error in backward diverges to an infinite loss (docs/assignments.md, the tables).
 SCALAR_FULL = 0.90
 SCALAR_ZERO = 0.70
-SCALAR_TOL = f"full marks at ≥ {SCALAR_FULL:.2f} validation accuracy, partial from {SCALAR_ZERO:.2f}"
+SCALAR_TOL = (f"full marks at ≥ {SCALAR_FULL:.2f} validation accuracy, partial from {SCALAR_ZERO:.2f}"
+              + judge.SEED_SPREAD_TOL)
 # mlp.train_history (hidden): MLP([2, 16, 2]) trained on 4,000 synthetic points, validation accuracy.
 # Seed spread (the MLP's seed 0–9: init and shuffling): 0.9717 ± 0.0198 (n 10, min 0.9180), 0.1 % bound
 # 0.9104 ≥ HISTORY_FULL.
