@@ -17,7 +17,9 @@ t = t64
 
 # FashionMNIST 784-300-10 training check (task mlp): hyper-parameters given to the student's train()
 # and the accuracy thresholds. The reference reaches FASHION_REFERENCE_ACC with these settings (bench/);
-# full marks sit below it with margin for other seeds and initialisations.
+# full marks sit below it with margin for other seeds and initialisations. Seed spread (the MLP's seed
+# 0–19, init and shuffling; bench/seed_spread.json): 0.8560 ± 0.0065 (n 20, min 0.8394); the 0.1 % bound
+# mean − 3.09·sd is 0.8358 ≥ FASHION_FULL. A step that never moves the weights stays at 0.04.
 FASHION_SETTINGS = dict(epochs=3, lr=0.5, batch_size=32, seed=0)
 FASHION_FULL = 0.83
 FASHION_ZERO = 0.70
@@ -102,6 +104,20 @@ def scalar_accuracy(params: dict, X: np.ndarray, y: np.ndarray) -> float:
 
 # the synthetic training set of the train_synthetic checks: the statement names this size
 SYNTHETIC_N = 60_000
+# train_synthetic's validation accuracy: full marks at SCALAR_FULL, linear partial credit from SCALAR_ZERO.
+# Seed spread (bench/seed_spread.json, seeds 0–9 of train_synthetic's seed): the reference reaches
+# 0.9523 ± 0.0056 (n 10, min 0.9423) on the public sample and 0.9536 ± 0.0056 (min 0.9448) on the hidden
+# one; the 0.1 % bound mean − 3.09·sd is 0.9351 / 0.9364: full marks at 0.90 sit below it. No update
+# stays at 0.61; a sign error in backward diverges to an infinite loss (docs/assignments.md, the tables).
+SCALAR_FULL = 0.90
+SCALAR_ZERO = 0.70
+SCALAR_TOL = (f"full marks at ≥ {SCALAR_FULL:.2f} validation accuracy, partial from {SCALAR_ZERO:.2f}"
+              + judge.SEED_SPREAD_TOL)
+# mlp.train_history (hidden): MLP([2, 16, 2]) trained on 4,000 synthetic points, validation accuracy.
+# Seed spread (the MLP's seed 0–9: init and shuffling): 0.9717 ± 0.0198 (n 10, min 0.9180), 0.1 % bound
+# 0.9104 ≥ HISTORY_FULL.
+HISTORY_FULL = 0.85
+HISTORY_ZERO = 0.6
 
 
 def judge_scalar_training(ctx, seed: int, n: int, lr: float, epochs: int = 1) -> Outcome:
@@ -124,9 +140,9 @@ def judge_scalar_training(ctx, seed: int, n: int, lr: float, epochs: int = 1) ->
         raise CheckFailed(f"train_synthetic's losses[0] = {float(losses[0]):.4g} is not the mean cross-entropy loss of "
                           f"the epoch's {n} points (a mean of −log y[target] over the epoch lies between 0 and 1 "
                           f"here; the reference reports about 0.2)", fraction=0.5)
-    return require_accuracy(acc, 0.70, 0.90,
+    return require_accuracy(acc, SCALAR_ZERO, SCALAR_FULL,
                      f"validation accuracy {acc:.3f} after {epochs} epoch(s) on {n} points, lr {lr} "
-                     f"(full marks at ≥ 0.90, measured by the grader on 10,000 validation points)")
+                     f"(full marks at ≥ {SCALAR_FULL:.2f}, measured by the grader on 10,000 validation points)")
 
 
 # --- 1.3 layers -------------------------------------------------------------------------------------

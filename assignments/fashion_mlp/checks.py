@@ -70,7 +70,8 @@ def np_by_hand(ctx):
        f"{oracle.NP_FASHION_EPOCHS} epochs of train_epoch on FashionMNIST reach the test-accuracy threshold",
        8, limits=Limits(timeout=240, memory_mb=4096), needs_data=True,
        tolerance=f"accuracy measured by the grader on the 10,000 test images: full marks at "
-                 f"≥ {oracle.NP_FASHION_FULL:.2f}, linear partial credit from {oracle.NP_FASHION_ZERO:.2f}")
+                 f"≥ {oracle.NP_FASHION_FULL:.2f}, linear partial credit from {oracle.NP_FASHION_ZERO:.2f}"
+                 + judge.SEED_SPREAD_TOL)
 def np_train_fashion(ctx):
     return oracle.judge_np_fashion(ctx)
 
@@ -101,7 +102,7 @@ def torch_architecture(ctx):
        limits=TORCH_LIMITS, needs_data=True,
        tolerance=f"per-epoch losses returned as a list of {oracle.TRAIN_EPOCHS} numbers; the grader's mean "
                  f"cross-entropy on the {oracle.TRAIN_N:,} images must fall to ≤ {oracle.TRAIN_FULL_RATIO:g}× "
-                 "its start (linear partial credit from 1×)")
+                 "its start (linear partial credit from 1×)" + judge.SEED_SPREAD_TOL)
 def torch_train(ctx):
     return oracle.judge_train(ctx, oracle.TRAIN_N, oracle.TRAIN_BATCH, oracle.TRAIN_EPOCHS, oracle.TRAIN_LR,
                        oracle.TRAIN_FULL_RATIO)

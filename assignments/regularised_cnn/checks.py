@@ -108,7 +108,7 @@ def train_steps(ctx):
        f"train on {oracle.FULL_N:,} FashionMNIST images (full batch) reaches the test-accuracy threshold", 5,
        limits=DATA_LIMITS, needs_data=True,
        tolerance=f"accuracy measured by the grader on the 10,000 test images with the returned W, b: full marks "
-                 f"at ≥ {oracle.FULL_FULL:.2f}, linear partial credit from {oracle.FULL_ZERO:.2f}")
+                 f"at ≥ {oracle.FULL_FULL:.2f}, linear partial credit from {oracle.FULL_ZERO:.2f}" + judge.SEED_SPREAD_TOL)
 def fashion_full_batch(ctx):
     return oracle.judge_linear_fashion(ctx, oracle.FULL_N, oracle.FULL_ITERS, oracle.FULL_LR, oracle.FULL_DECAY,
                                        oracle.FULL_REG, None, oracle.FULL_FULL, oracle.FULL_ZERO)
@@ -118,7 +118,7 @@ def fashion_full_batch(ctx):
        f"train on the 60,000 FashionMNIST images in minibatches of {oracle.MB_BATCH} reaches the threshold", 4,
        limits=DATA_LIMITS, needs_data=True,
        tolerance=f"accuracy measured by the grader on the 10,000 test images with the returned W, b: full marks "
-                 f"at ≥ {oracle.MB_FULL:.2f}, linear partial credit from {oracle.MB_ZERO:.2f}")
+                 f"at ≥ {oracle.MB_FULL:.2f}, linear partial credit from {oracle.MB_ZERO:.2f}" + judge.SEED_SPREAD_TOL)
 def fashion_minibatch(ctx):
     return oracle.judge_linear_fashion(ctx, None, oracle.MB_ITERS, oracle.MB_LR, oracle.MB_DECAY, oracle.MB_REG,
                                        oracle.MB_BATCH, oracle.MB_FULL, oracle.MB_ZERO)
@@ -127,7 +127,7 @@ def fashion_minibatch(ctx):
 @check("reg_shrinks", "reg > 0 gives a smaller ‖W‖ than reg = 0 on the same run", 3,
        limits=DATA_LIMITS, needs_data=True,
        tolerance=f"‖W‖ with reg = {oracle.REG_VALUES[1]:g} at most {oracle.REG_RATIO:g}× the norm with reg = 0 "
-                 "(linear partial credit from 1×)")
+                 "(linear partial credit from 1×)" + judge.SEED_SPREAD_TOL)
 def reg_shrinks(ctx):
     return oracle.judge_reg_shrinks(ctx)
 
@@ -268,7 +268,7 @@ def cnn_optimizer(ctx):
        "measured by the grader", 5, limits=TORCH_LIMITS, needs_data=True,
        tolerance=f"per-epoch losses returned as a list of {oracle.TRAIN_EPOCHS} numbers; the grader's mean "
                  f"cross-entropy on the {oracle.TRAIN_N:,} images must fall to ≤ {oracle.TRAIN_FULL_RATIO:g}× its "
-                 "start (linear partial credit from 1×)")
+                 "start (linear partial credit from 1×)" + judge.SEED_SPREAD_TOL)
 def cnn_train(ctx):
     return oracle.judge_train(ctx, oracle.TRAIN_N, oracle.TRAIN_BATCH, oracle.TRAIN_EPOCHS, oracle.TRAIN_LR,
                               oracle.TRAIN_WD, 0.3, oracle.TRAIN_FULL_RATIO)
