@@ -131,6 +131,8 @@ SPECS: dict[str, Spec] = {s.assignment + "/" + s.check: s for s in [
 CAUGHT_OTHERWISE = {
     ("fashion_mlp/torch_mlp.train", "train_one_epoch"): "returns 1 loss for 2 epochs (the list's length is judged)",
     ("fashion_mlp/torch_mlp.train", "train_returns_float"): "returns a float, not the list of per-epoch losses",
+    ("backprop/scalar.train_synthetic", "scalar_train_reports_sum"): "reports the epoch's summed loss, not its mean",
+    ("backprop/scalar.train_hidden", "scalar_train_reports_sum"): "reports the epoch's summed loss, not its mean",
 }
 
 # Checks measured on fewer than 10 seeds (too slow for the budget), and how many they have.
