@@ -113,6 +113,10 @@ class _Reference:
     def __init__(self, folder: Path, calls: list[Call]):
         self.folder, self.calls, self.counts = folder, calls, Counter()
 
+    def module(self, name: str) -> Any:
+        """The reference's module itself (a probe that traces its lines: layers.vectorised)."""
+        return __import__(name)
+
     def fn(self, module: str, name: str) -> Any:
         obj = getattr(__import__(module), name)
         if inspect.isfunction(obj):

@@ -55,7 +55,7 @@ def test_the_issue_example_one_notebook_any_name_gets_full_marks(tmp_path, backp
     notebook(tmp_path / "assignment1.ipynb", *reference("softmax", "layers"))
     report = grade(tmp_path, backprop, tasks=["softmax", "layers"])
     assert full(report), [(c.id, c.status, c.message) for c in report.checks]
-    assert report.max_score == 34  # softmax 18 + layers 16: both tasks from the one notebook
+    assert report.max_score == 35  # softmax 18 + layers 17: both tasks from the one notebook
 
 
 def test_one_notebook_with_every_task_and_a_sibling_import(tmp_path, backprop):
