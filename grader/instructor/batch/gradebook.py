@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 from grader.engine.model import REPORT_SCHEMA_VERSION, Report
 
@@ -187,17 +188,12 @@ def apply_late_policy(gb: "Gradebook", policy: Optional[LatePolicy]) -> None:
 
     What `grade batch`, `grade report` and an export call: `final_score` of `gb.submissions()`
     is then the score to publish (= `score` without a policy)."""
-    gb.db.execute("BEGIN IMMEDIATE")
-    try:
+    with gb.transaction():
         if policy is None:
             gb.db.execute("DELETE FROM meta WHERE key = 'late_policy'")
         else:
             gb.set_meta("late_policy", json.dumps(policy.to_json()))
         gb._recompute_late(policy, None)
-        gb.db.execute("COMMIT")
-    except BaseException:
-        gb.db.execute("ROLLBACK")
-        raise
 
 
 @dataclass
@@ -243,6 +239,17 @@ class Gradebook:
 
     def close(self) -> None:
         self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT around the block (ROLLBACK when it raises): all of it or nothing."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
     def __enter__(self) -> "Gradebook":
         return self
@@ -320,8 +327,7 @@ class Gradebook:
         """
         checks = list(checks)
         db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
             old = db.execute("SELECT attempts FROM submissions WHERE student = ?", (sub["student"],)).fetchone()
             row = {**sub, "attempts": (old["attempts"] + 1) if old else 1}
             row["warnings"] = json.dumps(list(row.get("warnings") or []))
@@ -344,10 +350,6 @@ class Gradebook:
                 db.execute("UPDATE submissions SET score = ?, max_score = ?, percent = ? WHERE student = ?",
                            (round(tot["s"], 6), round(tot["m"], 6), pct, sub["student"]))
             self._recompute_late(self.late_policy(), [sub["student"]])  # final is derived from raw
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     # --- the late policy: final scores derived from raw ones -------------------------------------
     def late_policy(self) -> Optional[LatePolicy]:
@@ -356,27 +358,17 @@ class Gradebook:
 
     def set_times(self, times: dict[str, SubmissionTime]) -> None:
         """Record when these students submitted (the rows that exist); final scores are recomputed."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
             for student, t in times.items():
                 self.db.execute("UPDATE submissions SET submitted_at = ?, time_source = ?, time_advisory = ? "
                                 "WHERE student = ?", (to_utc_text(t.at), t.source if t.at else "", int(t.advisory),
                                                       student))
             self._recompute_late(self.late_policy(), list(times))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
 
     def recompute_late(self, students: Optional[list[str]] = None) -> None:
         """Recompute lateness, penalty and final score (all rows, or these) from the stored policy."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
             self._recompute_late(self.late_policy(), students)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
 
     def _recompute_late(self, policy: Optional[LatePolicy], students: Optional[list[str]]) -> None:
         if students is None:
@@ -392,8 +384,7 @@ class Gradebook:
                        code: Iterable[tuple[str, str, str]] = ()) -> None:
         """Replace the stored similarity screen in one transaction (summary None: there is none)."""
         db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
             db.execute("DELETE FROM similarity_pairs")
             db.execute("DELETE FROM similarity_code")
             db.execute("DELETE FROM meta WHERE key = 'similarity'")
@@ -404,10 +395,6 @@ class Gradebook:
                                (p["student_a"], p["student_b"], p["module"], p["similarity_a"], p["similarity_b"],
                                 p["overlap"], json.dumps(p["spans_a"]), json.dumps(p["spans_b"])))
                 db.executemany("INSERT INTO similarity_code VALUES (?, ?, ?)", code)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     def similarity(self) -> tuple[Optional[dict[str, Any]], list[dict[str, Any]], dict[tuple[str, str], str]]:
         """(summary or None, flagged pairs most similar first, {(student, module): code})."""
