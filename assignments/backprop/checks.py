@@ -263,16 +263,37 @@ def layers_by_hand(ctx):
 check = CHECKS.task("mlp", module="mlp")
 
 
-@check("shapes", "MLP(sizes) has W of shape (out, in) and b of shape (out,), per layer", 2,
+@check("shapes", "MLP(sizes) has W of shape (out, in) and b of shape (out,), per layer (also with no hidden layer)", 2,
        tolerance="exact shapes; params() and grads() in layer order W1, b1, W2, b2, …")
 def mlp_shapes(ctx):
-    sizes = [7, 5, 3]
-    got = ctx.probe("mlp_shapes", sizes, "sigmoid", "softmax", 0)["params"]
-    expected = [(5, 7), (5,), (3, 5), (3,)]
-    if len(got) != len(expected):
-        raise CheckFailed(f"MLP([7, 5, 3]).params(): expected {len(expected)} arrays (W1, b1, W2, b2), got {len(got)}")
-    for i, (g, e) in enumerate(zip(got, expected)):
-        judge.as_array(f"MLP([7, 5, 3]).params()[{i}]", g, e)
+    # [6, 4]: two widths, one Linear and no hidden layer, is a network too ("at least two entries")
+    for sizes, expected in (([7, 5, 3], [(5, 7), (5,), (3, 5), (3,)]), ([6, 4], [(4, 6), (4,)])):
+        got = ctx.probe("mlp_shapes", sizes, "sigmoid", "softmax", 0)["params"]
+        names = ", ".join(f"{'W' if i % 2 == 0 else 'b'}{i // 2 + 1}" for i in range(len(expected)))
+        if len(got) != len(expected):
+            raise CheckFailed(f"MLP({sizes}).params(): expected {len(expected)} arrays ({names}), got {len(got)}")
+        for i, (g, e) in enumerate(zip(got, expected)):
+            judge.as_array(f"MLP({sizes}).params()[{i}]", g, e)
+
+
+@check("init", "MLP(sizes, seed) initialises W ~ N(0, 1/n_in) and b = 0", 1,
+       tolerance="b exactly 0; W's mean within 0.1/sqrt(n_in) of 0 and its standard deviation within 5 % of "
+                 "1/sqrt(n_in) (W1 has 120,000 draws, W2 3,000: a correct draw is ≥ 3.8 standard errors inside)")
+def mlp_init(ctx):
+    sizes = [400, 300, 10]
+    got = ctx.probe("mlp_shapes", sizes, "sigmoid", "softmax", int(ctx.rng.integers(1000)))["params"]
+    if len(got) != 4:
+        raise CheckFailed(f"MLP({sizes}).params(): expected 4 arrays (W1, b1, W2, b2), got {len(got)}")
+    for i, n_in in ((0, 400), (2, 300)):
+        W = judge.as_array(f"MLP({sizes}).params()[{i}] (W{i // 2 + 1})", got[i], (sizes[i // 2 + 1], n_in))
+        b = judge.as_array(f"MLP({sizes}).params()[{i + 1}] (b{i // 2 + 1})", got[i + 1], (sizes[i // 2 + 1],))
+        want = 1 / np.sqrt(n_in)
+        if np.any(b != 0):
+            raise CheckFailed(f"MLP({sizes}): b{i // 2 + 1} must start at 0, it holds values up to {np.abs(b).max():.3g}")
+        if abs(W.mean()) > 0.1 * want or abs(W.std() / want - 1) > 0.05:
+            raise CheckFailed(f"MLP({sizes}): W{i // 2 + 1} has mean {W.mean():.4g} and standard deviation "
+                              f"{W.std():.4g}; the statement asks N(0, 1/n_in): mean 0, standard deviation "
+                              f"1/sqrt({n_in}) = {want:.4g}")
 
 
 @check("example", "the example 2-2-2 network: loss and gradients (MSE, sigmoid)", 4, tolerance=GRAD_TOL)
@@ -288,6 +309,14 @@ def mlp_gradients(ctx):
 @check("sgd_step", "one SGD step: every parameter moves by −lr·gradient", 2, tolerance=GRAD_TOL)
 def mlp_sgd_step(ctx):
     oracle.judge_mlp_step(ctx, [3, 4, 2], "sigmoid", "identity", n=5, lr=0.1)
+
+
+@check("train_exact", "train(): minibatch SGD and its loss/accuracy history, exactly as the statement defines them", 3,
+       tolerance=GRAD_TOL + "; on small cases whose result no shuffle changes (one batch, or one repeated sample), "
+                            "every loss/target path: softmax with labels or one-hot rows, MSE with labels or rows, "
+                            "one output or several")
+def mlp_train_exact(ctx):
+    oracle.judge_train_exact(ctx)
 
 
 @check("by_hand", "mlp.py trains by hand (its layers' backward): no torch autograd, jax or tensorflow", 1,

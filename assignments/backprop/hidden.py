@@ -170,6 +170,25 @@ def mlp_gradients_deep(ctx):
     oracle.judge_mlp_pass(ctx, [5, 4, 4, 3], "sigmoid", "softmax", n=1)
 
 
+@check("train_seeded", "train() shuffles with the model's seeded generator: the same run twice ends with the same weights",
+       1, tolerance="the two runs' weights agree to 1e-9 (relative); different shuffles differ by far more")
+def mlp_train_seeded(ctx):
+    X, y = ctx.rng.normal(size=(16, 3)), ctx.rng.permutation(np.arange(16) % 3)
+    runs = ctx.probe("mlp_train_twice", [3, 5, 3], "relu", "softmax", None, X, y, 2, 0.5, 4, 3)
+    first, second = (r.get("params") for r in runs)
+    if not isinstance(first, list) or not isinstance(second, list) or len(first) != 4 or len(second) != 4:
+        raise CheckFailed("params() after training must hold W1, b1, W2, b2")
+    try:
+        judge.close_each([(f"{'W' if i % 2 == 0 else 'b'}{i // 2 + 1} of the second run against the first", b, a)
+                          for i, (a, b) in enumerate(zip(first, second))], rtol=1e-9, atol=1e-12)
+    except CheckFailed as exc:
+        raise CheckFailed("MLP([3, 5, 3], seed=3).train(X, y, epochs=2, lr=0.5, batch_size=4), run twice on the "
+                          "same data in one process, ended with different weights: the shuffling is not seeded (the statement: "
+                          "a seeded generator, e.g. the model's own np.random.default_rng(seed), not np.random's "
+                          "global one)\n" + exc.message,
+                          fraction=0.0) from None
+
+
 @check("train_history", f"train() on 2-D data: history of loss/accuracy per epoch, loss falls, grader accuracy "
                           f"≥ {oracle.HISTORY_FULL:.2f}",
        3, limits=Limits(timeout=60),

@@ -292,6 +292,114 @@ def mlp_accuracy(params: list, X: np.ndarray, y: np.ndarray, sizes: list[int], h
     return float((out.argmax(1).numpy() == y).mean())
 
 
+# --- train(): the minibatch SGD the statement defines ---------------------------------------------
+def train_targets(y, n_out: int, output: str) -> tuple[str, np.ndarray]:
+    """The loss train() must use and the targets it compares with, as the statement defines them:
+    cross-entropy for a softmax output (labels or one-hot rows), MSE otherwise (labels become one-hot
+    rows when there are several outputs, a column of 0/1 when there is one)."""
+    y = np.asarray(y)
+    if output == "softmax":
+        return "cross-entropy", y
+    if y.ndim == 1:
+        y = np.eye(n_out)[y.astype(np.int64)] if n_out > 1 else y.astype(np.float64)
+    return "MSE", y.reshape(len(y), n_out).astype(np.float64)
+
+
+def classes(a) -> np.ndarray:
+    """Each row's class: integer labels as they are; rows by argmax, or > 0.5 for a single column."""
+    a = np.asarray(a)
+    if a.ndim == 1:
+        return a.astype(np.int64)
+    a = a.reshape(len(a), -1)
+    return a.argmax(axis=1) if a.shape[1] > 1 else (a[:, 0] > 0.5).astype(np.int64)
+
+
+def sgd_run(params: list, X: np.ndarray, y, sizes: list[int], hidden: str, output: str, epochs: int, lr: float,
+            batch_size: int) -> tuple[dict, list[np.ndarray]]:
+    """The grader's minibatch SGD over the batches X[0:b], X[b:2b], … in that order, float64 with torch
+    autograd: the history train() must report (each batch's loss and correct count taken before its
+    update, weighted by the batch's size) and the weights it must end with. Any shuffle gives the same
+    when there is one batch (batch_size ≥ N) or every row is the same sample: the only cases judged."""
+    kind, T = train_targets(y, sizes[-1], output)
+    ps = [np.array(p, dtype=np.float64) for p in params]
+    th, n = torch(), len(X)
+    history: dict = {"loss": [], "accuracy": []}
+    for _ in range(epochs):
+        total, correct = 0.0, 0
+        for start in range(0, n, batch_size):
+            xb, tb = t(X[start:start + batch_size]), T[start:start + batch_size]
+
+            def loss(*qs, xb=xb, tb=tb):
+                out = mlp_torch(xb, list(qs), hidden, output)
+                if kind == "MSE":
+                    return 0.5 * ((out - t(tb)) ** 2).sum() / len(tb)
+                if tb.ndim == 1:
+                    return -th.log(out[th.arange(len(tb)), th.as_tensor(tb.astype(np.int64))]).mean()
+                return -(t(tb) * th.log(out)).sum() / len(tb)
+
+            value, grads = autograd(loss, *ps)
+            with th.no_grad():
+                out = mlp_torch(xb, [t(p) for p in ps], hidden, output).numpy()
+            total += value * len(tb)
+            correct += int(np.sum(classes(out) == classes(tb)))
+            ps = sgd_step(ps, grads, lr)
+        history["loss"].append(total / n)
+        history["accuracy"].append(correct / n)
+    return history, ps
+
+
+# The cases of mlp.train_exact: (what, sizes, hidden, output, targets, N, batch_size, one repeated
+# sample). Every loss/target path of the statement, one output and several, one batch, a batch
+# larger than N, and batches of unequal size (2 + 2 + 1) that any shuffle of equal rows leaves the same.
+TRAIN_EXACT_CASES = [
+    ("softmax output, integer labels, one batch", [3, 4, 3], "relu", "softmax", "labels", 6, 6, False),
+    ("softmax output, one-hot rows, batch_size 8 > N = 5", [3, 4, 2], "sigmoid", "softmax", "rows", 5, 8, False),
+    ("sigmoid outputs, integer labels (MSE on one-hot rows), batches of 2 + 2 + 1", [2, 3, 2], "sigmoid",
+     "sigmoid", "labels", 5, 2, True),
+    ("one identity output, labels 0/1 (MSE), one batch", [3, 4, 1], "relu", "identity", "labels", 7, 7, False),
+    ("one sigmoid output, targets of shape (N, 1), one batch", [2, 3, 1], "sigmoid", "sigmoid", "rows", 6, 6, False),
+    ("identity outputs, one-hot rows (MSE), batches of 2 + 2 + 1", [3, 3, 3], "relu", "identity", "rows", 5, 2, True),
+    ("softmax output, integer labels, batch_size 1 (three updates per epoch)", [2, 3, 2], "sigmoid", "softmax",
+     "labels", 3, 1, True),
+]
+TRAIN_EXACT_EPOCHS, TRAIN_EXACT_LR = 3, 0.5
+MEANING = {"loss": "per epoch: each batch's mean loss before its update, weighted by the batch's size, over N",
+           "accuracy": "per epoch: the samples classified correctly before their batch's update, over N"}
+
+
+def train_exact_case(rng: np.random.Generator, sizes: list[int], targets: str, n: int, repeated: bool):
+    """Inputs, targets and starting weights of one case: every class present unless the rows repeat."""
+    n_out = sizes[-1]
+    X = rng.normal(size=(1 if repeated else n, sizes[0]))
+    labels = rng.permutation(np.arange(n) % max(n_out, 2))[:1 if repeated else n]
+    if repeated:
+        X, labels = np.repeat(X, n, axis=0), np.repeat(labels, n)
+    y = labels if targets == "labels" else (
+        (labels[:, None] == np.arange(n_out)).astype(np.float64) if n_out > 1 else labels[:, None].astype(np.float64))
+    return X, y, random_mlp(rng, sizes)
+
+
+def judge_train_exact(ctx) -> None:
+    items: list = []
+    for what, sizes, hidden, output, targets, n, batch_size, repeated in TRAIN_EXACT_CASES:
+        X, y, params = train_exact_case(ctx.rng, sizes, targets, n, repeated)
+        label = f"MLP({sizes}, {hidden!r}, {output!r}).train(epochs={TRAIN_EXACT_EPOCHS}, lr={TRAIN_EXACT_LR}, " \
+                f"batch_size={batch_size}), {what}"
+        got = ctx.probe("mlp_train_given", sizes, hidden, output, params, X, y, TRAIN_EXACT_EPOCHS,
+                        TRAIN_EXACT_LR, batch_size)
+        history = judge.require_keys(f"{label}: the history", got.get("history"), ["loss", "accuracy"])
+        expected, weights = sgd_run(params, X, y, sizes, hidden, output, TRAIN_EXACT_EPOCHS, TRAIN_EXACT_LR,
+                                    batch_size)
+        items += [(f"{label}: history['{key}'] ({MEANING[key]})", history[key], np.array(expected[key]))
+                  for key in ("loss", "accuracy")]
+        got_params = got.get("params")
+        if not isinstance(got_params, list) or len(got_params) != len(weights):
+            raise CheckFailed(f"{label}: params() after training must hold {len(weights)} arrays")
+        items += [(f"{label}: {'W' if i % 2 == 0 else 'b'}{i // 2 + 1} after training", g, e)
+                  for i, (g, e) in enumerate(zip(got_params, weights))]
+    judge.close_each(items, **GRAD)
+
+
 # The FashionMNIST training check: its time limit, and the seconds train() gets inside it (the rest
 # loads the data and the modules). The reference trains in ~12 s on the grader's 2-core machine; a
 # correct batched student implementation was measured at 190–204 s (issue 18), so the check leaves
