@@ -307,11 +307,12 @@ def train_targets(y, n_out: int, output: str) -> tuple[str, np.ndarray]:
 
 def classes(a) -> np.ndarray:
     """Each row's class: integer labels as they are; rows by argmax, or > 0.5 for a single column."""
-    a = np.asarray(a)
-    if a.ndim == 1:
-        return a.astype(np.int64)
-    a = a.reshape(len(a), -1)
-    return a.argmax(axis=1) if a.shape[1] > 1 else (a[:, 0] > 0.5).astype(np.int64)
+    a = np.array(a, dtype=np.float64)
+    cols = a.reshape(len(a), -1)
+    if a.ndim > 1 and cols.shape[1] > 1:
+        return np.argmax(cols, axis=1)
+    # one column of outputs or 0/1 targets: the 0.5 threshold; integer labels: the label itself
+    return np.where(cols[:, 0] > 0.5, 1, 0) if a.ndim > 1 else np.rint(a).astype(np.int64)
 
 
 def sgd_run(params: list, X: np.ndarray, y, sizes: list[int], hidden: str, output: str, epochs: int, lr: float,
@@ -323,7 +324,7 @@ def sgd_run(params: list, X: np.ndarray, y, sizes: list[int], hidden: str, outpu
     kind, T = train_targets(y, sizes[-1], output)
     ps = [np.array(p, dtype=np.float64) for p in params]
     th, n = torch(), len(X)
-    history: dict = {"loss": [], "accuracy": []}
+    per_epoch: list[tuple[float, float]] = []
     for _ in range(epochs):
         total, correct = 0.0, 0
         for start in range(0, n, batch_size):
@@ -343,9 +344,8 @@ def sgd_run(params: list, X: np.ndarray, y, sizes: list[int], hidden: str, outpu
             total += value * len(tb)
             correct += int(np.sum(classes(out) == classes(tb)))
             ps = sgd_step(ps, grads, lr)
-        history["loss"].append(total / n)
-        history["accuracy"].append(correct / n)
-    return history, ps
+        per_epoch.append((total / n, correct / n))
+    return {"loss": [e[0] for e in per_epoch], "accuracy": [e[1] for e in per_epoch]}, ps
 
 
 # The cases of mlp.train_exact: (what, sizes, hidden, output, targets, N, batch_size, one repeated
