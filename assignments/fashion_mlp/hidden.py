@@ -40,6 +40,11 @@ def np_forward_hidden(ctx):
         big_b[-1] = big_b[-1] + shift
         oracle.judge_forward(ctx, big_w, big_b, oracle.np_inputs(ctx.rng, 4),
                              f"a batch of 4 with logits around {shift:+g} (softmax stable?)")
+    # logits 800 apart within each row: only a shift by the row's max keeps every exp finite
+    spread_b = [b.copy() for b in biases]
+    spread_b[-1] = spread_b[-1] + np.linspace(-400.0, 400.0, spread_b[-1].shape[0])
+    oracle.judge_forward(ctx, weights, spread_b, oracle.np_inputs(ctx.rng, 4),
+                         "a batch of 4 whose logits spread over 800 within a row (softmax shifted by the row's max?)")
 
 
 @check("sample_grads_hidden", "sample_grads() on 4 hidden samples (autograd) and against central differences", 4,

@@ -58,7 +58,7 @@ check = CHECKS.task("linear", module="linear")
 
 
 @check("hidden", "loss_and_grads with reg = 0 and larger weights; train with one batch = full batch, "
-       "no decay, another seed", 3,
+       "no decay, another seed; the initial W's std (≤ 1e-3) on a 300×10 problem", 3,
        tolerance=GRAD_TOL + "; train as in train_steps")
 def linear_hidden(ctx):
     problems = []
@@ -74,8 +74,17 @@ def linear_hidden(ctx):
                                       seed=123)
     except CheckFailed as exc:
         problems.append(exc.message)
+    # the initial W of a 300×10 problem: std 1e-3 or less (the rms of 3,000 draws within 6 of its standard
+    # deviations, 1/sqrt(2·3,000) relative, of 1e-3)
+    X, Y, _, _ = oracle.linear_problem(ctx.rng, n=20, d=300, c=10)
+    name0 = "train(X, Y, lr=0.1, lr_decay=1, reg=0, iterations=0, seed=5) with D = 300, C = 10"
+    W0, _, _ = oracle.parse_train(name0, ctx.probe("linear_train", X, Y, 0.1, 1.0, 0.0, 0, None, 5), 300, 10, None)
+    rms, bound = float(np.sqrt(np.mean(W0 ** 2))), 1e-3 * (1 + 6 / np.sqrt(2 * W0.size))
+    if rms > bound:
+        problems.append(f"{name0}: the initial W must have std 1e-3 or less; its rms is {rms:.3g} (allowed up to "
+                        f"{bound:.3g} for 3,000 random draws)")
     if problems:
-        raise CheckFailed("\n".join(problems), fraction=max(0.0, 1 - len(problems) / 3))
+        raise CheckFailed("\n".join(problems), fraction=max(0.0, 1 - len(problems) / 4))
 
 
 # --- 4.4 dropout --------------------------------------------------------------------------------------
@@ -113,15 +122,18 @@ def dropout_hidden(ctx):
 check = CHECKS.task("optim", module="optim")
 
 
-@check("hidden", "all four optimisers: 100 steps on other shapes (1-D, 3-D), their defaults, other settings", 4,
+@check("hidden", "all four optimisers: 100 steps on other shapes (1-D, 3-D), their defaults, other settings "
+       "(weight decay 1 too)", 4,
        tolerance=oracle.OPT_TOL)
 def optim_hidden(ctx):
     runs = [("sgd_momentum_step", (7,), dict(lr=0.003, momentum=0.99)),
             ("sgd_momentum_step", (2, 3, 2), dict(lr=0.02, weight_decay=0.3)),
+            ("sgd_momentum_step", (5,), dict(lr=0.01, weight_decay=1.0)),
             ("rmsprop_step", (7,), dict(lr=0.001, alpha=0.5)),
             ("rmsprop_step", (2, 3, 2), dict(lr=0.003, eps=1e-6, weight_decay=1.0)),
             ("adam_step", (7,), dict(lr=0.002)),
             ("adam_step", (2, 3, 2), dict(lr=0.01, betas=(0.5, 0.9), weight_decay=0.05)),
+            ("adam_step", (5,), dict(lr=0.01, weight_decay=1.0)),
             ("adamw_step", (7,), dict(lr=0.002)),
             ("adamw_step", (2, 3, 2), dict(lr=0.01, betas=(0.5, 0.9), eps=1e-4, weight_decay=1.0))]
     problems = []
