@@ -211,7 +211,8 @@ def _rows(report: Report) -> list[dict]:
 def test_batch_feedback_page_and_hidden_policy(tmp_path, transposed):
     """Per-student report.html; a hidden check's figures never reach the student under "summary"."""
     rows = _rows(transposed)
-    hidden = dict(rows[1], check_id="mlp.example_hidden", visibility="hidden", position=len(rows))  # as hidden
+    example = next(r for r in rows if r["check_id"] == "mlp.example")
+    hidden = dict(example, check_id="mlp.example_hidden", visibility="hidden", position=len(rows))  # as hidden
     assert json.loads(hidden["figures"])
     rows.append(hidden)
     with Gradebook(tmp_path / "gb.sqlite") as gb:  # figures stored in the gradebook and read back

@@ -266,7 +266,7 @@ def test_list():
     hidden = grade("list", "--assignment", "backprop", "--hidden")
     assert public.exit_code == hidden.exit_code == 0
     assert "softmax.values" in public.stdout and "tolerance:" in public.stdout
-    assert " hidden " not in public.stdout and " hidden " in hidden.stdout
+    assert " pts  hidden " not in public.stdout and " pts  hidden " in hidden.stdout  # the visibility column
     assert len(hidden.stdout.splitlines()) > len(public.stdout.splitlines())
     r = grade("list", "-a", "nope")
     assert r.exit_code == 2 and "unknown assignment" in r.output
